@@ -1,0 +1,178 @@
+"""Settings: one typed object, read from ``DISCOURSE_*`` env vars over an optional ``discourse.toml``.
+
+Precedence: explicit overrides > environment > ``discourse.toml`` (in ``$DISCOURSE_HOME`` or the working
+directory, or the file named by ``DISCOURSE_CONFIG``) > defaults. No other module reads ``os.environ``
+for project settings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEMO_PSEUDONYM_KEY = "discourse-demo-key-not-secret"
+
+
+class SettingsError(Exception):
+    pass
+
+
+def _bool(v: Any) -> bool:
+    if isinstance(v, bool):
+        return v
+    return str(v).strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path = field(default_factory=lambda: Path.cwd() / "discourse_home")
+    pseudonymise: bool = True
+    pseudonym_key: str | None = None
+    # Alert sinks (both optional; alerts are always also written under <home>/alerts/).
+    alert_webhook_url: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "discourse@localhost"
+    smtp_to: str | None = None  # comma-separated
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    # dbt
+    dbt_threads: int = 2
+    dbt_target: str = "local"
+    # Quality
+    volume_change_threshold: float = 0.8  # relative drop/jump vs trailing baseline that alerts
+    is_demo: bool = False
+
+    # ----- derived paths -----
+    @property
+    def inbox(self) -> Path:
+        return self.home / "inbox"
+
+    @property
+    def lake(self) -> Path:
+        return self.home / "lake"
+
+    @property
+    def posts_dir(self) -> Path:
+        return self.lake / "posts"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.lake / "quarantine"
+
+    @property
+    def manifest_dir(self) -> Path:
+        return self.lake / "_manifest"
+
+    @property
+    def warehouse(self) -> Path:
+        """The published DuckDB file analysts query."""
+        return self.home / "warehouse.duckdb"
+
+    @property
+    def build_dir(self) -> Path:
+        return self.home / "build"
+
+    @property
+    def build_warehouse(self) -> Path:
+        """Where dbt builds; it replaces ``warehouse`` only after the marts gate passes."""
+        return self.build_dir / "warehouse.duckdb"
+
+    @property
+    def reference_dir(self) -> Path:
+        """Reference data derived from installed packages (e.g. VADER's lexicon) for dbt to read."""
+        return self.home / "reference"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.home / "reports"
+
+    @property
+    def gx_dir(self) -> Path:
+        return self.home / "gx"
+
+    @property
+    def data_docs_dir(self) -> Path:
+        return self.gx_dir / "data_docs"
+
+    @property
+    def alerts_dir(self) -> Path:
+        return self.home / "alerts"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.home / "logs"
+
+    def require_pseudonym_key(self) -> str | None:
+        """The key for author pseudonymisation, or a clear error when it is needed and missing."""
+        if not self.pseudonymise:
+            return None
+        if self.pseudonym_key:
+            return self.pseudonym_key
+        if self.is_demo:
+            return DEMO_PSEUDONYM_KEY
+        raise SettingsError(
+            "pseudonymisation is on but no key is set: set DISCOURSE_PSEUDONYM_KEY (or "
+            "pseudonym_key in discourse.toml), or switch it off with DISCOURSE_PSEUDONYMISE=false"
+        )
+
+    def with_(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    kind = _FIELDS[name].type
+    if value is None:
+        return None
+    if name == "home":
+        return Path(value).expanduser().resolve()
+    if kind == "bool":
+        return _bool(value)
+    if kind == "int":
+        return int(value)
+    if kind == "float":
+        return float(value)
+    return str(value)
+
+
+def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settings:
+    env = dict(os.environ if env is None else env)
+    values: dict[str, Any] = {}
+    home_hint = overrides.get("home") or env.get("DISCOURSE_HOME")
+    candidates = []
+    if env.get("DISCOURSE_CONFIG"):
+        candidates.append(Path(env["DISCOURSE_CONFIG"]))
+    if home_hint:
+        candidates.append(Path(home_hint) / "discourse.toml")
+    candidates.append(Path.cwd() / "discourse.toml")
+    for cand in candidates:
+        if cand.is_file():
+            with open(cand, "rb") as fh:
+                data = tomllib.load(fh)
+            data = data.get("discourse", data)
+            unknown = set(data) - set(_FIELDS)
+            if unknown:
+                raise SettingsError(f"{cand}: unknown settings {sorted(unknown)}")
+            values.update(data)
+            break
+    for name in _FIELDS:
+        key = f"DISCOURSE_{name.upper()}"
+        if key in env and env[key] != "":
+            values[name] = env[key]
+    # Convenience aliases.
+    if "DISCOURSE_PSEUDONYMIZE" in env:
+        values["pseudonymise"] = env["DISCOURSE_PSEUDONYMIZE"]
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        coerced = {k: _coerce(k, v) for k, v in values.items()}
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"bad setting: {exc}") from exc
+    return Settings(**coerced)

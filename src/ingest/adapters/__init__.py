@@ -1,0 +1,1 @@
+"""One module per export format; each registers its adapter with ``ingest.registry.register``."""

@@ -1,0 +1,115 @@
+"""The canonical post: the one Arrow schema every adapter maps onto (DESIGN.md, "Canonical post").
+
+Adapters produce ``ADAPTER_SCHEMA`` tables (the canonical columns the export itself can fill, plus the
+platform's raw ``author_id``). The lake writer turns them into ``POST_SCHEMA`` by adding provenance and
+pseudonymising authors, so those concerns live in one place.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+PLATFORMS = (
+    "x",
+    "reddit",
+    "mastodon",
+    "bluesky",
+    "telegram",
+    "youtube",
+    "tiktok",
+    "instagram",
+    "threads",
+    "generic",
+)
+KINDS = ("post", "reply", "repost", "quote", "comment")
+
+_str = pa.string()
+_ts = pa.timestamp("us", tz="UTC")
+_strlist = pa.list_(pa.string())
+
+# Columns an adapter fills, in order.
+ADAPTER_FIELDS: list[pa.Field] = [
+    pa.field("post_uid", _str, nullable=False),
+    pa.field("platform", _str, nullable=False),
+    pa.field("post_id", _str, nullable=False),
+    pa.field("created_at", _ts, nullable=False),
+    pa.field("author_id", _str),  # the platform's own author id; replaced by author_key in the lake
+    pa.field("author_handle", _str),
+    pa.field("text", _str),
+    pa.field("lang_declared", _str),
+    pa.field("kind", _str, nullable=False),
+    pa.field("reply_to_id", _str),
+    pa.field("thread_id", _str),
+    pa.field("repost_of_id", _str),
+    pa.field("quote_of_id", _str),
+    pa.field("url", _str),
+    pa.field("like_count", pa.int64()),
+    pa.field("share_count", pa.int64()),
+    pa.field("reply_count", pa.int64()),
+    pa.field("view_count", pa.int64()),
+    pa.field("hashtags", _strlist),
+    pa.field("mentions", _strlist),
+    pa.field("links", _strlist),
+    pa.field("media_count", pa.int32()),
+    pa.field("raw", _str),
+    pa.field("source_record", pa.int64(), nullable=False),
+]
+ADAPTER_SCHEMA = pa.schema(ADAPTER_FIELDS)
+
+# What lands in lake/posts (the contract with dbt's sources).
+POST_SCHEMA = pa.schema(
+    [
+        *(f for f in ADAPTER_FIELDS if f.name not in ("author_id", "source_record")),
+        pa.field("author_key", _str),
+        pa.field("source_file", _str, nullable=False),
+        pa.field("source_record", pa.int64(), nullable=False),
+        pa.field("export_format", _str, nullable=False),
+        pa.field("batch_id", _str, nullable=False),
+        pa.field("ingested_at", _ts, nullable=False),
+    ]
+)
+
+# What an adapter reports for a record it could not map.
+QUARANTINE_ADAPTER_SCHEMA = pa.schema(
+    [
+        pa.field("source_record", pa.int64(), nullable=False),
+        pa.field("raw", _str),
+        pa.field("error", _str, nullable=False),
+    ]
+)
+
+# What lands in lake/quarantine.
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        pa.field("source_file", _str, nullable=False),
+        pa.field("source_record", pa.int64(), nullable=False),
+        pa.field("raw", _str),
+        pa.field("error", _str, nullable=False),
+        pa.field("platform", _str, nullable=False),
+        pa.field("export_format", _str, nullable=False),
+        pa.field("batch_id", _str, nullable=False),
+        pa.field("ingested_at", _ts, nullable=False),
+    ]
+)
+
+QUARANTINE_RAW_MAX_CHARS = 4000
+
+
+def empty_adapter_table() -> pa.Table:
+    return ADAPTER_SCHEMA.empty_table()
+
+
+def conform(table: pa.Table, schema: pa.Schema = ADAPTER_SCHEMA) -> pa.Table:
+    """Select and cast ``table``'s columns to ``schema``; missing nullable columns become nulls."""
+    cols = []
+    for field in schema:
+        if field.name in table.column_names:
+            col = table.column(field.name)
+            if col.type != field.type:
+                col = col.cast(field.type)
+        else:
+            if not field.nullable:
+                raise ValueError(f"adapter output lacks required column {field.name!r}")
+            col = pa.nulls(table.num_rows, type=field.type)
+        cols.append(col)
+    return pa.Table.from_arrays(cols, schema=schema)
