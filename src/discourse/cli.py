@@ -1,0 +1,379 @@
+"""`discourse`: the command line. Each command is a thin shell over ``discourse.pipeline`` and friends.
+
+Errors are one clear line on stderr (with the file/record they concern) and a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from discourse.settings import Settings, SettingsError, load_settings
+
+
+class CliError(Exception):
+    pass
+
+
+def _echo(msg: str) -> None:
+    print(msg, flush=True)
+
+
+class Progress:
+    """Counts records; prints a line to stderr at most every two seconds (only on a terminal)."""
+
+    def __init__(self, label: str, enabled: bool | None = None):
+        self.label, self.n, self.t0, self.last = label, 0, time.perf_counter(), 0.0
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+
+    def __call__(self, k: int) -> None:
+        self.n += k
+        now = time.perf_counter()
+        if self.enabled and now - self.last > 2:
+            self.last = now
+            rate = self.n / max(now - self.t0, 1e-9)
+            print(f"\r{self.label}: {self.n:,} ({rate:,.0f}/s)", end="", file=sys.stderr, flush=True)
+
+    def done(self) -> None:
+        if self.enabled and self.last:
+            print(file=sys.stderr)
+
+
+def _parse_map(spec: str | None) -> dict[str, str] | None:
+    if not spec:
+        return None
+    out = {}
+    for part in spec.split(","):
+        if "=" not in part:
+            raise CliError(f"--map: expected field=column pairs, got {part!r}")
+        k, v = part.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def _expand_paths(paths: list[str]) -> list[Path]:
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out += sorted(
+                f for f in p.rglob("*")
+                if f.is_file() and not any(x.startswith((".", "_")) for x in f.relative_to(p).parts)
+            )
+        elif p.is_file():
+            out.append(p)
+        else:
+            raise CliError(f"{p}: no such file or directory")
+    return out
+
+
+# ---------------------------------------------------------------- commands
+
+def cmd_ingest(s: Settings, a: argparse.Namespace) -> int:
+    from discourse.pipeline import ensure_home, ingest_one
+
+    ensure_home(s)
+    options: dict[str, Any] = {}
+    if a.map:
+        options["map"] = _parse_map(a.map)
+    if a.platform:
+        options["platform"] = a.platform
+    if a.delimiter:
+        options["delimiter"] = a.delimiter
+    rc = 0
+    totals = {"records_in": 0, "loaded": 0, "quarantined": 0, "duplicates_within_batch": 0,
+              "skipped_total": 0}
+    for path in _expand_paths(a.paths):
+        prog = Progress(path.name)
+        res = ingest_one(s, str(path), fmt=a.format, options=options or None, force=a.force,
+                         progress=prog)
+        prog.done()
+        if res.get("error"):
+            print(f"{path}: not ingested: {res['error']}", file=sys.stderr)
+            rc = 1
+            continue
+        for k in totals:
+            totals[k] += res[k]
+        skipped = ", ".join(f"{k}={v}" for k, v in sorted(res["skipped"].items())) or "none"
+        _echo(f"{path}: format {res['format']} → {res['loaded']} loaded, {res['quarantined']} "
+              f"quarantined, {res['duplicates_within_batch']} duplicates, skipped: {skipped} "
+              f"[{res['status']}; batch {', '.join(res['batch_ids'])}]")
+        if res.get("unrecognised_members"):
+            for m in res["unrecognised_members"]:
+                print(f"  skipped member: {m}", file=sys.stderr)
+    _echo("total: " + ", ".join(f"{k}={v}" for k, v in totals.items()))
+    return rc
+
+
+def _print_run_summary(s: Settings, summary: dict[str, Any]) -> None:
+    import duckdb
+
+    _echo("")
+    _echo("== discourse run summary ==")
+    _echo(f"run id:      {summary['run_id']} ({summary['seconds']:.1f}s)")
+    per_platform: dict[str, int] = {}
+    quarantined = loaded = 0
+    for r in summary["ingest"]:
+        quarantined += r.get("quarantined", 0)
+        loaded += r.get("loaded", 0)
+        for p, n in r.get("platforms", {}).items():
+            per_platform[p] = per_platform.get(p, 0) + n
+    unrec = [r for r in summary["ingest"] if r.get("error")]
+    _echo(f"ingested:    {len(summary['ingest']) - len(unrec)} file(s), {loaded:,} posts loaded, "
+          f"{quarantined:,} records quarantined, {len(unrec)} unrecognised file(s)")
+    for p, n in sorted(per_platform.items()):
+        _echo(f"  {p:<10} {n:>10,} posts this run")
+    for stage, g in summary["gates"].items():
+        status = "passed" if g.get("success") else ("FAILED" if g.get("severity", "error") == "error"
+                                                    else "warning")
+        st = g.get("statistics", {})
+        _echo(f"gate {stage:<6} {status} ({st.get('successful_expectations', '?')}/"
+              f"{st.get('evaluated_expectations', '?')} expectations, {st.get('row_count', '?')} rows)")
+        for f in g.get("failures", [])[:5]:
+            _echo(f"    - {f.get('expectation')} {f.get('column') or ''}: observed {f.get('observed')}, "
+                  f"expected {f.get('expected')}")
+    _echo(f"published:   {'yes' if summary['published'] else 'NO — previous marts kept'}")
+    if s.warehouse.exists():
+        con = duckdb.connect(str(s.warehouse), read_only=True)
+        try:
+            rows = con.execute(
+                "select platform, count(*) from marts.posts group by 1 order by 1").fetchall()
+        finally:
+            con.close()
+        _echo(f"marts:       {s.warehouse} (schema marts)")
+        for p, n in rows:
+            _echo(f"  marts.posts {p:<10} {n:>10,}")
+    if summary.get("report"):
+        _echo(f"report:      {summary['report']}")
+    docs = s.data_docs_dir / "index.html"
+    if docs.exists():
+        _echo(f"data docs:   {docs}")
+    _echo(f"quarantine:  {s.quarantine_dir}")
+    _echo(f"alerts:      {s.alerts_dir}")
+
+
+def cmd_run(s: Settings, a: argparse.Namespace) -> int:
+    from discourse.pipeline import run
+
+    summary = run(s, echo=_echo)
+    _print_run_summary(s, summary)
+    if a.json:
+        Path(a.json).write_text(json.dumps(summary, indent=1, default=str))
+    return 1 if summary.get("failed") else 0
+
+
+def cmd_generate(s: Settings, a: argparse.Namespace) -> int:
+    from ingest.generate import generate
+
+    prog = Progress("generate")
+    truth = generate(Path(a.out), posts=a.posts, seed=a.seed, days=a.days, compress=a.compress,
+                     progress=prog)
+    prog.done()
+    _echo(f"wrote {a.posts:,} posts of synthetic exports to {a.out} "
+          f"(ground truth: {Path(a.out) / '_ground_truth.json'})")
+    files = truth.get("files", {})
+    for name in sorted(files)[:50]:
+        _echo(f"  {name}")
+    return 0
+
+
+def cmd_demo(s: Settings, a: argparse.Namespace) -> int:
+    from ingest.generate import generate
+
+    s = s.with_(is_demo=True)
+    if s.pseudonymise and not s.pseudonym_key:
+        _echo("demo: using the built-in demo pseudonymisation key "
+              "(set DISCOURSE_PSEUDONYM_KEY for real data)")
+    out = s.inbox / f"demo-seed{a.seed}-{a.posts}"
+    if not (out / "_ground_truth.json").exists():
+        _echo(f"[generate] {a.posts:,} synthetic posts → {out}")
+        prog = Progress("generate")
+        generate(out, posts=a.posts, seed=a.seed, days=a.days, progress=prog)
+        prog.done()
+    return cmd_run(s, a)
+
+
+def cmd_report(s: Settings, a: argparse.Namespace) -> int:
+    from discourse.pipeline import report
+
+    if not s.warehouse.exists():
+        raise CliError(f"{s.warehouse}: no published marts yet; run `discourse run` first")
+    _echo(report(s)["report"])
+    return 0
+
+
+def _connect_published(s: Settings):
+    import duckdb
+
+    if not s.warehouse.exists():
+        raise CliError(f"{s.warehouse}: no published marts yet; run `discourse run` first")
+    return duckdb.connect(str(s.warehouse), read_only=True)
+
+
+def cmd_query(s: Settings, a: argparse.Namespace) -> int:
+    import duckdb
+
+    con = _connect_published(s)
+    try:
+        rel = con.sql(a.sql)
+        if rel is None:
+            return 0
+        if a.format == "table":
+            rel.show(max_rows=a.limit, max_width=200)
+        elif a.format == "csv":
+            import csv
+
+            w = csv.writer(sys.stdout)
+            w.writerow(rel.columns)
+            for row in rel.limit(a.limit).fetchall():
+                w.writerow(row)
+        else:
+            cols = rel.columns
+            for row in rel.limit(a.limit).fetchall():
+                print(json.dumps(dict(zip(cols, row, strict=True)), default=str, ensure_ascii=False))
+    except duckdb.Error as exc:
+        raise CliError(f"query failed: {exc}") from exc
+    finally:
+        con.close()
+    return 0
+
+
+def cmd_export(s: Settings, a: argparse.Namespace) -> int:
+    import duckdb
+
+    out = Path(a.out)
+    fmt = a.format or (out.suffix.lstrip(".") or "parquet")
+    if fmt not in ("parquet", "csv", "json"):
+        raise CliError(f"--format must be parquet, csv or json, not {fmt!r}")
+    table = a.table if "." in a.table else f"marts.{a.table}"
+    con = _connect_published(s)
+    tmp = out.with_name(f".{out.name}.tmp")
+    try:
+        opts = {"parquet": "(format parquet, compression zstd)", "csv": "(format csv, header)",
+                "json": "(format json)"}[fmt]
+        con.execute(f"copy (select * from {table}) to '{tmp}' {opts}")
+        n = con.execute(f"select count(*) from {table}").fetchone()[0]
+    except duckdb.Error as exc:
+        tmp.unlink(missing_ok=True)
+        raise CliError(f"export of {table} failed: {exc}") from exc
+    finally:
+        con.close()
+    tmp.replace(out)
+    _echo(f"exported {n:,} rows of {table} to {out}")
+    return 0
+
+
+def cmd_validate(s: Settings, a: argparse.Namespace) -> int:
+    from quality.gates import check_volume, run_marts_gate, run_raw_gate
+
+    from ingest.lake import read_manifests
+
+    results = []
+    if a.stage in ("raw", "all"):
+        results.append(run_raw_gate(s, [m["batch_id"] for m in read_manifests(s.manifest_dir)]))
+    if a.stage in ("marts", "all"):
+        db = s.build_warehouse if a.build else s.warehouse
+        if not db.exists():
+            raise CliError(f"{db}: no warehouse to validate")
+        results.append(run_marts_gate(s, db))
+        results.append(check_volume(s, db))
+    rc = 0
+    for r in results:
+        d = r.to_dict()
+        ok = "passed" if r.success else ("FAILED" if d.get("severity", "error") == "error" else "warning")
+        _echo(f"{d['stage']}: {ok}")
+        for f in d.get("failures", []):
+            _echo(f"  - {f.get('expectation')} {f.get('column') or ''}: observed {f.get('observed')}, "
+                  f"expected {f.get('expected')}")
+        if not r.success and d.get("severity", "error") == "error":
+            rc = 1
+    docs = s.data_docs_dir / "index.html"
+    if docs.exists():
+        _echo(f"data docs: {docs}")
+    return rc
+
+
+# ---------------------------------------------------------------- parser
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="discourse", description=__doc__.splitlines()[0])
+    p.add_argument("--home", help="runtime home (default: $DISCOURSE_HOME or ./discourse_home)")
+    p.add_argument("--debug", action="store_true", help="show the full traceback of an error")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    sp = sub.add_parser("ingest", help="ingest export files or folders into the lake")
+    sp.add_argument("paths", nargs="+")
+    sp.add_argument("--format", help="skip detection and use this adapter")
+    sp.add_argument("--map", help="generic column mapping, e.g. id=tweet_id,text=content,created_at=date")
+    sp.add_argument("--platform", help="platform to assign to generic records")
+    sp.add_argument("--delimiter", help="generic CSV delimiter (default: detected)")
+    sp.add_argument("--force", action="store_true", help="re-ingest even if the content was ingested")
+    sp.set_defaults(fn=cmd_ingest)
+
+    commands = (("run", cmd_run, "the nightly job: ingest new inbox files, gates, dbt, publish, report"),
+                ("demo", cmd_demo, "generate sample exports into the inbox, then run"))
+    for name, fn, hlp in commands:
+        sp = sub.add_parser(name, help=hlp)
+        sp.add_argument("--json", help="also write the run summary as JSON here")
+        if name == "demo":
+            sp.add_argument("--posts", type=int, default=20_000)
+            sp.add_argument("--seed", type=int, default=7)
+            sp.add_argument("--days", type=int, default=14)
+        sp.set_defaults(fn=fn)
+
+    sp = sub.add_parser("generate", help="write synthetic exports with planted signals")
+    sp.add_argument("--posts", type=int, required=True)
+    sp.add_argument("--out", required=True)
+    sp.add_argument("--seed", type=int, default=7)
+    sp.add_argument("--days", type=int, default=14)
+    sp.add_argument("--compress", action="store_true", help="write compressed exports")
+    sp.set_defaults(fn=cmd_generate)
+
+    sp = sub.add_parser("report", help="(re)write the HTML report from the published marts")
+    sp.set_defaults(fn=cmd_report)
+
+    sp = sub.add_parser("query", help="run SQL against the published marts (read-only)")
+    sp.add_argument("sql")
+    sp.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    sp.add_argument("--limit", type=int, default=50)
+    sp.set_defaults(fn=cmd_query)
+
+    sp = sub.add_parser("export", help="export a mart to Parquet, CSV or JSON")
+    sp.add_argument("table", help="mart name, e.g. posts or marts.topic_daily")
+    sp.add_argument("--out", required=True)
+    sp.add_argument("--format", choices=("parquet", "csv", "json"))
+    sp.set_defaults(fn=cmd_export)
+
+    sp = sub.add_parser("validate", help="run the data-quality gates on the lake and/or the marts")
+    sp.add_argument("--stage", choices=("raw", "marts", "all"), default="all")
+    sp.add_argument("--build", action="store_true", help="validate the unpublished build warehouse")
+    sp.set_defaults(fn=cmd_validate)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(home=args.home)
+        return int(args.fn(settings, args) or 0)
+    except (CliError, SettingsError) as exc:
+        print(f"discourse: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("discourse: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - one clear line, details in the log
+        from discourse.pipeline import RunLocked
+
+        kind = "locked" if isinstance(exc, RunLocked) else type(exc).__name__
+        print(f"discourse: error ({kind}): {exc}", file=sys.stderr)
+        if args.debug:
+            raise
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

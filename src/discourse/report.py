@@ -1,0 +1,204 @@
+"""The analyst report: one self-contained HTML file (charts embedded as PNG) from the published marts.
+
+Written to ``<home>/reports/report-<UTC timestamp>.html`` and copied to ``reports/latest.html``; both
+appear atomically. It reads only the published warehouse (read-only), so it shows what analysts see.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from discourse.settings import Settings
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1100px;
+color:#1f2328;line-height:1.45;padding:0 1rem}
+h1{margin-bottom:.2rem} h2{margin-top:2.2rem;border-bottom:1px solid #d0d7de;padding-bottom:.3rem}
+.muted{color:#656d76} table{border-collapse:collapse;width:100%;font-size:.9rem;margin:.5rem 0}
+th,td{border:1px solid #d0d7de;padding:.3rem .5rem;text-align:left;vertical-align:top}
+th{background:#f6f8fa} td.num{text-align:right;font-variant-numeric:tabular-nums}
+.kpis{display:flex;gap:1rem;flex-wrap:wrap}
+.kpi{border:1px solid #d0d7de;border-radius:6px;padding:.6rem 1rem}
+.kpi b{display:block;font-size:1.4rem} img{max-width:100%}
+"""
+
+
+def _png(fig: Any) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def _table(rows: list[tuple], headers: list[str]) -> str:
+    if not rows:
+        return "<p class='muted'>Nothing to show.</p>"
+    out = ["<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in headers) + "</tr>"]
+    for r in rows:
+        cells = []
+        for v in r:
+            if isinstance(v, int | float) and not isinstance(v, bool):
+                txt = f"{v:,.3f}" if isinstance(v, float) else f"{v:,}"
+                cells.append(f"<td class='num'>{txt}</td>")
+            elif isinstance(v, list):
+                cells.append("<td>" + "<br>".join(html.escape(str(x)) for x in v) + "</td>")
+            else:
+                cells.append(f"<td>{html.escape('' if v is None else str(v))}</td>")
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    return "\n".join(out) + "</table>"
+
+
+def _has(con: Any, table: str) -> bool:
+    schema, name = table.split(".")
+    return bool(con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, name]).fetchone()[0])
+
+
+def _columns(con: Any, table: str) -> set[str]:
+    schema, name = table.split(".")
+    return {r[0] for r in con.execute(
+        "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
+        [schema, name]).fetchall()}
+
+
+def build_report(settings: Settings) -> Path:
+    import duckdb
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if not settings.warehouse.exists():
+        raise FileNotFoundError(f"{settings.warehouse}: nothing published yet")
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    sections: list[str] = []
+    try:
+        cols = _columns(con, "marts.posts")
+        total, authors, first, last = con.execute(
+            "select count(*), count(distinct author_key), min(created_at), max(created_at) from marts.posts"
+        ).fetchone()
+        per_platform = con.execute(
+            "select platform, count(*) as n from marts.posts group by 1 order by n desc").fetchall()
+        kpis = [("posts", f"{total:,}"), ("authors", f"{authors:,}"),
+                ("platforms", str(len(per_platform))),
+                ("from", str(first)[:10] if first else "–"), ("to", str(last)[:10] if last else "–")]
+        if "misinfo_risk_level" in cols:
+            high = con.execute(
+                "select count(*) from marts.posts where misinfo_risk_level = 'high'").fetchone()[0]
+            kpis.append(("high misinfo risk", f"{high:,}"))
+        sections.append("<div class='kpis'>" + "".join(
+            f"<div class='kpi'><span class='muted'>{k}</span><b>{html.escape(v)}</b></div>"
+            for k, v in kpis) + "</div>")
+        sections.append("<h2>Posts per platform</h2>" + _table(per_platform, ["platform", "posts"]))
+
+        daily = con.execute(
+            "select cast(created_at as date) as d, platform, count(*) from marts.posts "
+            "group by 1, 2 order by 1").fetchall()
+        if daily:
+            fig, ax = plt.subplots(figsize=(10, 3.6))
+            for p in sorted({r[1] for r in daily}):
+                pts = [(r[0], r[2]) for r in daily if r[1] == p]
+                ax.plot([x for x, _ in pts], [y for _, y in pts], marker="o", ms=3, label=p)
+            ax.set_title("Daily posts by platform")
+            ax.legend(loc="upper left", fontsize=8)
+            ax.grid(alpha=.3)
+            fig.autofmt_xdate()
+            sections.append(f"<h2>Volume</h2><img src='{_png(fig)}' alt='daily volume'>")
+
+        if {"sentiment_label", "lang"} <= cols:
+            rows = con.execute(
+                "select lang, sentiment_label, count(*) from marts.posts group by 1, 2").fetchall()
+            langs = [r[0] for r in con.execute(
+                "select lang from marts.posts group by 1 order by count(*) desc limit 8").fetchall()]
+            fig, ax = plt.subplots(figsize=(8, 3.4))
+            bottom = [0.0] * len(langs)
+            tot = {lg: sum(r[2] for r in rows if r[0] == lg) or 1 for lg in langs}
+            for label, color in (("negative", "#cf222e"), ("neutral", "#8c959f"), ("positive", "#1a7f37")):
+                vals = [next((r[2] for r in rows if r[0] == lg and r[1] == label), 0) / tot[lg]
+                        for lg in langs]
+                ax.bar([str(x) for x in langs], vals, bottom=bottom, label=label, color=color)
+                bottom = [b + v for b, v in zip(bottom, vals, strict=True)]
+            ax.set_ylabel("share of posts")
+            ax.set_title("Sentiment by detected language")
+            ax.legend(fontsize=8)
+            sections.append(f"<h2>Sentiment</h2><img src='{_png(fig)}' alt='sentiment by language'>")
+            sections.append(_table(
+                con.execute("select lang, count(*), round(avg(sentiment_score), 3) from marts.posts "
+                            "group by 1 order by 2 desc").fetchall(),
+                ["lang", "posts", "mean sentiment"]))
+
+        if "primary_topic" in cols:
+            label_join = ("left join marts.topics t on t.topic_id = p.primary_topic"
+                          if _has(con, "marts.topics") and "topic_id" in _columns(con, "marts.topics")
+                          else "")
+            label_col = "coalesce(t.label_en, p.primary_topic)" if label_join else "p.primary_topic"
+            top = con.execute(
+                f"select coalesce({label_col}, '(no topic)') as topic, count(*) as n, "
+                f"round(avg(p.sentiment_score), 3) from marts.posts p {label_join} "
+                f"group by 1 order by n desc limit 15").fetchall()
+            fig, ax = plt.subplots(figsize=(8, 4.5))
+            ax.barh([r[0] for r in reversed(top)], [r[1] for r in reversed(top)], color="#0969da")
+            ax.set_title("Posts by primary topic")
+            sections.append(f"<h2>Topics</h2><img src='{_png(fig)}' alt='topics'>")
+            sections.append(_table(top, ["topic", "posts", "mean sentiment"]))
+
+        if {"misinfo_risk_score", "misinfo_reasons"} <= cols:
+            by_day = con.execute(
+                "select cast(created_at as date), count(*) filter (where misinfo_risk_level = 'high'), "
+                "avg(misinfo_risk_score) from marts.posts group by 1 order by 1").fetchall()
+            if by_day:
+                fig, ax = plt.subplots(figsize=(10, 3.2))
+                ax.bar([r[0] for r in by_day], [r[1] for r in by_day], color="#bc4c00")
+                ax.set_title("High-risk posts per day")
+                fig.autofmt_xdate()
+                sections.append(f"<h2>Misinformation risk</h2><img src='{_png(fig)}' alt='risk'>")
+            risky = con.execute(
+                "select created_at::varchar[:16], platform, round(misinfo_risk_score, 2), "
+                "left(text, 180), misinfo_reasons from marts.posts "
+                "where misinfo_risk_score > 0 order by misinfo_risk_score desc, created_at limit 15"
+            ).fetchall()
+            sections.append("<h3>Riskiest posts</h3>" + _table(
+                risky, ["created", "platform", "risk", "text", "reasons"]))
+    finally:
+        con.close()
+
+    qrows = _quarantine_summary(settings)
+    sections.append("<h2>Quarantined records</h2>" + _table(qrows, ["platform", "reason", "records"]))
+
+    now = datetime.now(UTC)
+    body = (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Discourse report"
+            f"</title><style>{_CSS}</style></head><body><h1>Discourse report</h1>"
+            f"<p class='muted'>Published marts: {html.escape(str(settings.warehouse))} · "
+            f"generated {now:%Y-%m-%d %H:%M} UTC</p>" + "\n".join(sections) + "</body></html>")
+    settings.reports_dir.mkdir(parents=True, exist_ok=True)
+    path = settings.reports_dir / f"report-{now:%Y%m%dT%H%M%SZ}.html"
+    for target in (path, settings.reports_dir / "latest.html"):
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_text(body, encoding="utf-8")
+        os.replace(tmp, target)
+    return path
+
+
+def _quarantine_summary(settings: Settings) -> list[tuple]:
+    import duckdb
+
+    files = list(settings.quarantine_dir.glob("platform=*/*.parquet"))
+    if not files:
+        return []
+    con = duckdb.connect()
+    try:
+        return con.execute(
+            "select platform, regexp_replace(error, '[0-9]+', 'N', 'g') as reason, count(*) "
+            "from read_parquet(?, union_by_name = true) group by 1, 2 order by 3 desc limit 30",
+            [[str(f) for f in files]]).fetchall()
+    finally:
+        con.close()
