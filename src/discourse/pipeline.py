@@ -145,9 +145,45 @@ def _gate(settings: Settings, result: Any, run_id: str | None) -> dict[str, Any]
 
 
 def raw_gate(settings: Settings, batch_ids: list[str], run_id: str | None = None) -> dict[str, Any]:
+    """Validate the new batches together; if that fails, find the failing ones, set them aside
+    under ``lake/_rejected/`` (so no later build reads them), alert, and raise ``GateFailed``."""
     from quality.gates import run_raw_gate
 
-    return _gate(settings, run_raw_gate(settings, batch_ids), run_id)
+    result = run_raw_gate(settings, batch_ids)
+    if result.success or not batch_ids:
+        return _gate(settings, result, run_id)
+    failing = batch_ids
+    if len(batch_ids) > 1:
+        failing = [b for b in batch_ids if not run_raw_gate(settings, [b]).success] or batch_ids
+    try:
+        return _gate(settings, result, run_id)
+    except GateFailed as exc:
+        exc.result["rejected_batches"] = reject_batches(settings, failing, exc.result)
+        raise
+
+
+def reject_batches(settings: Settings, batch_ids: list[str], gate: dict[str, Any]) -> list[str]:
+    """Move the batches' lake files and manifests to ``lake/_rejected/<batch_id>/``.
+
+    The source files stay in the inbox and count as new again, so the next run retries them (and
+    alerts again) until the export or the adapter is fixed.
+    """
+    from ingest.lake import iter_batches
+
+    moved = []
+    for m in iter_batches(settings, batch_ids):
+        dest = settings.lake / "_rejected" / m["batch_id"]
+        dest.mkdir(parents=True, exist_ok=True)
+        for rel in m.get("files", []):
+            src = settings.lake / rel
+            if src.exists():
+                target = dest / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(src, target)
+        (dest / "gate.json").write_text(json.dumps(gate, indent=1, default=str))
+        os.replace(settings.manifest_dir / f"{m['batch_id']}.json", dest / "manifest.json")
+        moved.append(m["batch_id"])
+    return moved
 
 
 def marts_gate(settings: Settings, run_id: str | None = None) -> dict[str, Any]:
