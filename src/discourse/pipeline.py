@@ -71,8 +71,8 @@ def ensure_home(settings: Settings) -> None:
 
 # ---------------------------------------------------------------- ingest
 
-def _is_export_candidate(p: Path) -> bool:
-    return p.is_file() and not any(part.startswith((".", "_")) for part in p.parts)
+def _is_export_candidate(rel: Path) -> bool:
+    return not any(part.startswith((".", "_")) for part in rel.parts)
 
 
 def list_new_files(settings: Settings) -> list[str]:

@@ -1,0 +1,470 @@
+"""Alerts for maintainers: a failed or warning gate, a volume anomaly, a task that failed after retries.
+
+``send_alert`` always writes the alert as JSON under ``settings.alerts_dir`` (atomically), then posts it
+to a Slack-compatible webhook (``settings.alert_webhook_url``) and emails it over SMTP
+(``settings.smtp_host`` and ``settings.smtp_to``) when those are configured. A sink that cannot be
+reached is logged and recorded in the JSON file; it never fails the run.
+
+The content is built here from the gate result rather than by a GX action, so every sink says the same
+thing: the stage, each failing expectation with observed versus expected, a few sample rows, and the
+path to Data Docs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import smtplib
+import ssl
+import time
+import traceback
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from discourse.settings import Settings
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_TIMEOUT = 10.0
+WEBHOOK_RETRY_DELAY = 1.0
+SMTP_TIMEOUT = 15.0
+FAILURES_SHOWN = 5
+SAMPLE_ROWS_SHOWN = 3
+SLACK_TEXT_LIMIT = 2900  # Slack caps a section's text at 3000 characters
+TRACEBACK_LINES = 25
+
+
+@dataclass
+class Alert:
+    stage: str  # raw, staging, marts, volume, orchestration
+    title: str
+    severity: str  # "error" blocked something; "warning" did not
+    summary: str
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    data_docs_path: str | None = None
+    run_id: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# ---------------------------------------------------------------- building alerts
+
+
+def alert_from_gate(result: Any, run_id: str | None = None) -> Alert:
+    """An alert from a ``GateResult`` (or its ``to_dict()``)."""
+    r = result.to_dict() if hasattr(result, "to_dict") else dict(result)
+    stage = r.get("stage", "?")
+    severity = r.get("severity") or "error"
+    failures = list(r.get("failures") or [])
+    stats = r.get("statistics") or {}
+    names = list(dict.fromkeys(_short_name(f) for f in failures))
+    if not failures:
+        title = f"{stage} gate passed"
+    elif stage == "volume":
+        title = "volume anomaly: " + ", ".join(
+            sorted({str(s.get("platform")) for f in failures for s in f.get("sample_rows", [])}) or names
+        )
+    else:
+        verb = "failed" if severity == "error" else "warning"
+        title = f"{stage} gate {verb}: " + ", ".join(names[:3]) + (" …" if len(names) > 3 else "")
+    lines = []
+    if failures:
+        rows = stats.get("row_count")
+        on_rows = f" on {rows:,} rows" if isinstance(rows, int) else ""
+        lines.append(
+            f"{len(failures)} of {stats.get('evaluated_expectations', '?')} expectations failed"
+            f"{on_rows} (suite {r.get('suite') or stage})."
+        )
+        if severity == "error":
+            lines.append("Publish is blocked: the previously published marts stay in place.")
+        else:
+            lines.append("Warning only: publish is not blocked.")
+    lines += [str(n) for n in r.get("notes") or []]
+    extra = {k: r.get(k) for k in ("suite", "checked", "statistics", "validation_page", "notes") if r.get(k)}
+    return Alert(
+        stage=stage,
+        title=title,
+        severity=severity,
+        summary="\n".join(lines),
+        failures=failures,
+        data_docs_path=r.get("validation_page") or r.get("data_docs_path"),
+        run_id=run_id,
+        extra=extra,
+    )
+
+
+def _short_name(failure: dict[str, Any]) -> str:
+    name = str(failure.get("expectation", "?")).removeprefix("expect_")
+    col = failure.get("column")
+    return f"{col}: {name}" if col else name
+
+
+def _get(obj: Any, name: str) -> Any:
+    if obj is None:
+        return None
+    if isinstance(obj, Mapping):
+        return obj.get(name)
+    try:
+        return getattr(obj, name, None)
+    except Exception:  # noqa: BLE001 - properties of foreign objects may need config to evaluate
+        return None
+
+
+def alert_for_task_failure(
+    context: Mapping[str, Any] | BaseException,
+    *,
+    run_id: str | None = None,
+    dag_id: str | None = None,
+    task_id: str | None = None,
+    try_number: int | None = None,
+) -> Alert:
+    """An ``orchestration`` alert for a task that failed, from an Airflow callback context (or just
+    the exception). Names the DAG, task, run, try and the exception with its traceback tail."""
+    if isinstance(context, BaseException):
+        ctx: Mapping[str, Any] = {"exception": context}
+    else:
+        ctx = context
+    ti = ctx.get("ti") or ctx.get("task_instance")
+    dag_run = ctx.get("dag_run")
+    exc = ctx.get("exception")
+    dag_id = dag_id or _get(ti, "dag_id") or _get(ctx.get("dag"), "dag_id") or ctx.get("dag_id")
+    task_id = task_id or _get(ti, "task_id") or _get(ctx.get("task"), "task_id") or ctx.get("task_id")
+    run_id = run_id or _get(ti, "run_id") or _get(dag_run, "run_id") or ctx.get("run_id")
+    try_number = try_number if try_number is not None else _get(ti, "try_number")
+    max_tries = _get(ti, "max_tries")
+    map_index = _get(ti, "map_index")
+    extra: dict[str, Any] = {
+        "dag_id": dag_id,
+        "task_id": task_id,
+        "run_id": run_id,
+        "try_number": try_number,
+        "max_tries": max_tries,
+    }
+    if map_index not in (None, -1):
+        extra["map_index"] = map_index
+    logical = ctx.get("logical_date") or _get(dag_run, "logical_date")
+    if logical is not None:
+        extra["logical_date"] = str(logical)
+    log_url = _get(ti, "log_url")
+    if isinstance(log_url, str):
+        extra["log_url"] = log_url
+    failures: list[dict[str, Any]] = []
+    if exc is not None:
+        extra["exception_type"] = type(exc).__name__ if isinstance(exc, BaseException) else None
+        extra["exception"] = str(exc)
+        if isinstance(exc, BaseException) and exc.__traceback__ is not None:
+            tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
+            extra["traceback"] = "".join(tb).splitlines()[-TRACEBACK_LINES:]
+        # A gate that raised carries its result: pass its failures on.
+        gate = getattr(exc, "result", None)
+        if isinstance(gate, Mapping):
+            failures = list(gate.get("failures") or [])
+            extra["gate"] = {k: gate.get(k) for k in ("stage", "suite", "data_docs_path", "validation_page")}
+    task = f"{dag_id or '?'}.{task_id or '?'}"
+    tries = f"try {try_number}" + (f" of {max_tries + 1}" if isinstance(max_tries, int) else "")
+    exc_line = f"{extra.get('exception_type') or 'Error'}: {extra.get('exception', 'unknown')}"
+    summary = "\n".join(
+        [
+            f"Task {task} failed in run {run_id or '?'} ({tries}).",
+            exc_line,
+        ]
+    )
+    gate_info = extra.get("gate") or {}
+    return Alert(
+        stage="orchestration",
+        title=f"task failed: {task}",
+        severity="error",
+        summary=summary,
+        failures=failures,
+        data_docs_path=gate_info.get("validation_page") or gate_info.get("data_docs_path"),
+        run_id=run_id,
+        extra=extra,
+    )
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def _json(v: Any) -> str:
+    return json.dumps(v, ensure_ascii=False, default=str)
+
+
+def _row_text(row: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={_json(v)}" for k, v in row.items())
+
+
+def _failure_lines(f: dict[str, Any]) -> list[str]:
+    col = f" on {f['column']}" if f.get("column") else ""
+    lines = [
+        f"- {f.get('expectation')}{col} [{f.get('severity', 'error')}]",
+        f"  expected: {f.get('expected')}",
+        f"  observed: {_observed_text(f.get('observed') or {})}",
+    ]
+    if f.get("message"):
+        lines.append(f"  {f['message']}")
+    rows = f.get("sample_rows") or []
+    if rows:
+        lines.append("  sample rows:")
+        lines += [f"    {_row_text(r)}" for r in rows[:SAMPLE_ROWS_SHOWN]]
+    return lines
+
+
+def _observed_text(obs: dict[str, Any]) -> str:
+    if "error" in obs:
+        return str(obs["error"])
+    if "unexpected_count" in obs:
+        vals = ", ".join(_json(v.get("value")) for v in obs.get("unexpected_values", [])[:5])
+        text = (
+            f"{obs['unexpected_count']:,} of {obs.get('element_count', 0):,} rows "
+            f"({obs.get('unexpected_percent', 0):.4g}%) unexpected"
+        )
+        return text + (f"; values {vals}" if vals else "")
+    if "observed_value" in obs:
+        return _json(obs["observed_value"])
+    return _json(obs)
+
+
+def render_text(alert: Alert) -> str:
+    """The plain-text alert: the email body and the webhook's fallback ``text``."""
+    lines = [f"[discourse] {alert.severity.upper()} {alert.stage}: {alert.title}"]
+    if alert.run_id:
+        lines.append(f"run: {alert.run_id}")
+    if alert.summary:
+        lines += ["", alert.summary]
+    if alert.failures:
+        lines += ["", "Failures:"]
+        for f in alert.failures[:FAILURES_SHOWN]:
+            lines += _failure_lines(f)
+        if len(alert.failures) > FAILURES_SHOWN:
+            lines.append(f"... and {len(alert.failures) - FAILURES_SHOWN} more (see Data Docs)")
+    if alert.stage == "orchestration" and alert.extra.get("traceback"):
+        lines += ["", "Traceback (last lines):", *alert.extra["traceback"][-10:]]
+    if alert.extra.get("log_url"):
+        lines.append(f"log: {alert.extra['log_url']}")
+    if alert.data_docs_path:
+        lines += ["", f"Data Docs: {alert.data_docs_path}"]
+    return "\n".join(lines)
+
+
+def _clip(text: str, limit: int = SLACK_TEXT_LIMIT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_payload(alert: Alert) -> dict[str, Any]:
+    """A Slack-compatible incoming-webhook body: ``text`` (fallback) plus Block Kit ``blocks``."""
+    icon = ":rotating_light:" if alert.severity == "error" else ":warning:"
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": _clip(f"{alert.stage}: {alert.title}", 150)},
+        },
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": _clip(
+                    f"{icon} *{alert.severity.upper()}* · stage `{alert.stage}`"
+                    + (f" · run `{alert.run_id}`" if alert.run_id else "")
+                    + (f"\n{_md_escape(alert.summary)}" if alert.summary else "")
+                ),
+            },
+        },
+    ]
+    for f in alert.failures[:FAILURES_SHOWN]:
+        col = f" on `{f['column']}`" if f.get("column") else ""
+        text = (
+            f"*{f.get('expectation')}*{col}\n"
+            f"expected: {_md_escape(str(f.get('expected')))}\n"
+            f"observed: {_md_escape(_observed_text(f.get('observed') or {}))}"
+        )
+        rows = f.get("sample_rows") or []
+        if rows:
+            sample = "\n".join(_row_text(r) for r in rows[:SAMPLE_ROWS_SHOWN])
+            text += f"\nsample rows:\n```{_md_escape(sample)}```"
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _clip(text)}})
+    if len(alert.failures) > FAILURES_SHOWN:
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [
+                    {
+                        "type": "mrkdwn",
+                        "text": f"... and {len(alert.failures) - FAILURES_SHOWN} more failures",
+                    }
+                ],
+            }
+        )
+    if alert.stage == "orchestration" and alert.extra.get("traceback"):
+        tb = "\n".join(alert.extra["traceback"][-10:])
+        blocks.append(
+            {"type": "section", "text": {"type": "mrkdwn", "text": _clip(f"```{_md_escape(tb)}```")}}
+        )
+    ctx_bits = []
+    if alert.data_docs_path:
+        ctx_bits.append(f"Data Docs: {alert.data_docs_path}")
+    if alert.extra.get("log_url"):
+        ctx_bits.append(f"log: {alert.extra['log_url']}")
+    if ctx_bits:
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": _clip(_md_escape(b), 1900)} for b in ctx_bits],
+            }
+        )
+    return {"text": render_text(alert), "blocks": blocks}
+
+
+def email_message(settings: Settings, alert: Alert) -> EmailMessage:
+    msg = EmailMessage()
+    msg["Subject"] = f"[discourse] {alert.severity.upper()} {alert.stage}: {alert.title}"[:200]
+    msg["From"] = settings.smtp_from
+    msg["To"] = ", ".join(_recipients(settings))
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = make_msgid(domain="discourse.local")
+    msg.set_content(render_text(alert))
+    msg.add_attachment(
+        json.dumps(alert.to_dict(), indent=1, ensure_ascii=False, default=str).encode("utf-8"),
+        maintype="application",
+        subtype="json",
+        filename="alert.json",
+    )
+    return msg
+
+
+def _recipients(settings: Settings) -> list[str]:
+    return [a.strip() for a in (settings.smtp_to or "").split(",") if a.strip()]
+
+
+# ---------------------------------------------------------------- sinks
+
+
+def _atomic_write_json(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=1, ensure_ascii=False, default=str)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def alert_path(settings: Settings, alert: Alert) -> Path:
+    stamp = re.sub(r"[^0-9TZ]", "", alert.created_at.replace("+00:00", "Z"))
+    run = re.sub(r"[^A-Za-z0-9_.-]", "_", alert.run_id or "norun")[:60]
+    base = f"{stamp}-{alert.stage}-{run}"
+    path = settings.alerts_dir / f"{base}.json"
+    n = 1
+    while path.exists():
+        n += 1
+        path = settings.alerts_dir / f"{base}-{n}.json"
+    return path
+
+
+def post_webhook(
+    url: str,
+    payload: dict[str, Any],
+    *,
+    timeout: float = WEBHOOK_TIMEOUT,
+    retries: int = 1,
+    retry_delay: float = WEBHOOK_RETRY_DELAY,
+) -> None:
+    """POST ``payload`` as JSON; retry once on a network error or a 5xx/429. Raises on failure."""
+    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    last: Exception | None = None
+    for attempt in range(retries + 1):
+        if attempt:
+            time.sleep(retry_delay)
+        req = urllib.request.Request(
+            url,
+            data=body,
+            method="POST",
+            headers={"Content-Type": "application/json; charset=utf-8", "User-Agent": "discourse-alerts"},
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - configured URL
+                resp.read()
+            return
+        except urllib.error.HTTPError as exc:
+            last = exc
+            if exc.code < 500 and exc.code != 429:
+                break  # the receiver rejected the payload; sending it again will not help
+        except (urllib.error.URLError, OSError, TimeoutError) as exc:
+            last = exc
+    raise RuntimeError(f"webhook {url}: {last}") from last
+
+
+def send_email(settings: Settings, alert: Alert) -> None:
+    """Send over SMTP: implicit TLS on port 465, else plain with optional STARTTLS; login if a user
+    is set. Raises on failure."""
+    msg = email_message(settings, alert)
+    host, port = settings.smtp_host, int(settings.smtp_port)
+    if port == 465:
+        smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+            host, port, timeout=SMTP_TIMEOUT, context=ssl.create_default_context()
+        )
+    else:
+        smtp = smtplib.SMTP(host, port, timeout=SMTP_TIMEOUT)
+    with smtp:
+        if port != 465 and settings.smtp_starttls:
+            smtp.starttls(context=ssl.create_default_context())
+        if settings.smtp_user:
+            smtp.login(settings.smtp_user, settings.smtp_password or "")
+        smtp.send_message(msg, from_addr=settings.smtp_from, to_addrs=_recipients(settings))
+
+
+def send_alert(settings: Settings, alert: Alert) -> list[str]:
+    """Deliver ``alert`` to every configured sink; returns the sinks it reached.
+
+    ``file`` is always attempted first (so the alert survives a hung sink) and rewritten at the end
+    with the delivery outcome of the other sinks (``webhook``, ``email``).
+    """
+    reached: list[str] = []
+    delivery: dict[str, str] = {}
+    path = alert_path(settings, alert)
+    record = {**alert.to_dict(), "text": render_text(alert), "delivery": delivery}
+    delivery["file"] = str(path)
+    try:
+        _atomic_write_json(path, record)
+        reached.append("file")
+    except OSError as exc:
+        log.error("alert: could not write %s: %s", path, exc)
+        delivery["file"] = f"error: {exc}"
+    if settings.alert_webhook_url:
+        try:
+            post_webhook(settings.alert_webhook_url, slack_payload(alert))
+            reached.append("webhook")
+            delivery["webhook"] = "sent"
+        except Exception as exc:  # noqa: BLE001 - a broken sink must not break the run
+            log.warning("alert: webhook not reached: %s", exc)
+            delivery["webhook"] = f"error: {exc}"
+    if settings.smtp_host and _recipients(settings):
+        try:
+            send_email(settings, alert)
+            reached.append("email")
+            delivery["email"] = "sent"
+        except Exception as exc:  # noqa: BLE001 - a broken sink must not break the run
+            log.warning("alert: email via %s:%s not sent: %s", settings.smtp_host, settings.smtp_port, exc)
+            delivery["email"] = f"error: {exc}"
+    if "file" in reached and len(delivery) > 1:
+        try:
+            _atomic_write_json(path, record)
+        except OSError as exc:
+            log.error("alert: could not update %s: %s", path, exc)
+    return reached

@@ -1,0 +1,125 @@
+"""End to end: generated exports → `discourse run` → gated, published marts, through the real stack
+(adapters, lake writer, GX, dbt on DuckDB, publish, report)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+from servers import HttpReceiver
+
+from discourse.cli import main as cli_main
+from discourse.pipeline import run
+from discourse.settings import load_settings
+from ingest.generate import generate
+
+pytestmark = [pytest.mark.e2e]
+
+
+@pytest.fixture(scope="module")
+def nightly(tmp_path_factory: pytest.TempPathFactory):
+    home = tmp_path_factory.mktemp("e2e") / "home"
+    truth = generate(home / "inbox" / "gen", posts=4000, seed=11, days=10)
+    with HttpReceiver() as hook:
+        s = load_settings(env={"DISCOURSE_HOME": str(home), "DISCOURSE_PSEUDONYM_KEY": "e2e-key",
+                               "DISCOURSE_ALERT_WEBHOOK_URL": hook.url})
+        summary = run(s)
+        alerts = list(hook.requests)
+    return s, truth, summary, alerts
+
+
+def test_run_publishes(nightly):
+    s, truth, summary, alerts = nightly
+    assert summary.get("failed") is None, summary.get("failed")
+    assert summary["published"] is True
+    assert s.warehouse.exists() and not s.build_warehouse.exists()
+    for stage in ("raw", "marts"):
+        assert summary["gates"][stage]["success"] is True
+    # Nothing blocking happened, so no error alert went out.
+    assert not [a for a in alerts if "FAILED" in a.body.decode(errors="replace").upper()]
+
+
+def test_every_record_accounted_for(nightly):
+    s, truth, summary, _ = nightly
+    by_name = {Path(r["path"]).name: r for r in summary["ingest"]}
+    assert set(by_name) == set(truth["files"])
+    for name, ft in truth["files"].items():
+        r = by_name[name]
+        assert r["loaded"] == ft["valid_posts"], name
+        assert r["quarantined"] == ft["malformed"], name
+        assert r["skipped_total"] == ft["skipped_total"], name
+        assert r["records_in"] == r["loaded"] + r["quarantined"] + r["duplicates_within_batch"]
+
+
+def test_marts_posts_row_count_equals_loaded_posts(nightly):
+    s, truth, summary, _ = nightly
+    loaded = sum(r["loaded"] for r in summary["ingest"])
+    assert loaded == truth["totals"]["valid_posts"]
+    con = duckdb.connect(str(s.warehouse), read_only=True)
+    try:
+        n, distinct = con.execute(
+            "select count(*), count(distinct post_uid) from marts.posts").fetchone()
+        per_platform = dict(con.execute(
+            "select platform, count(*) from marts.posts group by 1").fetchall())
+    finally:
+        con.close()
+    assert n == distinct == loaded
+    assert per_platform == {p: c for p, c in truth["totals"]["by_platform"].items() if c}
+
+
+def test_quarantine_holds_the_planted_malformed_records(nightly):
+    s, truth, _, _ = nightly
+    planted = {(name, m["line"]) for name, ft in truth["files"].items()
+               for m in ft["malformed_records"]}
+    assert planted, "the generator plants malformed records"
+    con = duckdb.connect()
+    rows = con.execute(
+        "select source_file, source_record, error from read_parquet(?, union_by_name = true)",
+        [str(s.quarantine_dir / "**" / "*.parquet")]).fetchall()
+    got = {(Path(f).name, rec) for f, rec, _ in rows}
+    assert got == planted
+    assert all(err for _, _, err in rows)
+
+
+def test_planted_hoax_campaign_scores_higher_risk(nightly):
+    s, truth, _, _ = nightly
+    uids = truth["planted"]["campaign"]["post_uids"]
+    assert len(uids) >= 30
+    con = duckdb.connect(str(s.warehouse), read_only=True)
+    try:
+        con.execute("create temp table c as select unnest(?::varchar[]) as post_uid", [uids])
+        camp_min, camp_avg, n_camp = con.execute(
+            "select min(misinfo_risk_score), avg(misinfo_risk_score), count(*) "
+            "from marts.posts join c using (post_uid)").fetchone()
+        rest_avg, rest_p90 = con.execute(
+            "select avg(misinfo_risk_score), quantile_cont(misinfo_risk_score, 0.9) from marts.posts "
+            "where post_uid not in (select post_uid from c)").fetchone()
+        reasons = con.execute(
+            "select misinfo_reasons from marts.posts join c using (post_uid) limit 1").fetchone()[0]
+    finally:
+        con.close()
+    assert n_camp == len(uids)
+    assert camp_avg > rest_avg
+    assert camp_min > rest_p90
+    assert reasons, "risk must be explained"
+
+
+def test_report_and_data_docs(nightly):
+    s, _, summary, _ = nightly
+    report = Path(summary["report"])
+    assert report.exists() and (s.reports_dir / "latest.html").exists()
+    body = report.read_text()
+    assert "data:image/png;base64," in body and "Posts per platform" in body
+    assert (s.data_docs_dir / "index.html").exists()
+
+
+def test_second_run_finds_nothing_new_and_keeps_marts(nightly, capsys):
+    s, _, summary, _ = nightly
+    rc = cli_main(["--home", str(s.home), "run", "--json", str(s.home / "second.json")])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    second = json.loads((s.home / "second.json").read_text())
+    assert second["ingest"] == []
+    assert "0 new file(s)" in out and "marts.posts" in out and "data docs:" in out
