@@ -43,18 +43,6 @@ class Progress:
             print(file=sys.stderr)
 
 
-def _parse_map(spec: str | None) -> dict[str, str] | None:
-    if not spec:
-        return None
-    out = {}
-    for part in spec.split(","):
-        if "=" not in part:
-            raise CliError(f"--map: expected field=column pairs, got {part!r}")
-        k, v = part.split("=", 1)
-        out[k.strip()] = v.strip()
-    return out
-
-
 def _expand_paths(paths: list[str]) -> list[Path]:
     out: list[Path] = []
     for p in map(Path, paths):
@@ -76,13 +64,19 @@ def cmd_ingest(s: Settings, a: argparse.Namespace) -> int:
     from discourse.pipeline import ensure_home, ingest_one
 
     ensure_home(s)
+    from ingest.adapters.generic import parse_column_map
+
     options: dict[str, Any] = {}
     if a.map:
-        options["map"] = _parse_map(a.map)
-    if a.platform:
-        options["platform"] = a.platform
-    if a.delimiter:
-        options["delimiter"] = a.delimiter
+        try:
+            options["map"] = parse_column_map(a.map)
+        except ValueError as exc:
+            raise CliError(f"--map: {exc}") from exc
+    for opt in ("platform", "delimiter", "timezone", "channel_username"):
+        if getattr(a, opt):
+            options[opt] = getattr(a, opt)
+    if a.chat_types:
+        options["chat_types"] = [t.strip() for t in a.chat_types.split(",") if t.strip()]
     rc = 0
     totals = {"records_in": 0, "loaded": 0, "quarantined": 0, "duplicates_within_batch": 0,
               "skipped_total": 0}
@@ -267,9 +261,8 @@ def cmd_export(s: Settings, a: argparse.Namespace) -> int:
 
 
 def cmd_validate(s: Settings, a: argparse.Namespace) -> int:
-    from quality.gates import check_volume, run_marts_gate, run_raw_gate
-
     from ingest.lake import read_manifests
+    from quality.gates import check_volume, run_marts_gate, run_raw_gate
 
     results = []
     if a.stage in ("raw", "all"):
@@ -310,6 +303,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--map", help="generic column mapping, e.g. id=tweet_id,text=content,created_at=date")
     sp.add_argument("--platform", help="platform to assign to generic records")
     sp.add_argument("--delimiter", help="generic CSV delimiter (default: detected)")
+    sp.add_argument("--timezone", help="Telegram: IANA zone of old exports' local 'date' (default UTC)")
+    sp.add_argument("--chat-types",
+                    help="Telegram: only these chat types, e.g. public_channel,public_supergroup")
+    sp.add_argument("--channel-username", help="Telegram: public username of a single-chat export (for URLs)")
     sp.add_argument("--force", action="store_true", help="re-ingest even if the content was ingested")
     sp.set_defaults(fn=cmd_ingest)
 

@@ -266,6 +266,7 @@ def ingest_source(
     loaded = quarantined = dups = 0
     skipped: dict[str, int] = {}
     platforms: dict[str, int] = {}
+    q_platform = str(options.get("platform") or adapter.platform)
     common = dict(source_file=source.name, export_format=adapter.name, batch_id=batch_id,
                   ingested_at=ingested_at)
     try:
@@ -316,8 +317,8 @@ def ingest_source(
                 if progress:
                     progress(final.num_rows)
             for q in qparts:
-                qt = _finish_quarantine(q, platform=adapter.platform, **common)
-                writer.write_quarantine(qt, adapter.platform)
+                qt = _finish_quarantine(q, platform=q_platform, **common)
+                writer.write_quarantine(qt, q_platform)
                 quarantined += qt.num_rows
         files = writer.commit()
     except BaseException:
