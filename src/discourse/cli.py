@@ -163,8 +163,18 @@ def cmd_generate(s: Settings, a: argparse.Namespace) -> int:
     from ingest.generate import generate
 
     prog = Progress("generate")
-    truth = generate(Path(a.out), posts=a.posts, seed=a.seed, days=a.days, compress=a.compress,
-                     progress=prog)
+    kwargs: dict[str, Any] = {}
+    if a.start:
+        from datetime import date
+
+        kwargs["start"] = date.fromisoformat(a.start)
+    if a.formats:
+        kwargs["formats"] = tuple(f.strip() for f in a.formats.split(",") if f.strip())
+    try:
+        truth = generate(Path(a.out), posts=a.posts, seed=a.seed, days=a.days, compress=a.compress,
+                         progress=prog, **kwargs)
+    except ValueError as exc:
+        raise CliError(f"generate: {exc}") from exc
     prog.done()
     _echo(f"wrote {a.posts:,} posts of synthetic exports to {a.out} "
           f"(ground truth: {Path(a.out) / '_ground_truth.json'})")
@@ -327,6 +337,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--seed", type=int, default=7)
     sp.add_argument("--days", type=int, default=14)
     sp.add_argument("--compress", action="store_true", help="write compressed exports")
+    sp.add_argument("--start", help="first day, YYYY-MM-DD (default 2026-11-01)")
+    sp.add_argument("--formats", help="comma-separated: x_v2,telegram_desktop,generic (default all)")
     sp.set_defaults(fn=cmd_generate)
 
     sp = sub.add_parser("report", help="(re)write the HTML report from the published marts")
