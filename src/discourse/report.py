@@ -162,7 +162,7 @@ def build_report(settings: Settings) -> Path:
                 fig.autofmt_xdate()
                 sections.append(f"<h2>Misinformation risk</h2><img src='{_png(fig)}' alt='risk'>")
             risky = con.execute(
-                "select created_at::varchar[:16], platform, round(misinfo_risk_score, 2), "
+                "select (created_at::varchar)[:16], platform, round(misinfo_risk_score, 2), "
                 "left(text, 180), misinfo_reasons from marts.posts "
                 "where misinfo_risk_score > 0 order by misinfo_risk_score desc, created_at limit 15"
             ).fetchall()

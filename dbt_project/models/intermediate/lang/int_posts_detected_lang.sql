@@ -1,0 +1,176 @@
+{#-
+    The language of each post: `id`, `en`, `mixed` (code-mixed Indonesian-English) or another ISO 639
+    code (`und` when there is nothing to detect).
+
+    * A language the platform declared is used as is, normalised to its primary ISO 639-1 subtag
+      (X's "in" -> "id", "iw" -> "he", "pt-BR" -> "pt"). "und", "zxx" and X's pseudo-codes ("qme",
+      "qht", "qam", "qct", "qst") count as not declared.
+    * Otherwise fastText's compact language-ID model decides (`detect_lang`, registered by the dbt
+      plugin discourse.dbt_plugin and only called for undeclared posts). Short colloquial Indonesian
+      is often taken for Malay, Javanese or Sundanese: when Indonesian marker words make up at least
+      30% of the words, it is `id`. Below `lang_min_confidence`, the marker words decide when they
+      can.
+    * Code-mix rule, on top of either: a post whose language is `id` or `en` becomes `mixed` when both
+      Indonesian and English marker words (seed `lang_markers`, plus `lexicon_id` terms) are
+      substantial: at least `code_mix_min_hits` of each and each at least `code_mix_min_share` of the
+      words.
+    `lang_method` says which rule decided: declared, detected, markers, code_mix, none.
+-#}
+
+with
+
+posts as (
+
+    select post_uid, lang_declared from {{ ref('stg_lake__posts') }}
+
+),
+
+tokenised as (
+
+    select post_uid, tokens, word_count, lang_text from {{ ref('int_posts_tokenised') }}
+
+),
+
+marker_terms as (
+
+    select {{ normalise_phrase('term') }} as term, lang from {{ ref('lang_markers') }}
+    union all
+    select {{ normalise_phrase('term') }} as term, lang from {{ ref('lexicon_id') }}
+    where weight <> 0 and not contains(term, ' ')
+
+),
+
+markers as (
+
+    -- a word claimed by both languages marks neither
+    select term, min(lang) as lang
+    from marker_terms
+    group by term
+    having count(distinct lang) = 1
+
+),
+
+marker_hits as (
+
+    select
+        t.post_uid,
+        count(*) filter (where m.lang = 'id') as id_hits,
+        count(*) filter (where m.lang = 'en') as en_hits
+    from (select post_uid, unnest(tokens) as token from tokenised) as t
+    inner join markers as m
+        on m.term = t.token
+    group by t.post_uid
+
+),
+
+declared as (
+
+    select
+        post_uid,
+        case
+            when primary_tag in ('', 'und', 'zxx', 'mul', 'mis', 'art', 'qme', 'qht', 'qam', 'qct', 'qst')
+                then null
+            when primary_tag = 'in' then 'id'
+            when primary_tag = 'iw' then 'he'
+            when primary_tag = 'ji' then 'yi'
+            when primary_tag = 'jw' then 'jv'
+            else primary_tag
+        end as declared_lang
+    from (
+        select
+            post_uid,
+            lower(split_part(replace(coalesce(lang_declared, ''), '_', '-'), '-', 1)) as primary_tag
+        from posts
+    )
+
+),
+
+combined as (
+
+    select
+        t.post_uid,
+        d.declared_lang,
+        t.lang_text,
+        t.word_count,
+        coalesce(h.id_hits, 0) as id_hits,
+        coalesce(h.en_hits, 0) as en_hits
+    from tokenised as t
+    left join declared as d
+        on d.post_uid = t.post_uid
+    left join marker_hits as h
+        on h.post_uid = t.post_uid
+
+),
+
+-- fastText runs only where nothing was declared and there are words to look at.
+detections as (
+
+    select
+        post_uid,
+        detect_lang(lang_text) as detection
+    from combined
+    where declared_lang is null and lang_text <> ''
+
+),
+
+resolved as (
+
+    select
+        c.post_uid,
+        c.declared_lang,
+        c.word_count,
+        c.id_hits,
+        c.en_hits,
+        d.detection.lang as detected_lang,
+        d.detection.score as detected_score,
+        case
+            when c.declared_lang is not null then c.declared_lang
+            when d.detection is null then 'und'
+            when d.detection.lang in ('ms', 'jv', 'su', 'min', 'bjn', 'tl', 'ceb', 'war')
+                and c.id_hits >= 0.3 * c.word_count then 'id'
+            when d.detection.score < {{ var('lang_min_confidence') }}
+                and c.id_hits > c.en_hits then 'id'
+            when d.detection.score < {{ var('lang_min_confidence') }}
+                and c.en_hits > c.id_hits then 'en'
+            else d.detection.lang
+        end as base_lang,
+        case
+            when c.declared_lang is not null then 'declared'
+            when d.detection is null then 'none'
+            when d.detection.lang in ('ms', 'jv', 'su', 'min', 'bjn', 'tl', 'ceb', 'war')
+                and c.id_hits >= 0.3 * c.word_count then 'markers'
+            when d.detection.score < {{ var('lang_min_confidence') }}
+                and c.id_hits <> c.en_hits then 'markers'
+            else 'detected'
+        end as base_method
+    from combined as c
+    left join detections as d
+        on d.post_uid = c.post_uid
+
+),
+
+final as (
+
+    select
+        post_uid,
+        case when is_code_mixed then 'mixed' else base_lang end as lang,
+        case when is_code_mixed then 'code_mix' else base_method end as lang_method,
+        declared_lang,
+        detected_lang,
+        round(detected_score, 4) as detected_score,
+        id_hits as lang_id_markers,
+        en_hits as lang_en_markers
+    from (
+        select
+            *,
+            base_lang in ('id', 'en')
+                and id_hits >= {{ var('code_mix_min_hits') }}
+                and en_hits >= {{ var('code_mix_min_hits') }}
+                and id_hits >= {{ var('code_mix_min_share') }} * word_count
+                and en_hits >= {{ var('code_mix_min_share') }} * word_count as is_code_mixed
+        from resolved
+    )
+
+)
+
+select * from final

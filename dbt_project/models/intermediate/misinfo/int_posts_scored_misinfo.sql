@@ -1,0 +1,169 @@
+{#-
+    Misinformation risk from explainable cues, each contributing a weight w in (0, 1):
+
+    * hoax/chain-message cues (seed `misinfo_cues`, matched as phrases; a cue inside a longer matched
+      cue does not count again): the cue's weight;
+    * links to low-credibility domains (rating r below `low_credibility_rating` = t, seed
+      `domain_ratings`): w = `low_credibility_max_weight` × (1 − r / t), once per domain;
+    * a link shortener hiding the destination: `shortener_weight`, once per post;
+    * shouting (at least 20 letters, ≥ 60% capitals): `shouting_weight`;
+    * three or more exclamation marks: `exclamation_weight`.
+
+    misinfo_risk_score = 1 − Π(1 − w) (0 when nothing fired); level low < 0.30 ≤ medium < 0.60 ≤ high.
+    `misinfo_reasons` lists every contribution as a sentence, strongest first.
+-#}
+
+with
+
+tokenised as (
+
+    select post_uid, tokens, letter_count, upper_count, exclamation_count
+    from {{ ref('int_posts_tokenised') }}
+
+),
+
+links as (
+
+    select post_uid, registered_domain, is_short_link, domain_rating, domain_label, rating_source
+    from {{ ref('int_post_links_parsed') }}
+
+),
+
+cues as (
+
+    select
+        {{ normalise_phrase('cue') }} as term,
+        cue,
+        weight,
+        reason
+    from {{ ref('misinfo_cues') }}
+
+),
+
+cue_matches as (
+
+    select * from {{ match_phrases('tokenised', 'cues') }}
+
+),
+
+matched_cues as (
+
+    select distinct m.post_uid, c.term, c.weight, c.reason
+    from cue_matches as m
+    inner join cues as c
+        on c.term = m.term
+
+),
+
+-- "sebarkan sebelum dihapus" also contains "sebarkan" and "sebelum dihapus": count the longest only.
+cue_signals as (
+
+    select
+        a.post_uid,
+        a.weight,
+        'uses cue ''' || a.term || ''' (' || a.reason || ')' as reason
+    from matched_cues as a
+    where not exists (
+        select 1
+        from matched_cues as b
+        where b.post_uid = a.post_uid
+          and b.term <> a.term
+          and contains(' ' || b.term || ' ', ' ' || a.term || ' ')
+    )
+
+),
+
+domain_signals as (
+
+    select distinct
+        post_uid,
+        round(
+            {{ var('low_credibility_max_weight') }}
+            * (1 - domain_rating / {{ var('low_credibility_rating') }}),
+            4
+        ) as weight,
+        'links to ' || registered_domain || ', a site rated '
+            || case when domain_label = 'satire' then 'as satire' else 'low-credibility' end
+            || ' (rating ' || printf('%.2f', domain_rating) || ', ' || replace(domain_label, '_', ' ')
+            || '; source: ' || rating_source || ')' as reason
+    from links
+    where domain_rating < {{ var('low_credibility_rating') }}
+
+),
+
+shortener_signals as (
+
+    select
+        post_uid,
+        {{ var('shortener_weight') }} as weight,
+        'uses a link shortener that hides the destination ('
+            || string_agg(distinct registered_domain, ', ' order by registered_domain) || ')' as reason
+    from links
+    where is_short_link
+    group by post_uid
+
+),
+
+style_signals as (
+
+    select
+        post_uid,
+        {{ var('shouting_weight') }} as weight,
+        'written mostly in capitals (' || cast(round(100.0 * upper_count / letter_count) as integer)
+            || '% of letters)' as reason
+    from tokenised
+    where letter_count >= 20 and upper_count >= 0.6 * letter_count
+
+    union all
+
+    select
+        post_uid,
+        {{ var('exclamation_weight') }} as weight,
+        'many exclamation marks (' || exclamation_count || ')' as reason
+    from tokenised
+    where exclamation_count >= 3
+
+),
+
+signals as (
+
+    select post_uid, weight, reason from cue_signals
+    union all
+    select post_uid, weight, reason from domain_signals
+    union all
+    select post_uid, weight, reason from shortener_signals
+    union all
+    select post_uid, weight, reason from style_signals
+
+),
+
+per_post as (
+
+    select
+        post_uid,
+        1 - exp(sum(ln(1 - least(weight, 0.999)))) as risk,
+        list(reason order by weight desc, reason) as reasons
+    from signals
+    where weight > 0
+    group by post_uid
+
+),
+
+final as (
+
+    select
+        t.post_uid,
+        round(coalesce(p.risk, 0), 4) as misinfo_risk_score,
+        case
+            when coalesce(p.risk, 0) >= {{ var('misinfo_high_threshold') }} then 'high'
+            when coalesce(p.risk, 0) >= {{ var('misinfo_medium_threshold') }} then 'medium'
+            else 'low'
+        end as misinfo_risk_level,
+        coalesce(p.reasons, []) as misinfo_reasons
+    from tokenised as t
+    left join per_post as p
+        on p.post_uid = t.post_uid
+
+)
+
+select * from final

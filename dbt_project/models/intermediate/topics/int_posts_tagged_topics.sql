@@ -1,0 +1,103 @@
+{#-
+    Topics from bilingual keywords (seed `topic_keywords`, matched as phrases in normal form).
+
+    A topic's score is the sum of the weights of its distinct matched terms; the post carries every
+    topic whose score reaches `topic_min_score`, in descending score order. `primary_topic` is the
+    highest-scoring one; ties go to the topic with more matched terms, then to the taxonomy's order
+    (its row order in the seed is not stable, so: alphabetical topic_id). A post that matches no
+    topic has `topics = []` and `primary_topic = 'other'`.
+-#}
+
+with
+
+tokenised as (
+
+    select post_uid, tokens from {{ ref('int_posts_tokenised') }}
+
+),
+
+keywords as (
+
+    select
+        topic_id,
+        {{ normalise_phrase('term') }} as term,
+        weight
+    from {{ ref('topic_keywords') }}
+
+),
+
+matches as (
+
+    select * from {{ match_phrases('tokenised', 'keywords') }}
+
+),
+
+topic_terms as (
+
+    select distinct
+        m.post_uid,
+        k.topic_id,
+        k.term,
+        k.weight
+    from matches as m
+    inner join keywords as k
+        on k.term = m.term
+
+),
+
+topic_scores as (
+
+    select
+        post_uid,
+        topic_id,
+        sum(weight) as topic_score,
+        count(*) as term_count,
+        list(term order by weight desc, term) as terms
+    from topic_terms
+    group by post_uid, topic_id
+    having sum(weight) >= {{ var('topic_min_score') }}
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by post_uid
+            order by topic_score desc, term_count desc, topic_id
+        ) as topic_rank
+    from topic_scores
+
+),
+
+per_post as (
+
+    select
+        post_uid,
+        list(topic_id order by topic_rank) as topics,
+        flatten(
+            list(list_transform(terms, lambda x: topic_id || ':' || x) order by topic_rank)
+        ) as topic_terms,
+        min(topic_id) filter (where topic_rank = 1) as primary_topic,
+        min(topic_score) filter (where topic_rank = 1) as primary_topic_score
+    from ranked
+    group by post_uid
+
+),
+
+final as (
+
+    select
+        t.post_uid,
+        coalesce(p.topics, []) as topics,
+        coalesce(p.primary_topic, 'other') as primary_topic,
+        coalesce(p.primary_topic_score, 0) as primary_topic_score,
+        coalesce(p.topic_terms, []) as topic_terms
+    from tokenised as t
+    left join per_post as p
+        on p.post_uid = t.post_uid
+
+)
+
+select * from final

@@ -1,0 +1,181 @@
+"""Runs in a subprocess with its own AIRFLOW_HOME (see conftest.airflow_env) and prints one JSON line.
+
+Airflow reads its configuration once per process, so every check that parses or runs the DAG
+happens here rather than in the pytest process.
+
+    python dag_probe.py inspect          # DagBag: import errors, DAG and task attributes, parse times
+    python dag_probe.py imports          # which heavy modules importing the DAG file pulled in
+    python dag_probe.py callback         # the failure callback: alerts, except for gate failures
+    python dag_probe.py run [YYYY-MM-DD] # dag.test(): one full run, task states
+
+``run`` turns retries off first: in a test a failing task should fail the run at once instead of
+waiting out the DAG's retry delays.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+DAG_ID = "discourse_nightly"
+HEAVY = (
+    "duckdb",
+    "pyarrow",
+    "pandas",
+    "polars",
+    "great_expectations",
+    "numpy",
+    "matplotlib",
+    "dbt.cli",
+    "dbt.adapters",
+    "sqlglot",
+)
+
+
+def _dags_folder() -> Path:
+    return Path(os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
+
+
+def _bag() -> tuple[Any, float]:
+    from airflow.dag_processing.dagbag import DagBag
+
+    t0 = time.perf_counter()
+    bag = DagBag(dag_folder=str(_dags_folder()))
+    return bag, time.perf_counter() - t0
+
+
+def inspect() -> dict[str, Any]:
+    import airflow.sdk  # noqa: F401  (so the parse times below are the DAG file's own)
+
+    bag, first = _bag()
+    bag2, second = _bag()
+    out: dict[str, Any] = {
+        "import_errors": {str(k): v for k, v in bag.import_errors.items()},
+        "dag_ids": sorted(bag.dags),
+        "parse_seconds": [round(first, 3), round(second, 3)],
+    }
+    dag = bag.dags.get(DAG_ID)
+    if dag is None:
+        return out
+    tasks = {}
+    for t in dag.tasks:
+        callbacks = t.on_failure_callback
+        if callbacks is not None and not isinstance(callbacks, list):
+            callbacks = [callbacks]
+        tasks[t.task_id] = {
+            "type": type(t).__name__,
+            "retries": t.retries,
+            "retry_exponential_backoff": t.retry_exponential_backoff,
+            "retry_delay_s": t.retry_delay.total_seconds() if t.retry_delay else None,
+            "on_failure_callback": [getattr(c, "__name__", repr(c)) for c in callbacks or []],
+            "pool": t.pool,
+            "trigger_rule": getattr(t.trigger_rule, "value", str(t.trigger_rule)),
+            "outlets": [getattr(o, "uri", repr(o)) for o in (t.outlets or [])],
+            "upstream": sorted(t.upstream_task_ids),
+            "mapped": "MappedOperator" in type(t).__name__,
+        }
+    out[DAG_ID] = {
+        "fileloc": dag.fileloc,
+        "schedule": str(dag.schedule),
+        "timetable": type(dag.timetable).__name__,
+        "start_date_tz": str(dag.start_date.tzinfo) if dag.start_date else None,
+        "catchup": dag.catchup,
+        "max_active_runs": dag.max_active_runs,
+        "tags": sorted(dag.tags),
+        "doc_md": dag.doc_md,
+        "params": sorted(dag.params.keys()),
+        "tasks": tasks,
+    }
+    return out
+
+
+def imports() -> dict[str, Any]:
+    path = _dags_folder() / f"{DAG_ID}.py"
+    t0 = time.perf_counter()
+    import airflow.sdk  # noqa: F401
+
+    t1 = time.perf_counter()
+    spec = importlib.util.spec_from_file_location("dag_under_test", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    t2 = time.perf_counter()
+    return {
+        "heavy": sorted(m for m in HEAVY if m in sys.modules),
+        "airflow_sdk_import_s": round(t1 - t0, 3),
+        "dag_module_exec_s": round(t2 - t1, 3),
+    }
+
+
+def callback() -> dict[str, Any]:
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from discourse import pipeline
+    from discourse.settings import load_settings
+
+    spec = importlib.util.spec_from_file_location("dag_under_test", _dags_folder() / f"{DAG_ID}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    alerts = load_settings().alerts_dir
+
+    def count() -> int:
+        return len(list(alerts.glob("*.json"))) if alerts.is_dir() else 0
+
+    class TI:
+        dag_id, task_id, run_id, try_number, max_tries, map_index = (
+            DAG_ID,
+            "publish",
+            "manual__probe",
+            3,
+            2,
+            -1,
+        )
+
+    before = count()
+    module._alert_on_failure({"ti": TI(), "exception": RuntimeError("disk full")})
+    after_task_failure = count()
+    try:
+        try:
+            raise pipeline.GateFailed({"stage": "marts", "failures": []})
+        except pipeline.GateFailed as gate:
+            raise AirflowFailException(str(gate)) from gate
+    except AirflowFailException as exc:
+        module._alert_on_failure({"ti": TI(), "exception": exc})
+    after_gate_failure = count()
+    written = sorted(alerts.glob("*.json"))
+    return {
+        "before": before,
+        "after_task_failure": after_task_failure,
+        "after_gate_failure": after_gate_failure,
+        "alert": json.loads(written[-1].read_text()) if written else None,
+    }
+
+
+def run(logical_date: str | None = None) -> dict[str, Any]:
+    import pendulum
+
+    bag, _ = _bag()
+    if DAG_ID not in bag.dags:
+        return {"state": None, "import_errors": {str(k): v for k, v in bag.import_errors.items()}}
+    dag = bag.dags[DAG_ID]
+    for t in dag.tasks:
+        t.retries = 0
+    when = pendulum.parse(logical_date) if logical_date else pendulum.now("UTC")
+    t0 = time.perf_counter()
+    dr = dag.test(logical_date=when)
+    seconds = time.perf_counter() - t0
+    tis = {}
+    for ti in dr.get_task_instances():
+        key = ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"
+        tis[key] = str(ti.state) if ti.state is not None else None
+    return {"state": str(dr.state), "run_id": dr.run_id, "seconds": round(seconds, 1), "task_states": tis}
+
+
+if __name__ == "__main__":
+    cmd, *args = sys.argv[1:]
+    result = {"inspect": inspect, "imports": imports, "callback": callback, "run": run}[cmd](*args)
+    print("PROBE-RESULT " + json.dumps(result, default=str))
