@@ -37,8 +37,8 @@ def test_corrupted_batch_blocks_publish_and_alerts(tmp_path):
         assert first["published"], first.get("failed")
         published_mtime = s.warehouse.stat().st_mtime_ns
 
-        # A batch whose dates are corrupt (epoch 0, i.e. 1970) passes parsing but not the raw gate.
-        bad = [(f"b{i}", f"Promo gila-gilaan cuma hari ini {i}", "0", f"user{i}", "id", "")
+        # A batch whose dates are corrupt (decades in the future) parses, but fails the raw gate.
+        bad = [(f"b{i}", f"Promo gila-gilaan cuma hari ini {i}", "2099-01-01T00:00:00Z", f"user{i}", "id", "")
                for i in range(25)]
         _write_csv(inbox / "corrupted.csv", bad)
         second = run(s)

@@ -71,8 +71,9 @@ def test_marts_posts_row_count_equals_loaded_posts(nightly):
 
 def test_quarantine_holds_the_planted_malformed_records(nightly):
     s, truth, _, _ = nightly
-    planted = {(name, m["line"]) for name, ft in truth["files"].items()
-               for m in ft["malformed_records"]}
+    # Positions as the adapters report them: Telegram message index, CSV data row, JSONL line.
+    planted = {(name, m.get("record", m.get("row", m.get("line"))))
+               for name, ft in truth["files"].items() for m in ft["malformed_records"]}
     assert planted, "the generator plants malformed records"
     con = duckdb.connect()
     rows = con.execute(
