@@ -13,8 +13,11 @@ sync:
 demo: sync
 	$(UV) run --frozen discourse demo --posts $(POSTS)
 
-test: sync
-	$(UV) run --frozen pytest $(PYTEST_ARGS)
+# The test environment includes the production extras (Postgres + Celery providers) so the
+# production metadata-DB and Celery-worker paths are tested against the local services.
+test:
+	$(UV) sync --frozen --extra prod
+	$(UV) run --frozen --extra prod pytest $(PYTEST_ARGS)
 
 lint: sync
 	$(UV) run --frozen ruff check src dags tests bench
