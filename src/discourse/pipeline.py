@@ -109,6 +109,7 @@ def ingest_one(
         entries = ingest_file(settings, path, fmt=fmt, options=options, force=force, progress=progress)
     except UnrecognisedFormat as exc:
         return {"path": path, "error": str(exc), "batch_ids": [], "status": "unrecognised"}
+    drift = [d for e in entries if e["status"] == "ingested" for d in drift_check(settings, e)]
     keys = ("records_in", "loaded", "quarantined", "duplicates_within_batch", "skipped_total")
     summary: dict[str, Any] = {
         "path": path,
@@ -117,6 +118,7 @@ def ingest_one(
         "status": ",".join(sorted({e["status"] for e in entries})),
         "skipped": {},
         "platforms": {},
+        "drift": drift,
     }
     for k in keys:
         summary[k] = sum(int(e.get(k, 0)) for e in entries)
@@ -128,6 +130,30 @@ def ingest_one(
         if e.get("unrecognised_members"):
             summary.setdefault("unrecognised_members", []).extend(e["unrecognised_members"])
     return summary
+
+
+def drift_check(settings: Settings, entry: dict[str, Any], run_id: str | None = None) -> list[dict]:
+    """Compare a new batch's field profile with its format's trailing profile; alert on drift
+    (a warning: the batch is kept, the maintainers are told which paths moved and by how much)."""
+    from ingest.drift import check_drift, drift_alert_failures
+    from ingest.lake import read_manifests
+    from quality.alerts import Alert, send_alert
+
+    findings = check_drift(entry, read_manifests(settings.manifest_dir))
+    if findings:
+        paths = ", ".join(f"{f['path']} ({f['kind'].replace('_', ' ')})" for f in findings[:6])
+        send_alert(settings, Alert(
+            stage="drift",
+            title=f"Export format drift: {entry['export_format']}",
+            severity="warning",
+            summary=f"{entry['source_file']} (batch {entry['batch_id']}): {len(findings)} field(s) "
+                    f"drifted from the trailing profile of {entry['export_format']}: {paths}",
+            failures=drift_alert_failures(entry, findings),
+            run_id=run_id,
+            extra={"batch_id": entry["batch_id"], "export_format": entry["export_format"],
+                   "findings": findings},
+        ))
+    return findings
 
 
 # ---------------------------------------------------------------- gates
@@ -289,6 +315,8 @@ def run(settings: Settings, echo: Echo = _quiet, files: list[str] | None = None)
                 echo(f"  {res['format']}: {res['loaded']} loaded, {res['quarantined']} quarantined, "
                      f"{res['duplicates_within_batch']} duplicates, {res['skipped_total']} skipped"
                      f" ({res['status']})")
+                for f in res.get("drift", []):
+                    echo(f"  ! format drift: {f['path']} {f['kind'].replace('_', ' ')} (alert sent)")
         try:
             summary["gates"]["raw"] = step("raw gate", lambda: raw_gate(settings, batch_ids, run_id))
             summary["transform"] = step("dbt build", lambda: (prepare_transform(settings),

@@ -34,6 +34,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ingest import registry
+from ingest.drift import ProfileSampler
 from ingest.schema import (
     ADAPTER_SCHEMA,
     POST_SCHEMA,
@@ -262,6 +263,7 @@ def ingest_source(
     options.setdefault("ingested_at", ingested_at)
     stat = source.path.stat()
     writer = _BatchWriter(settings.posts_dir, settings.quarantine_dir, batch_id)
+    sampler = ProfileSampler(batch_id)
     seen: set[int] = set()
     loaded = quarantined = dups = 0
     skipped: dict[str, int] = {}
@@ -311,6 +313,7 @@ def ingest_source(
                 final = _finish_posts(posts, pseudo=pseudo, pseudonymise=settings.pseudonymise,
                                       **common)
                 writer.write_posts(final)
+                sampler.add(final.column("raw"), final.column("source_record"))
                 loaded += final.num_rows
                 for p, c in pl.from_arrow(final.column("platform")).value_counts().iter_rows():
                     platforms[p] = platforms.get(p, 0) + c
@@ -346,6 +349,7 @@ def ingest_source(
         "ingested_at": ingested_at.isoformat(),
         "seconds": round(time.perf_counter() - started, 3),
         "pseudonymised": settings.pseudonymise,
+        "field_profile": sampler.profile(),
     }
     _atomic_write_text(mpath, json.dumps(entry, indent=1, sort_keys=True))
     return {**entry, "status": "ingested"}

@@ -1,0 +1,200 @@
+"""Schema drift: a field-presence profile per batch, compared with the trailing profile of its format.
+
+Every batch records which JSON paths its records carry and in what share of them (``field_profile`` in
+the manifest). The profile is computed on a deterministic reservoir sample of the batch's original
+records (``raw``; at most ``SAMPLE_SIZE``), so it costs the same for ten or ten million records, and
+the sample spans the whole file. Array indices are folded (``$.entities.urls[*].expanded_url``).
+
+``check_drift`` reports, for one batch:
+
+* **vanished / dropped**: a path the trailing profile of the same ``export_format`` (the previous
+  ``BASELINE_BATCHES`` batches, weighted by sample size) had in ≥ 50% of records is in less than half
+  that share now (``vanished`` when it is gone);
+* **appeared**: a path the trailing profile had in < 1% of records is in ≥ 20% now;
+* **changed mid-export**: within the batch, a path in ≥ 80% of the first half of the file (by record
+  position) and ≤ 5% of the second half, or the other way round (a field renamed mid-export). This
+  works on a format's first batch too, when there is no trailing profile yet.
+
+Only the topmost path of a vanished or appeared subtree is reported.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+SAMPLE_SIZE = 4000
+BASELINE_BATCHES = 10
+MIN_SHARE = 0.001
+MIN_HALF = 100
+
+
+class ProfileSampler:
+    """Reservoir sample (algorithm R, seeded by the batch id) of raw records and their positions."""
+
+    def __init__(self, seed_text: str, size: int = SAMPLE_SIZE):
+        self.size = size
+        self.rng = np.random.default_rng(int(seed_text[:12] or "0", 16))
+        self.raw: list[str] = []
+        self.pos: list[int] = []
+        self.seen = 0
+
+    def add(self, raw: pa.Array | pa.ChunkedArray, positions: pa.Array | pa.ChunkedArray) -> None:
+        m = len(raw)
+        if m == 0:
+            return
+        free = max(0, self.size - len(self.raw))
+        if free:
+            take = min(free, m)
+            self.raw += raw.slice(0, take).to_pylist()
+            self.pos += positions.slice(0, take).to_pylist()
+        start = min(free, m)
+        if start < m:
+            t = np.arange(self.seen + start + 1, self.seen + m + 1, dtype=np.float64)
+            accept = np.nonzero(self.rng.random(m - start) < self.size / t)[0]
+            if len(accept):
+                slots = self.rng.integers(0, self.size, len(accept))
+                idx = pa.array(accept + start)
+                vals = raw.take(idx).to_pylist()
+                poss = positions.take(idx).to_pylist()
+                for s, v, p in zip(slots.tolist(), vals, poss, strict=True):
+                    self.raw[s], self.pos[s] = v, p
+        self.seen += m
+
+    def profile(self) -> dict[str, Any]:
+        import duckdb
+
+        n = len(self.raw)
+        if n == 0:
+            return {"sample_size": 0, "records": self.seen, "paths": {}, "halves": None}
+        order = np.argsort(np.array(self.pos, dtype=np.int64), kind="stable")
+        half = np.zeros(n, dtype=np.int8)
+        half[order[n // 2:]] = 1
+        con = duckdb.connect()
+        try:
+            con.register("s", pa.table({"i": pa.array(range(n), pa.int64()),
+                                        "h": pa.array(half), "raw": pa.array(self.raw, pa.string())}))
+            rows = con.execute(
+                r"""
+                with valid as (select i, h, raw from s where raw is not null and json_valid(raw)),
+                paths as (
+                    select distinct v.i, v.h,
+                           regexp_replace(t.fullkey, '\[[0-9]+\]', '[*]', 'g') as path
+                    from valid as v, json_tree(v.raw) as t
+                    where t.fullkey <> '$'
+                )
+                select path, count(*) as n, count(*) filter (where h = 0) as n0,
+                       count(*) filter (where h = 1) as n1
+                from paths group by path
+                """
+            ).fetchall()
+        finally:
+            con.close()
+        n0, n1 = int((half == 0).sum()), int((half == 1).sum())
+        paths = {p: round(c / n, 4) for p, c, _, _ in rows if c / n >= MIN_SHARE}
+        halves = {
+            "first": {p: round(a / n0, 4) for p, _, a, _ in rows if n0 and a / n0 >= MIN_SHARE},
+            "second": {p: round(b / n1, 4) for p, _, _, b in rows if n1 and b / n1 >= MIN_SHARE},
+            "sizes": [n0, n1],
+        }
+        return {"sample_size": n, "records": self.seen, "paths": dict(sorted(paths.items())),
+                "halves": halves}
+
+
+def _topmost(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    keys = {(f["kind"], f["path"]) for f in findings}
+    for f in findings:
+        p = f["path"]
+        parents = [p[:i] for i in range(len(p)) if p[i] in ".[" and i > 1]
+        if not any((f["kind"], q) in keys for q in parents):
+            out.append(f)
+    return out
+
+
+def baseline_profile(manifests: list[dict[str, Any]], entry: dict[str, Any]) -> dict[str, Any] | None:
+    prior = [
+        m for m in manifests
+        if m.get("export_format") == entry.get("export_format")
+        and m.get("batch_id") != entry.get("batch_id")
+        and (m.get("field_profile") or {}).get("sample_size")
+        and m.get("ingested_at", "") <= entry.get("ingested_at", "")
+    ]
+    prior = sorted(prior, key=lambda m: m.get("ingested_at", ""))[-BASELINE_BATCHES:]
+    if not prior:
+        return None
+    total = sum(m["field_profile"]["sample_size"] for m in prior)
+    shares: dict[str, float] = {}
+    for m in prior:
+        w = m["field_profile"]["sample_size"] / total
+        for p, s in m["field_profile"]["paths"].items():
+            shares[p] = shares.get(p, 0.0) + w * s
+    return {"batches": [m["batch_id"] for m in prior], "sample_size": total, "paths": shares}
+
+
+def check_drift(entry: dict[str, Any], manifests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Drift findings for one manifest entry against the trailing profile of its format."""
+    prof = entry.get("field_profile") or {}
+    cur: dict[str, float] = prof.get("paths") or {}
+    findings: list[dict[str, Any]] = []
+    if not prof.get("sample_size"):
+        return findings
+    base = baseline_profile(manifests, entry)
+    if base:
+        for p, b in base["paths"].items():
+            c = cur.get(p, 0.0)
+            if b >= 0.5 and c < 0.5 * b:
+                findings.append({"kind": "vanished" if c == 0 else "dropped", "path": p,
+                                 "baseline_share": round(b, 4), "share": c})
+        for p, c in cur.items():
+            b = base["paths"].get(p, 0.0)
+            if b < 0.01 and c >= 0.2:
+                findings.append({"kind": "appeared", "path": p, "baseline_share": round(b, 4),
+                                 "share": c})
+    halves = prof.get("halves") or {}
+    sizes = halves.get("sizes") or [0, 0]
+    if min(sizes) >= MIN_HALF:
+        first, second = halves["first"], halves["second"]
+        for p in sorted(set(first) | set(second)):
+            a, b = first.get(p, 0.0), second.get(p, 0.0)
+            if (a >= 0.8 and b <= 0.05) or (b >= 0.8 and a <= 0.05):
+                findings.append({"kind": "changed_mid_export", "path": p, "first_half_share": a,
+                                 "second_half_share": b})
+    findings = _topmost(findings)
+    for f in findings:
+        f["baseline_batches"] = base["batches"] if base else []
+    return findings
+
+
+def drift_alert_failures(entry: dict[str, Any], findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Findings in the shape the alert sinks render (expectation, column, observed, expected)."""
+    out = []
+    for f in findings:
+        if f["kind"] == "changed_mid_export":
+            observed = {"observed_value": f"{f['first_half_share']:.0%} of the first half, "
+                                          f"{f['second_half_share']:.0%} of the second half"}
+            expected = "present in both halves of the export alike"
+        elif f["kind"] == "appeared":
+            observed = {"observed_value": f"in {f['share']:.0%} of records"}
+            expected = f"rare, as in the trailing profile ({f['baseline_share']:.1%})"
+        else:
+            observed = {"observed_value": f"in {f['share']:.0%} of records"}
+            expected = f"in about {f['baseline_share']:.0%} of records, as in the trailing profile"
+        out.append({
+            "expectation": f"field_{f['kind']}",
+            "column": f["path"],
+            "observed": observed,
+            "expected": expected,
+            "severity": "warning",
+            "message": f"{entry.get('export_format')}: {f['path']} {f['kind'].replace('_', ' ')} "
+                       f"in {entry.get('source_file')}",
+            "sample_rows": [],
+        })
+    return out
+
+
+def dumps(findings: list[dict[str, Any]]) -> str:
+    return json.dumps(findings, indent=1)
