@@ -72,7 +72,7 @@ def cmd_ingest(s: Settings, a: argparse.Namespace) -> int:
             options["map"] = parse_column_map(a.map)
         except ValueError as exc:
             raise CliError(f"--map: {exc}") from exc
-    for opt in ("platform", "delimiter", "timezone", "channel_username"):
+    for opt in ("platform", "delimiter", "timezone", "channel_username", "account", "video_id"):
         if getattr(a, opt):
             options[opt] = getattr(a, opt)
     if a.chat_types:
@@ -317,6 +317,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--chat-types",
                     help="Telegram: only these chat types, e.g. public_channel,public_supergroup")
     sp.add_argument("--channel-username", help="Telegram: public username of a single-chat export (for URLs)")
+    sp.add_argument("--account",
+                    help="X archive: the account as ID or ID:username when account.js is absent")
+    sp.add_argument("--video-id",
+                    help="YouTube comments: the video id when neither sidecar nor file name has it")
     sp.add_argument("--force", action="store_true", help="re-ingest even if the content was ingested")
     sp.set_defaults(fn=cmd_ingest)
 

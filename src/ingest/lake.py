@@ -373,7 +373,12 @@ def ingest_file(
     unrecognised: list[str] = []
     for src in sources:
         if fmt:
-            plan.append((src, registry.get(fmt)))
+            adapter = registry.get(fmt)
+            # In an archive, members the chosen adapter does not recognise are reported, not forced.
+            if src.member and not adapter.sniff(src.head()):
+                unrecognised.append(f"{src.name}: not {fmt}")
+            else:
+                plan.append((src, adapter))
             continue
         try:
             plan.append((src, registry.detect(src)))
@@ -382,9 +387,9 @@ def ingest_file(
     if not plan:
         raise registry.UnrecognisedFormat("; ".join(unrecognised) or f"{path}: empty archive")
     results = []
-    for src, adapter in plan:
+    for i, (src, adapter) in enumerate(plan):
         entry = ingest_source(settings, src, adapter, options, force=force, progress=progress)
-        if unrecognised:
+        if unrecognised and i == 0:
             entry["unrecognised_members"] = unrecognised
         results.append(entry)
     return results

@@ -55,7 +55,9 @@ class Source:
             return gzip.open(self.path, "rb")  # type: ignore[return-value]
         if self.compression == "zstd":
             fh = open(self.path, "rb")
-            return zstandard.ZstdDecompressor().stream_reader(fh, closefd=True)  # type: ignore[return-value]
+            # Pushshift/Arctic Shift dumps use long-distance matching windows (zstd --long=31).
+            return zstandard.ZstdDecompressor(max_window_size=2**31).stream_reader(  # type: ignore[return-value]
+                fh, closefd=True, read_across_frames=True)
         if self.compression == "zip":
             zf = zipfile.ZipFile(self.path)
             inner = zf.open(self.member or "")

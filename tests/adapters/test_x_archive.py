@@ -1,0 +1,267 @@
+"""The X account archive adapter (tweets.js / tweets-partN.js, alone or in the archive zip)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pytest
+import zstandard
+
+from ingest.lake import ingest_file
+from ingest.registry import adapters, detect, get
+from ingest.schema import ADAPTER_SCHEMA, QUARANTINE_ADAPTER_SCHEMA
+from ingest.sources import Source, expand
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+ARCHIVE = FIXTURES / "x_archive"
+TWEETS = ARCHIVE / "data" / "tweets.js"
+PART1 = ARCHIVE / "data" / "tweets-part1.js"
+CUT = ARCHIVE / "tweets_cut_off.js"
+
+
+def read_source(src: Source, **options) -> tuple[pa.Table, pa.Table, dict[str, int]]:
+    chunks = list(get("x_archive").read(src, options))
+    for c in chunks:
+        assert c.posts.schema == ADAPTER_SCHEMA
+        assert c.quarantine.schema == QUARANTINE_ADAPTER_SCHEMA
+    skipped: dict[str, int] = {}
+    for c in chunks:
+        for k, v in c.skipped.items():
+            skipped[k] = skipped.get(k, 0) + v
+    return (
+        pa.concat_tables([c.posts for c in chunks]),
+        pa.concat_tables([c.quarantine for c in chunks]),
+        skipped,
+    )
+
+
+def read(path: Path, **options) -> tuple[pa.Table, pa.Table, dict[str, int]]:
+    (src,) = expand(path)
+    return read_source(src, **options)
+
+
+def by_id(posts: pa.Table) -> dict[str, dict]:
+    return {r["post_id"]: r for r in posts.to_pylist()}
+
+
+def build_archive(path: Path) -> Path:
+    """An archive zip laid out as X delivers it, from the fixture files plus a few binary members."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for f in sorted((ARCHIVE / "data").iterdir()):
+            zf.write(f, f"data/{f.name}")
+        zf.writestr(
+            "Your archive.html", "<!DOCTYPE html>\n<html><head><title>Your archive</title></head></html>"
+        )
+        zf.writestr(
+            "data/tweets_media/1894567890123456790-GkAbC0.jpg",
+            b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(64),
+        )
+        zf.writestr("assets/js/main.js", "!function(e){var t={};function n(r){return t[r]}}([]);\n")
+    return path
+
+
+def test_part0_counts_and_fields():
+    posts, quarantine, skipped = read(TWEETS)
+    assert posts.column("source_record").to_pylist() == [1, 2, 3, 4]
+    assert [(q["source_record"], q["error"]) for q in quarantine.to_pylist()] == [
+        (5, "tweet 1894567890123456793 has no parseable created_at: None"),
+    ]
+    assert skipped == {}
+    rows = by_id(posts)
+    p = rows["1894567890123456789"]
+    assert p["post_uid"] == "x:1894567890123456789" and p["platform"] == "x"
+    assert p["created_at"] == datetime(2026, 2, 20, 9, 10, 58, tzinfo=UTC)
+    assert p["text"] == (
+        "Personal branding itu penting banget buat karier & networking #karier #PersonalBranding "
+        "https://t.co/AbCdEf1234"
+    )
+    assert p["kind"] == "post" and p["thread_id"] == p["post_id"]
+    assert (p["like_count"], p["share_count"]) == (15, 3)  # strings in the archive
+    assert p["hashtags"] == ["karier", "PersonalBranding"]
+    assert p["links"] == ["https://kompas.example.id/karier/personal-branding"]  # never t.co
+    assert p["lang_declared"] == "in"
+    # an extracted archive: account.js beside tweets.js names the owner
+    assert (p["author_id"], p["author_handle"]) == ("1234567890", "budi_karier")
+    assert p["url"] == "https://x.com/budi_karier/status/1894567890123456789"
+    assert json.loads(p["raw"])["source"].startswith("<a href=")
+
+    media = rows["1894567890123456790"]
+    assert media["media_count"] == 2  # extended_entities, not the single entities.media
+    assert media["links"] == [] and media["text"] == "Foto acara relawan kemarin 🙌🌱 https://t.co/Med1aAbCdE"
+    assert media["created_at"] == datetime(2026, 2, 21, 23, 59, 59, tzinfo=UTC)
+
+    reply = rows["1894567890123456791"]
+    assert reply["kind"] == "reply" and reply["reply_to_id"] == "1894000000000000001"
+    assert reply["thread_id"] is None
+    assert reply["mentions"] == ["kemkominfo_id"]
+    assert reply["text"] == "@kemkominfo_id Ini hoaks atau bukan? Tolong dicek <3"
+
+    rt = rows["1894567890123456792"]
+    assert rt["kind"] == "repost" and rt["repost_of_id"] is None
+    assert rt["share_count"] == 57 and rt["like_count"] == 0
+    assert rt["links"] == ["https://news.example.com/2026/02/recruiters-social-media"]
+
+
+def test_part1_quote_offsets_and_bad_items():
+    posts, quarantine, skipped = read(PART1)
+    assert posts.column("source_record").to_pylist() == [1, 2]
+    assert [(q["source_record"], q["error"]) for q in quarantine.to_pylist()] == [
+        (3, "archive item is not a tweet object"),
+        (4, "tweet lacks id_str"),
+        (5, "tweet 1894567890123456797 has no parseable created_at: '26/02/2026 10:00'"),
+    ]
+    rows = by_id(posts)
+    quote = rows["1894567890123456794"]
+    assert quote["kind"] == "quote" and quote["quote_of_id"] == "1894000000000000099"
+    emoji = rows["1894567890123456795"]
+    assert emoji["created_at"] == datetime(2026, 2, 25, 6, 0, tzinfo=UTC)  # +0700 → UTC
+    assert emoji["lang_declared"] is None  # qme: media only
+    assert (emoji["like_count"], emoji["share_count"]) == (3, 0)  # numbers, not strings
+
+
+def test_cut_off_file_keeps_complete_items():
+    posts, quarantine, _ = read(CUT)
+    assert posts.column("post_id").to_pylist() == ["1894567890123456789", "1894567890123456790"]
+    (q,) = quarantine.to_pylist()
+    assert q["source_record"] == 3
+    assert q["error"].startswith("invalid JSON at item 3 (cut off or malformed")
+
+
+def test_account_unknown_or_from_options(tmp_path: Path):
+    loose = tmp_path / "tweets.js"  # no account.js beside it
+    loose.write_bytes(TWEETS.read_bytes())
+    p = by_id(read(loose)[0])["1894567890123456789"]
+    assert p["author_id"] is None and p["author_handle"] is None
+    assert p["url"] == "https://x.com/i/web/status/1894567890123456789"
+    p = by_id(read(loose, account="1234567890:@budi_karier")[0])["1894567890123456789"]
+    assert (p["author_id"], p["author_handle"]) == ("1234567890", "budi_karier")
+    assert p["url"] == "https://x.com/budi_karier/status/1894567890123456789"
+    rows = by_id(read(loose, account={"accountId": "42"})[0])
+    assert rows["1894567890123456789"]["author_id"] == "42"
+    assert rows["1894567890123456789"]["author_handle"] is None
+
+
+def test_compressed_variants_identical(tmp_path: Path):
+    plain = read(TWEETS, account="1234567890:budi_karier")
+    data = TWEETS.read_bytes()
+    gz = tmp_path / "tweets.js.gz"
+    gz.write_bytes(gzip.compress(data))
+    zst = tmp_path / "tweets.js.zst"
+    zst.write_bytes(zstandard.ZstdCompressor().compress(data))
+    zp = tmp_path / "tweets_only.zip"
+    with zipfile.ZipFile(zp, "w") as zf:
+        zf.writestr("tweets.js", data)
+    for variant in (gz, zst, zp):
+        (src,) = expand(variant)
+        assert detect(src).name == "x_archive"
+        got = read(variant, account="1234567890:budi_karier")
+        assert got[0].to_pylist() == plain[0].to_pylist()
+        assert got[1].to_pylist() == plain[1].to_pylist()
+
+
+def test_archive_zip_reads_account(tmp_path: Path):
+    zp = build_archive(tmp_path / "twitter-2026-03-01-abc.zip")
+    srcs = {s.member: s for s in expand(zp)}
+    posts, quarantine, _ = read_source(srcs["data/tweets.js"])
+    assert posts.column("author_id").to_pylist() == ["1234567890"] * 4
+    assert posts.column("author_handle").to_pylist() == ["budi_karier"] * 4
+    # the same mapping as the extracted archive
+    assert posts.to_pylist() == read(TWEETS)[0].to_pylist()
+    assert quarantine.to_pylist() == read(TWEETS)[1].to_pylist()
+    # the explicit option does not override the archive's own account.js
+    assert read_source(srcs["data/tweets.js"], account="42")[0].to_pylist() == posts.to_pylist()
+
+
+def test_sniff_across_all_fixtures(tmp_path: Path):
+    xa = get("x_archive")
+    mine = {TWEETS, PART1, CUT}
+    for path in sorted(p for p in FIXTURES.rglob("*") if p.is_file()):
+        for src in expand(path):
+            assert xa.sniff(src.head()) == (path in mine), path
+    for path in mine:
+        (src,) = expand(path)
+        head = src.head()
+        for name, cls in adapters().items():
+            if name != "x_archive":
+                assert not cls().sniff(head), (name, path)
+        assert detect(src).name == "x_archive"
+    # the older singular form is recognised too; likes and deleted tweets are not
+    assert xa.sniff(b"window.YTD.tweet.part0 = [ {\n")
+    assert not xa.sniff(b"window.YTD.like.part0 = [ {\n")
+    assert not xa.sniff(b"window.YTD.deleted_tweets.part0 = [ {\n")
+
+
+def test_forced_format_on_a_non_tweets_file_is_a_clear_error():
+    with pytest.raises(ValueError, match="not an X archive tweets file"):
+        read(ARCHIVE / "data" / "like.js")
+
+
+def test_ingest_archive_zip_through_the_lake(settings, tmp_path: Path):
+    zp = build_archive(tmp_path / "twitter-2026-03-01-abc.zip")
+    entries = ingest_file(settings, zp)
+    by_member = {e["source_member"]: e for e in entries}
+    assert set(by_member) == {"data/tweets.js", "data/tweets-part1.js"}
+    t0, t1 = by_member["data/tweets.js"], by_member["data/tweets-part1.js"]
+    assert (t0["loaded"], t0["quarantined"], t0["records_in"]) == (4, 1, 5)
+    assert (t1["loaded"], t1["quarantined"], t1["records_in"]) == (2, 3, 5)
+    for e in entries:
+        assert e["export_format"] == "x_archive" and e["platform"] == "x"
+        assert e["records_in"] == e["loaded"] + e["quarantined"] + e["duplicates_within_batch"]
+        assert e["skipped"] == {}
+    # the other members are reported once (on the first batch), not errors
+    assert sum("unrecognised_members" in e for e in entries) == 1
+    unrec = entries[0]["unrecognised_members"]
+    for member in (
+        "data/account.js",
+        "data/like.js",
+        "data/deleted-tweets.js",
+        "data/manifest.js",
+        "Your archive.html",
+        "assets/js/main.js",
+    ):
+        assert any(f"!{member}:" in u for u in unrec), member
+    assert t0["batch_id"] != t1["batch_id"]
+    con = duckdb.connect()
+    rows = con.execute(
+        "select post_id, author_key, created_date, source_file "
+        "from read_parquet(?, hive_partitioning = true) order by post_id",
+        [str(settings.posts_dir / "**" / "*.parquet")],
+    ).fetchall()
+    assert len(rows) == 6
+    assert len({r[1] for r in rows}) == 1 and len(rows[0][1]) == 32  # one pseudonymised owner
+    assert rows[0][3].endswith("!data/tweets.js")
+    q = con.execute(
+        "select source_file, source_record from read_parquet(?) order by 1, 2",
+        [str(settings.quarantine_dir / "**" / "*.parquet")],
+    ).fetchall()
+    assert [(f.rsplit("!", 1)[1], n) for f, n in q] == [
+        ("data/tweets-part1.js", 3),
+        ("data/tweets-part1.js", 4),
+        ("data/tweets-part1.js", 5),
+        ("data/tweets.js", 5),
+    ]
+
+
+def test_empty_archive_and_trailing_semicolon(tmp_path: Path):
+    empty = tmp_path / "tweets.js"
+    empty.write_text("window.YTD.tweets.part0 = [ ]", encoding="utf-8")
+    posts, quarantine, skipped = read(empty)
+    assert (posts.num_rows, quarantine.num_rows, skipped) == (0, 0, {})
+    semi = tmp_path / "tweets-part2.js"
+    body = TWEETS.read_text(encoding="utf-8").replace("part0", "part2", 1)
+    semi.write_text("\ufeff" + body + ";\n", encoding="utf-8")
+    (src,) = expand(semi)
+    assert detect(src).name == "x_archive"
+    posts, quarantine, _ = read(semi)
+    assert posts.num_rows == 4 and quarantine.num_rows == 1
+    junk = tmp_path / "tweets-part3.js"
+    junk.write_text(body + "\nconsole.log('x')", encoding="utf-8")
+    posts, quarantine, _ = read(junk)
+    assert posts.num_rows == 4
+    assert quarantine.column("error").to_pylist()[-1] == "unexpected content after the tweets array"
