@@ -77,3 +77,18 @@ def test_field_renamed_mid_export_is_caught_in_a_first_batch(tmp_path):
     # A stable format raises nothing.
     assert check_drift({**entry, "field_profile": {**entry["field_profile"], "halves": None}},
                        [entry]) == []
+
+
+def test_different_record_shapes_of_one_format_are_not_drift(tmp_path):
+    """Two shapes of one format (like Mastodon's outbox activities and REST statuses) each have
+    their own baseline."""
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    _jsonl(inbox / "a.jsonl", [_rec(i) for i in range(300)])
+    other = [{"id": f"q{i}", "content": f"Halo semua {i}", "published": "2026-11-03T08:00:00Z",
+              "actor": {"name": f"a{i}"}} for i in range(300)]
+    _jsonl(inbox / "b.jsonl", other)
+    s = load_settings(env={"DISCOURSE_HOME": str(tmp_path / "home"), "DISCOURSE_PSEUDONYM_KEY": "k"})
+    assert ingest_one(s, str(inbox / "a.jsonl"))["drift"] == []
+    assert ingest_one(s, str(inbox / "b.jsonl"), options={"map": {"text": "content",
+                                                                   "created_at": "published"}})["drift"] == []

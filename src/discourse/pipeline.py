@@ -72,7 +72,9 @@ def ensure_home(settings: Settings) -> None:
 # ---------------------------------------------------------------- ingest
 
 def _is_export_candidate(rel: Path) -> bool:
-    return not any(part.startswith((".", "_")) for part in rel.parts)
+    """Hidden/underscored names and ``*.meta.json`` sidecars (read by adapters) are not exports."""
+    return (not any(part.startswith((".", "_")) for part in rel.parts)
+            and not rel.name.endswith(".meta.json"))
 
 
 def list_new_files(settings: Settings) -> list[str]:

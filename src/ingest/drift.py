@@ -15,7 +15,9 @@ the sample spans the whole file. Array indices are folded (``$.entities.urls[*].
   position) and ≤ 5% of the second half, or the other way round (a field renamed mid-export). This
   works on a format's first batch too, when there is no trailing profile yet.
 
-Only the topmost path of a vanished or appeared subtree is reported.
+Only the topmost path of a vanished or appeared subtree is reported. Formats with several record
+shapes (Mastodon's outbox activities and REST statuses) are compared shape with shape: the baseline
+only takes earlier batches whose common top-level fields overlap the new batch's by at least half.
 """
 
 from __future__ import annotations
@@ -115,13 +117,26 @@ def _topmost(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _top_level(paths: dict[str, float]) -> set[str]:
+    return {p for p, share in paths.items() if share >= 0.5 and p.count(".") == 1 and "[" not in p}
+
+
+def same_shape(a: dict[str, float], b: dict[str, float]) -> bool:
+    """Whether two profiles describe the same record shape of a format (e.g. a Mastodon outbox
+    activity vs a REST status): their common top-level fields overlap by at least half (Jaccard)."""
+    ta, tb = _top_level(a), _top_level(b)
+    return bool(ta | tb) and len(ta & tb) / len(ta | tb) >= 0.5
+
+
 def baseline_profile(manifests: list[dict[str, Any]], entry: dict[str, Any]) -> dict[str, Any] | None:
+    cur = (entry.get("field_profile") or {}).get("paths") or {}
     prior = [
         m for m in manifests
         if m.get("export_format") == entry.get("export_format")
         and m.get("batch_id") != entry.get("batch_id")
         and (m.get("field_profile") or {}).get("sample_size")
         and m.get("ingested_at", "") <= entry.get("ingested_at", "")
+        and same_shape(cur, m["field_profile"]["paths"])
     ]
     prior = sorted(prior, key=lambda m: m.get("ingested_at", ""))[-BASELINE_BATCHES:]
     if not prior:

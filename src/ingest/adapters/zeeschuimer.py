@@ -1,0 +1,471 @@
+"""Zeeschuimer / 4CAT NDJSON: one captured item per line, the platform's own JSON in ``data``.
+
+Each line is ``{"item_id", "timestamp_collected" (ms epoch), "source_platform", "source_platform_url",
+"source_url", "user_agent", "data": {...}}``. ``platform`` is per item, from ``source_platform``:
+
+* ``tiktok.com`` → ``tiktok``: ``id``; ``desc``; ``createTime`` (epoch seconds, number or string);
+  ``author`` as an object (``id``, ``uniqueId``) or as a string (the handle) with ``authorId``;
+  ``stats`` (numbers) or ``statsV2`` (strings): ``diggCount`` → likes, ``shareCount``,
+  ``commentCount``, ``playCount`` → views; hashtags from ``challenges[].title`` and
+  ``textExtra[].hashtagName``, mentions from ``textExtra[].userUniqueId``; ``url``
+  ``https://www.tiktok.com/@<handle>/video/<id>``; ``media_count`` 1 (a video) or the number of
+  ``imagePost.images`` for a photo post.
+* ``instagram.com`` → ``instagram``: the API media item (``pk``/``id``, ``code``, ``caption.text`` or a
+  null caption, ``taken_at``, ``user{pk, username}``, ``like_count``, ``comment_count``,
+  ``play_count``/``view_count``, ``carousel_media``/``carousel_media_count``/``image_versions2``) or the
+  older GraphQL node (``shortcode``, ``edge_media_to_caption``, ``taken_at_timestamp``, ``owner``,
+  ``edge_liked_by``/``edge_media_preview_like``, ``edge_media_to_comment``, ``video_view_count``,
+  ``edge_sidecar_to_children``); ``url`` ``https://www.instagram.com/p/<code>/``.
+* ``twitter.com``/``x.com`` → ``x``: the GraphQL tweet result (``rest_id``, ``legacy{full_text,
+  created_at, favorite_count, retweet_count, reply_count, entities, in_reply_to_status_id_str,
+  conversation_id_str, retweeted_status_result, quoted_status_id_str, lang}``,
+  ``core.user_results.result`` with ``legacy.screen_name`` or ``core.screen_name``,
+  ``note_tweet`` for long posts, ``views.count`` a string), also wrapped as
+  ``TweetWithVisibilityResults``. A retweet's ``text`` is ``RT @user: `` + the original's full text
+  (as the X v2 adapter does). Links are ``expanded_url``s; ``lang`` ``und``/``zxx``/``q..`` is null.
+* ``threads.net``/``threads.com`` → ``threads``: the Instagram-like post (``pk``, ``code``,
+  ``caption.text``, ``taken_at``, ``user``, ``like_count``, ``text_post_app_info``), ``url``
+  ``https://www.threads.net/@<user>/post/<code>``; ``text_post_app_info.share_info`` makes a
+  ``repost`` (``reposted_post.pk``) or a ``quote`` (``quoted_post.pk``), ``reply_to_author`` a
+  ``reply``; ``direct_reply_count`` and ``repost_count`` are the reply and share counts.
+
+Any other ``source_platform`` is counted in ``skipped`` as ``source_platform:<value>``; blank lines as
+``blank_line``. A line that is not JSON, not an object, without ``data``, or whose item lacks its id or
+time is quarantined with the reason. ``post_id`` is the platform's id as a string (Instagram's
+``pk``, without the ``_<user>`` suffix ``id`` carries); counts arriving as strings ("1.2K") are parsed
+as the YouTube adapter does. ``source_record`` is the line number and ``raw`` the line as captured.
+
+The mapping is vectorised: the decompressed file is cut into blocks of whole lines
+(``options["chunk_bytes"]``, default 64 MiB; the same framing as the YouTube adapter), the wrapper of
+every line is parsed once by DuckDB (``from_json`` to ``source_platform`` and the raw ``data``), and each
+platform's items are mapped by one SQL statement over their ``data`` (``from_json`` with a structure of
+just the fields read). ``pytest -m bench tests/adapters/test_zeeschuimer.py -s`` prints the throughput
+next to a bare DuckDB ``read_json`` → Parquet copy of the same file.
+
+Quarantined records are written under the adapter's ``platform``, ``generic``: a line that cannot be
+read has no trustworthy platform of its own.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from ingest.adapters.youtube import DEFAULT_CHUNK_BYTES, SQL_MACROS, line_blocks
+from ingest.registry import Adapter, AdapterChunk, register
+from ingest.schema import ADAPTER_SCHEMA, QUARANTINE_ADAPTER_SCHEMA, QUARANTINE_RAW_MAX_CHARS, conform
+from ingest.sources import Source
+
+_BOM = b"\xef\xbb\xbf"
+_SOURCE_PLATFORM = re.compile(rb'"source_platform"\s*:\s*"[A-Za-z0-9.\-]+"')
+_COLLECTED = re.compile(rb'"timestamp_collected"\s*:\s*\d')
+_ITEM_ID = re.compile(rb'"item_id"\s*:')
+
+
+def _sql_type(structure: Any) -> str:
+    return "'" + json.dumps(structure, separators=(",", ":")).replace("'", "''") + "'"
+
+
+# --------------------------------------------------------------------------------------------------
+# JSON structures for from_json: only the fields the mapping reads. Ids, counts and times stay JSON
+# so that numbers and strings ("1.2K", "1764000000") are both read.
+# --------------------------------------------------------------------------------------------------
+_COUNTS = {"diggCount": "JSON", "shareCount": "JSON", "commentCount": "JSON", "playCount": "JSON"}
+_TIKTOK = {
+    "id": "JSON", "desc": "VARCHAR", "createTime": "JSON", "author": "JSON", "authorId": "JSON",
+    "stats": _COUNTS, "statsV2": _COUNTS, "challenges": [{"title": "VARCHAR"}],
+    "textExtra": [{"hashtagName": "VARCHAR", "userUniqueId": "VARCHAR"}],
+    "imagePost": {"images": ["JSON"]}, "textLanguage": "VARCHAR",
+}
+_INSTAGRAM = {
+    "pk": "JSON", "id": "JSON", "code": "VARCHAR", "shortcode": "VARCHAR", "caption": "JSON",
+    "taken_at": "JSON", "taken_at_timestamp": "JSON",
+    "user": {"pk": "JSON", "id": "JSON", "pk_id": "JSON", "username": "VARCHAR"},
+    "owner": {"id": "JSON", "username": "VARCHAR"},
+    "like_count": "JSON", "comment_count": "JSON", "play_count": "JSON", "view_count": "JSON",
+    "video_view_count": "JSON", "edge_liked_by": {"count": "JSON"},
+    "edge_media_preview_like": {"count": "JSON"}, "edge_media_to_comment": {"count": "JSON"},
+    "edge_media_to_caption": {"edges": [{"node": {"text": "VARCHAR"}}]},
+    "edge_sidecar_to_children": {"edges": ["JSON"]}, "carousel_media": ["JSON"],
+    "carousel_media_count": "JSON",
+    "image_versions2": {"candidates": ["JSON"]}, "video_versions": ["JSON"], "display_url": "VARCHAR",
+    "reply_to_pk": "JSON",
+    "text_post_app_info": {
+        "direct_reply_count": "JSON", "repost_count": "JSON", "reply_to_author": "JSON", "is_reply": "JSON",
+        "share_info": {"quoted_post": {"pk": "JSON"}, "reposted_post": {"pk": "JSON"}},
+        "link_preview_attachment": {"url": "VARCHAR"},
+    },
+}
+_ENT = {"hashtags": [{"text": "VARCHAR"}], "user_mentions": [{"screen_name": "VARCHAR"}],
+        "urls": [{"expanded_url": "VARCHAR", "url": "VARCHAR"}], "media": ["JSON"]}
+_TWEET = {
+    "rest_id": "JSON",
+    "core": {"user_results": {"result": {"rest_id": "JSON", "legacy": {"screen_name": "VARCHAR"},
+                                         "core": {"screen_name": "VARCHAR"}}}},
+    "note_tweet": {"note_tweet_results": {"result": {"text": "VARCHAR", "entity_set": _ENT}}},
+    "views": {"count": "JSON"},
+    "legacy": {"id_str": "JSON", "full_text": "VARCHAR", "created_at": "VARCHAR", "favorite_count": "JSON",
+               "retweet_count": "JSON", "reply_count": "JSON", "entities": _ENT,
+               "extended_entities": {"media": ["JSON"]}, "in_reply_to_status_id_str": "JSON",
+               "conversation_id_str": "JSON", "is_quote_status": "JSON", "quoted_status_id_str": "JSON",
+               "lang": "VARCHAR", "user_id_str": "JSON", "retweeted_status_result": "JSON"},
+}
+
+_W = r"\pL\pN_"
+_SQL_MACROS = r"""
+create or replace macro zs_id(x) as case
+    when json_type(x) in ('UBIGINT', 'BIGINT') then x ->> '$'
+    when json_type(x) = 'VARCHAR' then nullif(trim(x ->> '$'), '')
+end;
+create or replace macro zs_count(x) as yt_count(x ->> '$', json_type(x));
+create or replace macro zs_secs(v) as
+    make_timestamp(least(greatest(coalesce(v, 0), 0), 99999999999) * 1000000);
+-- epoch seconds as a JSON number or a string of digits
+create or replace macro zs_epoch(x) as case
+    when json_type(x) in ('UBIGINT', 'BIGINT') and try_cast(x ->> '$' as bigint) between 1 and 99999999999
+        then zs_secs(try_cast(x ->> '$' as bigint))
+    when json_type(x) = 'DOUBLE'
+         and try_cast(x ->> '$' as double) > 0 and try_cast(x ->> '$' as double) < 1e11
+        then make_timestamp(cast(round(least(greatest(coalesce(try_cast(x ->> '$' as double), 0), 0), 1e11)
+                                       * 1000000) as bigint))
+    when json_type(x) = 'VARCHAR' and regexp_matches(trim(x ->> '$'), '^[0-9]{1,11}$')
+         and try_cast(trim(x ->> '$') as bigint) >= 1
+        then zs_secs(try_cast(trim(x ->> '$') as bigint))
+end;
+create or replace macro zs_texts(l) as list_filter(l, lambda s: s is not null and s <> '');
+-- a GraphQL tweet result, unwrapped from {"result": ...} and TweetWithVisibilityResults
+create or replace macro zs_unwrap(j) as case
+    when json_type(j, '$.result') = 'OBJECT' then j -> '$.result' else j end;
+create or replace macro zs_tweet(j) as case
+    when json_type(j) is distinct from 'OBJECT' then null
+    when j ->> '$.__typename' = 'TweetWithVisibilityResults'
+         or (json_exists(j, '$.tweet') and not json_exists(j, '$.legacy'))
+        then case when json_type(j, '$.tweet') = 'OBJECT' then j -> '$.tweet' end
+    else j end;
+create or replace macro zs_unescape(s) as
+    replace(replace(replace(s, '&lt;', '<'), '&gt;', '>'), '&amp;', '&');
+"""
+
+_SQL_PARSED = """
+create or replace temp table zparsed as
+with l as (
+    select line_no, rtrim(line, chr(10) || chr(13)) as line from lines
+),
+w as (
+    select line_no, line,
+        case when not starts_with(line, chr(0))
+             then try(from_json(line, '{"source_platform":"JSON","data":"JSON"}')) end as w
+    from l
+),
+k as (
+    select line_no, line, w.data as data, w.source_platform ->> '$' as source_platform,
+        case
+            when starts_with(line, chr(0)) then 'utf8'
+            when w is null then case when trim(line, ' ' || chr(9)) = '' then 'blank' else 'invalid' end
+            when w.source_platform is null and w.data is null and json_type(line) <> 'OBJECT'
+                then 'not_object'
+            when json_type(w.source_platform) is distinct from 'VARCHAR'
+                 or trim(w.source_platform ->> '$') = '' then 'no_platform'
+            else 'item'
+        end as cls
+    from w
+)
+select *,
+    case when cls = 'item' then case regexp_replace(lower(source_platform), '^www\\.', '')
+        when 'tiktok.com' then 'tiktok' when 'instagram.com' then 'instagram'
+        when 'twitter.com' then 'x' when 'x.com' then 'x'
+        when 'threads.net' then 'threads' when 'threads.com' then 'threads' end end as platform,
+    coalesce(json_type(data) = 'OBJECT', false) as has_data
+from k
+"""
+
+_HASHTAGS = f"regexp_extract_all({{t}}, '(?:^|[^{_W}&])#([{_W}]+)', 1)"
+_MENTIONS = f"regexp_extract_all({{t}}, '(?:^|[^{_W}.])@([A-Za-z0-9_.]*[A-Za-z0-9_])', 1)"
+
+_SQL_TIKTOK = f"""
+create or replace temp table ztiktok as
+with d as (
+    select line_no, line, try(from_json(data, {_sql_type(_TIKTOK)})) as d
+    from zparsed where platform = 'tiktok' and has_data
+),
+m as (
+    select line_no, line, d,
+        zs_id(d.id) as post_id,
+        zs_epoch(d.createTime) as ts,
+        case when json_type(d.author) = 'OBJECT' then nullif(d.author ->> '$.uniqueId', '')
+             when json_type(d.author) = 'VARCHAR' then nullif(d.author ->> '$', '') end as handle,
+        coalesce(d."desc", '') as text,
+        zs_texts(list_concat(list_transform(coalesce(d.challenges, []), lambda c: c.title),
+                             list_transform(coalesce(d.textExtra, []), lambda x: x.hashtagName))) as tags,
+        zs_texts(list_transform(coalesce(d.textExtra, []), lambda x: x.userUniqueId)) as who
+    from d
+)
+select
+    line_no, line, 'tiktok' as platform, post_id, ts,
+    case when json_type(d.author) = 'OBJECT' then coalesce(zs_id(d.author -> '$.id'), handle)
+         else coalesce(zs_id(d.authorId), handle) end as author_id,
+    handle as author_handle,
+    text,
+    nullif(nullif(d.textLanguage, 'un'), '') as lang_declared,
+    'post' as kind,
+    null::varchar as reply_to_id, null::varchar as thread_id,
+    null::varchar as repost_of_id, null::varchar as quote_of_id,
+    case when handle is not null then 'https://www.tiktok.com/@' || handle || '/video/' || post_id end as url,
+    coalesce(zs_count(d.stats.diggCount), zs_count(d.statsV2.diggCount)) as like_count,
+    coalesce(zs_count(d.stats.shareCount), zs_count(d.statsV2.shareCount)) as share_count,
+    coalesce(zs_count(d.stats.commentCount), zs_count(d.statsV2.commentCount)) as reply_count,
+    coalesce(zs_count(d.stats.playCount), zs_count(d.statsV2.playCount)) as view_count,
+    yt_unique_small(case when len(tags) > 0 then tags
+                         when contains(text, '#') then {_HASHTAGS.format(t="text")} else [] end) as hashtags,
+    yt_unique_small(case when len(who) > 0 then who
+                         when contains(text, '@') then {_MENTIONS.format(t="text")} else [] end) as mentions,
+    []::varchar[] as links,
+    coalesce(len(d.imagePost.images), 1) as media_count,
+    case when post_id is null then 'tiktok item: lacks id'
+         when ts is null then 'tiktok item: ' || post_id || ' lacks a usable createTime' end as error
+from m
+"""
+
+_SQL_INSTAGRAM = f"""
+create or replace temp table zinstagram as
+with d as (
+    select line_no, line, platform, try(from_json(data, {_sql_type(_INSTAGRAM)})) as d
+    from zparsed where platform in ('instagram', 'threads') and has_data
+),
+m as (
+    select line_no, line, platform, d,
+        coalesce(zs_id(d.pk), nullif(split_part(zs_id(d.id), '_', 1), '')) as post_id,
+        coalesce(zs_epoch(d.taken_at), zs_epoch(d.taken_at_timestamp)) as ts,
+        coalesce(nullif(d.user.username, ''), nullif(d.owner.username, '')) as handle,
+        coalesce(nullif(d.code, ''), nullif(d.shortcode, '')) as code,
+        coalesce(
+            case when json_type(d.caption) = 'OBJECT' then d.caption ->> '$.text'
+                 else coalesce(d.edge_media_to_caption.edges[1].node.text,
+                               case when json_type(d.caption) = 'VARCHAR' then d.caption ->> '$' end) end,
+            '') as text,
+        d.text_post_app_info as info
+    from d
+)
+select
+    line_no, line, platform, post_id, ts,
+    coalesce(zs_id(d.user.pk), zs_id(d.user.id), zs_id(d.user.pk_id), zs_id(d.owner.id), handle) as author_id,
+    handle as author_handle,
+    text,
+    null::varchar as lang_declared,
+    case when zs_id(info.share_info.reposted_post.pk) is not null then 'repost'
+         when zs_id(info.share_info.quoted_post.pk) is not null then 'quote'
+         when json_type(info.reply_to_author) = 'OBJECT' or zs_id(d.reply_to_pk) is not null
+              or info.is_reply = 'true' then 'reply'
+         else 'post' end as kind,
+    case when zs_id(info.share_info.reposted_post.pk) is null
+              and zs_id(info.share_info.quoted_post.pk) is null
+         then zs_id(d.reply_to_pk) end as reply_to_id,
+    null::varchar as thread_id,
+    zs_id(info.share_info.reposted_post.pk) as repost_of_id,
+    case when zs_id(info.share_info.reposted_post.pk) is null
+         then zs_id(info.share_info.quoted_post.pk) end as quote_of_id,
+    case when platform = 'threads' then
+             case when handle is not null and code is not null
+                  then 'https://www.threads.net/@' || handle || '/post/' || code end
+         when code is not null then 'https://www.instagram.com/p/' || code || '/' end as url,
+    coalesce(zs_count(d.like_count), zs_count(d.edge_liked_by.count),
+             zs_count(d.edge_media_preview_like.count)) as like_count,
+    zs_count(info.repost_count) as share_count,
+    coalesce(zs_count(info.direct_reply_count), zs_count(d.comment_count),
+             zs_count(d.edge_media_to_comment.count)) as reply_count,
+    coalesce(zs_count(d.play_count), zs_count(d.view_count), zs_count(d.video_view_count)) as view_count,
+    yt_unique_small(case when contains(text, '#') then {_HASHTAGS.format(t="text")} else [] end) as hashtags,
+    yt_unique_small(case when contains(text, '@') then {_MENTIONS.format(t="text")} else [] end) as mentions,
+    zs_texts([info.link_preview_attachment.url]) as links,
+    case when len(d.carousel_media) > 0 then len(d.carousel_media)
+         when coalesce(zs_count(d.carousel_media_count), 0) > 0 then zs_count(d.carousel_media_count)
+         when d.edge_sidecar_to_children.edges is not null then len(d.edge_sidecar_to_children.edges)
+         when len(d.image_versions2.candidates) > 0 or len(d.video_versions) > 0
+              or coalesce(d.display_url, '') <> '' then 1
+         else 0 end as media_count,
+    case when post_id is null then platform || ' item: lacks pk/id'
+         when ts is null then platform || ' item: ' || post_id || ' lacks a usable taken_at' end as error
+from m
+"""
+
+_X_HASHTAGS = "zs_texts(list_transform(coalesce({e}.hashtags, []), lambda h: h.text))"
+_X_MENTIONS = "zs_texts(list_transform(coalesce({e}.user_mentions, []), lambda u: u.screen_name))"
+_X_LINKS = ("zs_texts(list_transform(coalesce({e}.urls, []), "
+            "lambda u: coalesce(nullif(u.expanded_url, ''), nullif(u.url, ''))))")
+
+
+def _x_side(t: str, prefix: str) -> str:
+    ents = f"coalesce({t}.note_tweet.note_tweet_results.result.entity_set, {t}.legacy.entities)"
+    return f"""
+        zs_unescape(coalesce(nullif({t}.note_tweet.note_tweet_results.result.text, ''),
+                             {t}.legacy.full_text, '')) as {prefix}_text,
+        coalesce(nullif({t}.core.user_results.result.legacy.screen_name, ''),
+                 nullif({t}.core.user_results.result.core.screen_name, '')) as {prefix}_handle,
+        {_X_HASHTAGS.format(e=ents)} as {prefix}_hashtags,
+        {_X_MENTIONS.format(e=ents)} as {prefix}_mentions,
+        {_X_LINKS.format(e=ents)} as {prefix}_links"""
+
+
+_SQL_X = f"""
+create or replace temp table zx as
+with j as (
+    select line_no, line, zs_tweet(zs_unwrap(data)) as tj from zparsed where platform = 'x' and has_data
+),
+o as (
+    select *, zs_tweet(zs_unwrap(tj -> '$.legacy.retweeted_status_result')) as oj from j
+),
+d as (
+    select line_no, line, tj,
+        try(from_json(tj, {_sql_type(_TWEET)})) as t,
+        case when oj is not null then try(from_json(oj, {_sql_type(_TWEET)})) end as ot
+    from o
+),
+m as (
+    select *,
+        coalesce(zs_id(t.rest_id), zs_id(t.legacy.id_str)) as post_id,
+        try_strptime(t.legacy.created_at, '%a %b %d %H:%M:%S %z %Y') as ts,
+        {_x_side("t", "own")},
+        {_x_side("ot", "orig")},
+        coalesce(zs_id(ot.rest_id), zs_id(ot.legacy.id_str)) as orig_id
+    from d
+)
+select
+    line_no, line, 'x' as platform, post_id, ts,
+    coalesce(zs_id(t.core.user_results.result.rest_id), zs_id(t.legacy.user_id_str)) as author_id,
+    own_handle as author_handle,
+    case when ot is not null
+         then coalesce('RT @' || orig_handle || ': ', 'RT: ') || orig_text
+         else own_text end as text,
+    case when t.legacy.lang is null or regexp_matches(t.legacy.lang, '^(und|zxx|q[a-z]{{2}})$') then null
+         else t.legacy.lang end as lang_declared,
+    case when ot is not null then 'repost'
+         when t.legacy.is_quote_status = 'true' and zs_id(t.legacy.quoted_status_id_str) is not null
+             then 'quote'
+         when zs_id(t.legacy.in_reply_to_status_id_str) is not null then 'reply'
+         else 'post' end as kind,
+    zs_id(t.legacy.in_reply_to_status_id_str) as reply_to_id,
+    zs_id(t.legacy.conversation_id_str) as thread_id,
+    case when ot is not null then orig_id end as repost_of_id,
+    case when ot is null and t.legacy.is_quote_status = 'true'
+         then zs_id(t.legacy.quoted_status_id_str) end as quote_of_id,
+    case when own_handle is not null then 'https://x.com/' || own_handle || '/status/' || post_id
+         else 'https://x.com/i/status/' || post_id end as url,
+    zs_count(t.legacy.favorite_count) as like_count,
+    zs_count(t.legacy.retweet_count) as share_count,
+    zs_count(t.legacy.reply_count) as reply_count,
+    zs_count(t.views.count) as view_count,
+    yt_unique_small(case when ot is null then own_hashtags else list_concat(own_hashtags, orig_hashtags) end)
+        as hashtags,
+    yt_unique_small(case when ot is null then own_mentions else list_concat(own_mentions, orig_mentions) end)
+        as mentions,
+    yt_unique_small(case when ot is null then own_links else list_concat(own_links, orig_links) end) as links,
+    coalesce(len(t.legacy.extended_entities.media), len(t.legacy.entities.media), 0) as media_count,
+    case when tj is null or t is null then 'x item: no tweet in data'
+         when post_id is null then 'x item: lacks rest_id'
+         when ts is null then 'x item: ' || post_id || ' lacks a usable legacy.created_at' end as error
+from m
+"""
+
+_MAPPED = ("ztiktok", "zinstagram", "zx")
+_SQL_POSTS = " union all ".join(
+    f"""select
+        platform || ':' || post_id as post_uid, platform, post_id, cast(ts as timestamptz) as created_at,
+        author_id, author_handle, text, lang_declared, kind, reply_to_id, thread_id, repost_of_id,
+        quote_of_id, url, like_count, share_count, reply_count, view_count, hashtags, mentions, links,
+        cast(media_count as integer) as media_count, line as raw, line_no as source_record
+    from {table} where error is null"""
+    for table in _MAPPED
+) + " order by source_record"
+
+_SQL_QUARANTINE = f"""
+select line_no as source_record,
+    left(case when cls = 'utf8' then substr(line, 2) else line end, {QUARANTINE_RAW_MAX_CHARS}) as raw,
+    case cls
+        when 'utf8' then 'invalid UTF-8'
+        when 'invalid' then 'invalid JSON (malformed or truncated line)'
+        when 'not_object'
+            then 'not a Zeeschuimer item: a JSON ' || lower(json_type(line)) || ', not an object'
+        when 'no_platform' then 'not a Zeeschuimer item: no ''source_platform'''
+        else 'Zeeschuimer item has no ''data'' object'
+    end as error
+from zparsed
+where cls in ('utf8', 'invalid', 'not_object', 'no_platform') or (platform is not null and not has_data)
+""" + "".join(
+    f" union all select line_no, left(line, {QUARANTINE_RAW_MAX_CHARS}), error"
+    f" from {table} where error is not null"
+    for table in _MAPPED
+) + " order by 1"
+
+_SQL_SKIPPED = """
+select 'source_platform:' || source_platform as reason, count(*) as n
+from zparsed where cls = 'item' and platform is null group by all
+union all
+select 'blank_line', count(*) from zparsed where cls = 'blank' having count(*) > 0
+"""
+
+
+@register
+class ZeeschuimerAdapter(Adapter):
+    name = "zeeschuimer"
+    platform = "generic"  # per item; quarantined records land under this one
+    priority = 30
+    description = "Zeeschuimer / 4CAT NDJSON (TikTok, Instagram, X, Threads items)"
+
+    def sniff(self, head: bytes) -> bool:
+        text = head.removeprefix(_BOM).lstrip()
+        if not text.startswith(b"{"):
+            return False
+        first, nl, _ = text.partition(b"\n")
+        if nl:
+            try:
+                obj = json.loads(first)
+            except ValueError:
+                return False
+            return (
+                isinstance(obj, dict)
+                and isinstance(obj.get("source_platform"), str)
+                and "timestamp_collected" in obj
+                and isinstance(obj.get("data"), dict)
+            )
+        # one long line cut by the head's end
+        return bool(_SOURCE_PLATFORM.search(first) and _COLLECTED.search(first) and _ITEM_ID.search(first))
+
+    def read(self, source: Source, options: dict[str, Any] | None = None) -> Iterator[AdapterChunk]:
+        options = options or {}
+        chunk_bytes = int(options.get("chunk_bytes") or DEFAULT_CHUNK_BYTES)
+        if chunk_bytes <= 0:
+            raise ValueError(f"chunk_bytes must be positive, got {chunk_bytes}")
+        con = duckdb.connect(":memory:")
+        try:
+            con.sql("set TimeZone = 'UTC'")
+            con.sql(SQL_MACROS)
+            con.sql(_SQL_MACROS)
+            with source.open() as fh:
+                for lines in line_blocks(fh, fh.read(4096), chunk_bytes):
+                    yield _map_lines(con, lines)
+        finally:
+            con.close()
+
+
+def _map_lines(con: duckdb.DuckDBPyConnection, lines: pa.Table) -> AdapterChunk:
+    con.register("lines", lines)
+    try:
+        for statement in (_SQL_PARSED, _SQL_TIKTOK, _SQL_INSTAGRAM, _SQL_X):
+            con.sql(statement)
+        posts = con.sql(_SQL_POSTS).to_arrow_table()
+        quarantine = con.sql(_SQL_QUARANTINE).to_arrow_table()
+        skipped = {reason: int(n) for reason, n in con.sql(_SQL_SKIPPED).fetchall()}
+    finally:
+        con.unregister("lines")
+        for table in ("zparsed", *_MAPPED):
+            con.sql(f"drop table if exists {table}")
+    return AdapterChunk(
+        posts=conform(posts, ADAPTER_SCHEMA),
+        quarantine=conform(quarantine, QUARANTINE_ADAPTER_SCHEMA),
+        skipped=skipped,
+    )
