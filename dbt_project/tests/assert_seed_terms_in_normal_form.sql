@@ -9,6 +9,8 @@ terms as (
 
     select 'lexicon_id' as seed, term from {{ ref('lexicon_id') }}
     union all
+    select 'lexicon_en_supplement', term from {{ ref('lexicon_en_supplement') }}
+    union all
     select 'sentiment_modifiers', term from {{ ref('sentiment_modifiers') }}
     union all
     select 'lang_markers', term from {{ ref('lang_markers') }}
@@ -29,7 +31,8 @@ normalised as (
 select *
 from normalised
 where normal_form = ''
-   or (seed in ('lexicon_id', 'sentiment_modifiers', 'lang_markers') and normal_form <> lower(term))
-   or (seed = 'lexicon_id' and len(string_split(normal_form, ' ')) > 2)
+   or (seed in ('lexicon_id', 'lexicon_en_supplement', 'sentiment_modifiers', 'lang_markers')
+       and normal_form <> lower(term))
+   or (seed in ('lexicon_id', 'lexicon_en_supplement') and len(string_split(normal_form, ' ')) > 2)
    or (seed = 'sentiment_modifiers' and contains(normal_form, ' '))
    or (seed = 'lang_markers' and contains(normal_form, ' '))

@@ -299,6 +299,40 @@ def cmd_validate(s: Settings, a: argparse.Namespace) -> int:
     return rc
 
 
+def cmd_domains_import(s: Settings, a: argparse.Namespace) -> int:
+    from discourse.importers import ReferenceImportError, import_domains
+
+    try:
+        n = import_domains(s, Path(a.file), a.format, source=a.source)
+    except ReferenceImportError as exc:
+        raise CliError(str(exc)) from exc
+    _echo(f"{n:,} domain ratings imported into {s.reference_dir / 'domains_extra.parquet'} "
+          "(used from the next run)")
+    return 0
+
+
+def cmd_claims_import(s: Settings, a: argparse.Namespace) -> int:
+    from discourse.importers import ReferenceImportError, import_claims
+
+    try:
+        n = import_claims(s, Path(a.file))
+    except ReferenceImportError as exc:
+        raise CliError(str(exc)) from exc
+    _echo(f"{n:,} claims imported into {s.reference_dir / 'claims_extra.parquet'} (used from the next run)")
+    return 0
+
+
+def cmd_sentiment_train(s: Settings, a: argparse.Namespace) -> int:
+    from discourse.sentiment_train import SentimentTrainError, train_overlay
+
+    try:
+        res = train_overlay(s, Path(a.file), Path(a.out) if a.out else None)
+    except SentimentTrainError as exc:
+        raise CliError(str(exc)) from exc
+    _echo(json.dumps(res, indent=1, default=str))
+    return 0
+
+
 # ---------------------------------------------------------------- parser
 
 def build_parser() -> argparse.ArgumentParser:
@@ -364,6 +398,27 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--stage", choices=("raw", "marts", "all"), default="all")
     sp.add_argument("--build", action="store_true", help="validate the unpublished build warehouse")
     sp.set_defaults(fn=cmd_validate)
+
+    sp = sub.add_parser("domains", help="domain-credibility lists")
+    dsub = sp.add_subparsers(dest="domains_command", required=True)
+    dp = dsub.add_parser("import", help="import a public domain-rating list")
+    dp.add_argument("file")
+    dp.add_argument("--format", choices=("pc1", "iffy", "csv"), required=True)
+    dp.add_argument("--source", help="name recorded as the ratings' source (default: from the file)")
+    dp.set_defaults(fn=cmd_domains_import)
+
+    sp = sub.add_parser("claims", help="fact-checked claims")
+    csub = sp.add_subparsers(dest="claims_command", required=True)
+    cp = csub.add_parser("import", help="import fact-checked claims (CSV or JSON lines)")
+    cp.add_argument("file")
+    cp.set_defaults(fn=cmd_claims_import)
+
+    sp = sub.add_parser("sentiment", help="sentiment lexicon overlay")
+    ssub = sp.add_subparsers(dest="sentiment_command", required=True)
+    tp = ssub.add_parser("train", help="fit token weights from a labelled CSV (text,label)")
+    tp.add_argument("file")
+    tp.add_argument("--out", help="overlay path (default <home>/reference/sentiment_overlay.parquet)")
+    tp.set_defaults(fn=cmd_sentiment_train)
     return p
 
 

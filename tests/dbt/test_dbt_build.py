@@ -131,7 +131,7 @@ def test_build_ran_every_test_and_unit_test(built):
     assert by_type["unit_test"]["pass"] >= 9
     assert by_type["test"] == {"pass": by_type["test"]["pass"]}
     assert by_type["test"]["pass"] > 100
-    assert by_type["model"] == {"success": 14}
+    assert set(by_type["model"]) == {"success"} and by_type["model"]["success"] >= 27
     assert summary["reference"]["vader_lexicon"]["rows"] > 7000
 
 

@@ -36,6 +36,20 @@ misinfo as (
 
 ),
 
+clusters as (
+
+    select post_uid, cluster_id from {{ ref('int_posts_clustered') }}
+
+),
+
+claims as (
+
+    select post_uid, list(claim_id order by match_score desc, claim_id) as matched_claim_ids
+    from {{ ref('int_posts_matched_claims') }}
+    group by post_uid
+
+),
+
 domains as (
 
     select post_uid, list(distinct registered_domain order by registered_domain) as link_domains
@@ -83,6 +97,8 @@ final as (
         m.misinfo_risk_score,
         m.misinfo_risk_level,
         m.misinfo_reasons,
+        k.cluster_id,
+        coalesce(c.matched_claim_ids, []) as matched_claim_ids,
         p.source_file,
         p.source_record,
         p.export_format,
@@ -99,6 +115,10 @@ final as (
         on m.post_uid = p.post_uid
     left join domains as d
         on d.post_uid = p.post_uid
+    left join clusters as k
+        on k.post_uid = p.post_uid
+    left join claims as c
+        on c.post_uid = p.post_uid
 
 )
 

@@ -4,9 +4,23 @@
     The registered domain is the host's last two labels, or three when the last two form a two-level
     public suffix (seed `domain_suffixes`: co.id, go.id, ac.id, co.uk, com.au, ...), after dropping
     the scheme, user info, port, path and a leading "www."/"m."/"amp." label. IP addresses stay whole.
-    The rating is the most specific row of `domain_ratings`: the exact host, else the registered
-    domain, else the longest matching `*.<suffix>` pattern.
+    The rating is the most specific row of the ratings: the exact host, else the registered
+    domain, else the longest matching `*.<suffix>` pattern. Ratings are the seed `domain_ratings`
+    plus imported lists (`<reference>/domains_extra.parquet`, written by `discourse domains import`;
+    absent → none). The seed wins for a domain it rates (it is reviewed with the project, imports are
+    bulk lists); imported lists fill in the rest, and when several imported lists rate the same
+    domain the lowest rating counts (any list that doubts a site is heard).
 -#}
+
+{#- The imported file when it exists (always the fixture in unit tests), else an empty relation. -#}
+{%- set imported = source('reference_imports', 'domains_extra') -%}
+{%- if execute and graph.get('sources') and not lake_has_files(env_var('DISCOURSE_REFERENCE') ~ '/domains_extra.parquet') -%}
+    {%- set ns = namespace(cols=[]) -%}
+    {%- for c, t in {'domain': 'varchar', 'rating': 'double', 'label': 'varchar', 'source': 'varchar'}.items() -%}
+        {%- set ns.cols = ns.cols + ['cast(null as ' ~ t ~ ') as ' ~ c] -%}
+    {%- endfor -%}
+    {%- set imported = '(select ' ~ ns.cols | join(', ') ~ ' where false)' -%}
+{%- endif %}
 
 with
 
@@ -28,9 +42,32 @@ shorteners as (
 
 ),
 
+seed_ratings as (
+
+    select lower(domain) as domain, rating, label, source from {{ ref('domain_ratings') }}
+
+),
+
+imported_ratings as (
+
+    select
+        lower(cast(domain as varchar)) as domain,
+        cast(rating as double) as rating,
+        cast(label as varchar) as label,
+        cast(source as varchar) as source
+    from {{ imported }}
+    where domain is not null and rating between 0 and 1
+
+),
+
 ratings as (
 
-    select lower(domain) as domain, rating, label, source, notes from {{ ref('domain_ratings') }}
+    select domain, rating, label, source from seed_ratings
+    union all
+    select domain, rating, label, source
+    from imported_ratings
+    where domain not in (select domain from seed_ratings)
+    qualify row_number() over (partition by domain order by rating, source) = 1
 
 ),
 

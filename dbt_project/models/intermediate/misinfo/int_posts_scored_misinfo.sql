@@ -7,7 +7,12 @@
       `domain_ratings`): w = `low_credibility_max_weight` × (1 − r / t), once per domain;
     * a link shortener hiding the destination: `shortener_weight`, once per post;
     * shouting (at least 20 letters, ≥ 60% capitals): `shouting_weight`;
-    * three or more exclamation marks: `exclamation_weight`.
+    * three or more exclamation marks: `exclamation_weight`;
+    * matching a fact-checked claim (`int_posts_matched_claims`): `claim_match_weight` for a claim
+      rated false, 0.6 × that for one rated misleading (true/unproven claims and posts that debunk
+      the claim add nothing), once per claim;
+    * membership of a coordinated cluster (`int_posts_clustered`): `coordination_max_weight` × the
+      cluster's coordination_score.
 
     misinfo_risk_score = 1 − Π(1 − w) (0 when nothing fired); level low < 0.30 ≤ medium < 0.60 ≤ high.
     `misinfo_reasons` lists every contribution as a sentence, strongest first.
@@ -26,6 +31,20 @@ links as (
 
     select post_uid, registered_domain, is_short_link, domain_rating, domain_label, rating_source
     from {{ ref('int_post_links_parsed') }}
+
+),
+
+claim_matches as (
+
+    select post_uid, claim_id, claim_text, verdict, source_name, match_score, is_debunking
+    from {{ ref('int_posts_matched_claims') }}
+
+),
+
+clustered as (
+
+    select post_uid, cluster_id, n_accounts, span_minutes, platforms, coordination_score
+    from {{ ref('int_posts_clustered') }}
 
 ),
 
@@ -125,9 +144,43 @@ style_signals as (
 
 ),
 
+claim_signals as (
+
+    select
+        post_uid,
+        round(
+            {{ var('claim_match_weight', 0.5) }} * case verdict when 'false' then 1.0 else 0.6 end, 4
+        ) as weight,
+        'matches fact-checked ' || verdict || ' claim ''' || claim_text || ''' (' || source_name
+            || ', ' || cast(round(100 * match_score) as integer) || '% similar)' as reason
+    from claim_matches
+    where verdict in ('false', 'misleading') and not is_debunking
+
+),
+
+coordination_signals as (
+
+    select
+        post_uid,
+        round({{ var('coordination_max_weight', 0.6) }} * coordination_score, 4) as weight,
+        'posted near-verbatim by ' || n_accounts || ' accounts within '
+            || case
+                when span_minutes < 60 then span_minutes || ' minutes'
+                when span_minutes = 60 then '1 hour'
+                else span_minutes || ' minutes (' || printf('%.1f', span_minutes / 60.0) || ' hours)'
+            end
+            || ' on ' || array_to_string(platforms, ' and ') || ' (cluster ' || cluster_id || ')' as reason
+    from clustered
+
+),
+
 signals as (
 
     select post_uid, weight, reason from cue_signals
+    union all
+    select post_uid, weight, reason from claim_signals
+    union all
+    select post_uid, weight, reason from coordination_signals
     union all
     select post_uid, weight, reason from domain_signals
     union all

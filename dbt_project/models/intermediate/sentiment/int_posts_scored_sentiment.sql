@@ -1,9 +1,12 @@
 {#-
     Lexicon-and-rules sentiment in SQL, VADER-style, for Indonesian, English and code-mixed text.
 
-    1. Each token is looked up in the Indonesian seed lexicon (wins on conflict), VADER's lexicon and
-       the emoji lexicon: as itself, as its cut-to-one-letter variant ("kerenn" -> "keren") and without
-       an Indonesian clitic ("-nya", "-lah", "-kah", "-pun"). Two-token entries ("luar biasa", "gak
+    1. Each token is looked up in the Indonesian seed lexicon (wins on conflict), the English supplement
+       seed (`lexicon_en_supplement`: everyday review/social words VADER lacks, and a few VADER words
+       re-weighted, e.g. "like" is mostly a preposition), VADER's lexicon and the emoji lexicon: as
+       itself, as its cut-to-one-letter variant ("kerenn" -> "keren"), in its
+       standard form from the `slang_normalisation` seed ("bgs" -> "bagus", "gk" -> "tidak"; modifiers
+       too) and without an Indonesian clitic ("-nya", "-lah", "-kah", "-pun"). Two-token entries ("luar biasa", "gak
        jelas") match as a bigram and take precedence over their parts.
     2. A booster beside a lexicon word adds `value` to its magnitude: before it ("sangat", "very") at
        distance 1 (and 2, damped ×0.95), or after it ("banget", "bgt", "sekali", "parah"). A booster
@@ -17,24 +20,61 @@
     6. The sum gains ±0.292 per '!' (at most 4) and is normalised like VADER: s / sqrt(s² + 15);
        |score| < 0.05 is neutral.
     `sentiment_terms` lists every scored term with its final contribution ("tidak bagus:-1.41").
+    The ±0.05 threshold was checked on the labelled TRAIN splits only (0.05–0.10 score best there).
+    7. With a trained overlay (`int_sentiment_overlay`, see discourse.sentiment_train):
+       z = lexicon_scale × score + bias + Σ overlay weights of the post's distinct normalised tokens;
+       label by the fitted thresholds on z, sentiment_score = tanh(z); overlay tokens are appended to
+       `sentiment_terms` as "overlay lelet:-0.80". Without an overlay file nothing changes.
 -#}
 
 {%- set window = var('negation_window') -%}
 
 with
 
+slang_map as (
+
+    select map_from_entries(list(struct_pack(k := slang, v := standard))) as standard_of
+    from {{ ref('slang_normalisation') }}
+
+),
+
 tokenised as materialized (
 
     select
         -- an integer key: the windows below sort by it far faster than by the post_uid string
         row_number() over () as post_key,
-        post_uid,
-        tokens,
-        token_alts,
-        shouted_positions,
-        word_count,
-        exclamation_count
-    from {{ ref('int_posts_tokenised') }}
+        p.post_uid,
+        p.tokens,
+        p.token_alts,
+        -- the standard form of each token ("bgt" -> "banget"), else the token itself
+        list_transform(
+            p.tokens,
+            lambda t, i: coalesce(m.standard_of[t], m.standard_of[p.token_alts[i]], t)
+        ) as norm_tokens,
+        p.shouted_positions,
+        p.word_count,
+        p.exclamation_count
+    from {{ ref('int_posts_tokenised') }} as p
+    cross join slang_map as m
+
+),
+
+overlay_tokens as (
+
+    select term, weight from {{ ref('int_sentiment_overlay') }} where source = 'token'
+
+),
+
+overlay_params as (
+
+    select
+        count(*) > 0 as is_on,
+        coalesce(max(case when term = 'lexicon_scale' then weight end), 1.0) as lexicon_scale,
+        coalesce(max(case when term = 'bias' then weight end), 0.0) as bias,
+        coalesce(max(case when term = 'threshold_negative' then weight end), -0.5) as threshold_negative,
+        coalesce(max(case when term = 'threshold_positive' then weight end), 0.5) as threshold_positive
+    from {{ ref('int_sentiment_overlay') }}
+    where source = 'param'
 
 ),
 
@@ -42,6 +82,13 @@ lexicon_id as (
 
     select {{ normalise_phrase('term') }} as term, weight
     from {{ ref('lexicon_id') }}
+
+),
+
+lexicon_en as (
+
+    select {{ normalise_phrase('term') }} as term, weight
+    from {{ ref('lexicon_en_supplement') }}
 
 ),
 
@@ -68,11 +115,16 @@ lexicon as (
 
     select term, weight from lexicon_id
     union all
+    select term, weight from lexicon_en
+    where term not in (select term from lexicon_id)
+    union all
     select term, weight from vader
     where term not in (select term from lexicon_id)
+      and term not in (select term from lexicon_en)
     union all
     select term, weight from emoji
     where term not in (select term from lexicon_id)
+      and term not in (select term from lexicon_en)
       and term not in (select term from vader)
 
 ),
@@ -95,8 +147,12 @@ token_rows as (
         post_key,
         unnest(tokens) as token,
         unnest(token_alts) as token_alt,
+        unnest(norm_tokens) as norm,
         unnest(list_transform(range(1, len(tokens)), lambda i: tokens[i] || ' ' || tokens[i + 1]))
             as bigram,
+        unnest(
+            list_transform(range(1, len(tokens)), lambda i: norm_tokens[i] || ' ' || norm_tokens[i + 1])
+        ) as norm_bigram,
         generate_subscripts(tokens, 1) as pos
     from tokenised
     where len(tokens) > 0
@@ -109,20 +165,25 @@ looked_up as (
         t.post_key,
         t.pos,
         t.token,
-        b.term as bigram_term,
-        b.weight as bigram_weight,
-        coalesce(u.term, ua.term, uc.term) as uni_term,
-        coalesce(u.weight, ua.weight, uc.weight) as uni_weight,
-        coalesce(m.kind, ma.kind, case when t.token like '%n''t' then 'negator' end) as kind,
-        coalesce(m.value, ma.value, case when t.token like '%n''t' then -0.74 end) as modifier_value,
-        coalesce(m.position, ma.position, 'before') as position
+        coalesce(b.term, bn.term) as bigram_term,
+        coalesce(b.weight, bn.weight) as bigram_weight,
+        coalesce(u.term, ua.term, un.term, uc.term) as uni_term,
+        coalesce(u.weight, ua.weight, un.weight, uc.weight) as uni_weight,
+        coalesce(m.kind, ma.kind, mn.kind, case when t.token like '%n''t' then 'negator' end) as kind,
+        coalesce(m.value, ma.value, mn.value, case when t.token like '%n''t' then -0.74 end)
+            as modifier_value,
+        coalesce(m.position, ma.position, mn.position, 'before') as position
     from token_rows as t
     left join bigrams as b
         on b.term = t.bigram
+    left join bigrams as bn
+        on bn.term = t.norm_bigram and t.norm_bigram <> t.bigram
     left join unigrams as u
         on u.term = t.token
     left join unigrams as ua
         on ua.term = t.token_alt
+    left join unigrams as un
+        on un.term = t.norm and t.norm <> t.token
     left join unigrams as uc
         on uc.term = case
             when length(t.token) > 5 and regexp_matches(t.token, '(nya|lah|kah|pun)$')
@@ -132,6 +193,8 @@ looked_up as (
         on m.term = t.token
     left join modifiers as ma
         on ma.term = t.token_alt
+    left join modifiers as mn
+        on mn.term = t.norm and t.norm <> t.token
 
 ),
 
@@ -350,10 +413,25 @@ summed as (
 
 ),
 
+-- The trained overlay's token weights, over each post's distinct normalised tokens.
+overlay_scored as (
+
+    select
+        p.post_key,
+        sum(o.weight) as overlay_sum,
+        list(printf('overlay %s:%+.2f', o.term, o.weight) order by o.term) as overlay_terms
+    from (select post_key, unnest(list_distinct(norm_tokens)) as norm from tokenised) as p
+    inner join overlay_tokens as o
+        on o.term = p.norm
+    group by p.post_key
+
+),
+
 final as (
 
     select
         t.post_uid,
+        t.post_key,
         coalesce(s.raw_sum, 0)
             + case
                 when coalesce(s.raw_sum, 0) = 0 then 0
@@ -364,19 +442,56 @@ final as (
     left join summed as s
         on s.post_key = t.post_key
 
+),
+
+compound as (
+
+    select
+        f.post_uid,
+        f.sentiment_sum,
+        f.sentiment_terms,
+        f.sentiment_sum / sqrt(f.sentiment_sum * f.sentiment_sum + {{ var('sentiment_alpha') }})
+            as lexicon_score,
+        o.overlay_sum,
+        o.overlay_terms
+    from final as f
+    left join overlay_scored as o
+        on o.post_key = f.post_key
+
+),
+
+-- With an overlay: z = lexicon_scale × lexicon score + bias + Σ token weights, labelled by the fitted
+-- thresholds, score tanh(z). Without: the lexicon score and ±sentiment_threshold.
+labelled as (
+
+    select
+        c.*,
+        p.is_on,
+        p.lexicon_scale * c.lexicon_score + p.bias + coalesce(c.overlay_sum, 0) as overlay_z,
+        p.threshold_negative,
+        p.threshold_positive
+    from compound as c
+    cross join overlay_params as p
+
 )
 
 select
     post_uid,
-    round(sentiment_sum / sqrt(sentiment_sum * sentiment_sum + {{ var('sentiment_alpha') }}), 4)
-        as sentiment_score,
+    round(case when is_on then tanh(overlay_z) else lexicon_score end, 4) as sentiment_score,
     case
-        when sentiment_sum / sqrt(sentiment_sum * sentiment_sum + {{ var('sentiment_alpha') }})
-            >= {{ var('sentiment_threshold') }} then 'positive'
-        when sentiment_sum / sqrt(sentiment_sum * sentiment_sum + {{ var('sentiment_alpha') }})
-            <= -{{ var('sentiment_threshold') }} then 'negative'
+        when is_on then
+            case
+                when overlay_z >= threshold_positive then 'positive'
+                when overlay_z <= threshold_negative then 'negative'
+                else 'neutral'
+            end
+        when lexicon_score >= {{ var('sentiment_threshold') }} then 'positive'
+        when lexicon_score <= -{{ var('sentiment_threshold') }} then 'negative'
         else 'neutral'
     end as sentiment_label,
     round(sentiment_sum, 3) as sentiment_sum,
-    sentiment_terms
-from final
+    case
+        when is_on then list_concat(sentiment_terms, coalesce(overlay_terms, []))
+        else sentiment_terms
+    end as sentiment_terms
+from labelled
