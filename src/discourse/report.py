@@ -168,6 +168,28 @@ def build_report(settings: Settings) -> Path:
             ).fetchall()
             sections.append("<h3>Riskiest posts</h3>" + _table(
                 risky, ["created", "platform", "risk", "text", "reasons"]))
+        if _has(con, "marts.coordinated_clusters"):
+            clusters = con.execute(
+                "select priority_rank, (first_seen_at::varchar)[:16], n_posts, n_accounts, "
+                "round(span_minutes), array_to_string(platforms, ', '), left(sample_text, 160) "
+                "from marts.coordinated_clusters order by priority_rank limit 10").fetchall()
+            sections.append("<h3>Coordinated clusters</h3>" + _table(
+                clusters, ["rank", "first seen", "posts", "accounts", "minutes", "platforms",
+                           "sample text"]))
+        if _has(con, "marts.topic_daily"):
+            spikes = con.execute(
+                "select activity_date, platform, topic_id, volume, baseline_median, "
+                "round(spike_score, 1) from marts.topic_daily where is_spike "
+                "order by spike_score desc limit 15").fetchall()
+            sections.append("<h2>Topic spikes</h2>" + _table(
+                spikes, ["date", "platform", "topic", "posts", "baseline", "spike score"]))
+        if _has(con, "marts.trending_terms"):
+            terms = con.execute(
+                "select activity_date, term, term_type, post_count, baseline_median "
+                "from marts.trending_terms where is_trending "
+                "order by post_count desc, term limit 20").fetchall()
+            sections.append("<h3>Trending terms</h3>" + _table(
+                terms, ["date", "term", "type", "posts", "baseline"]))
     finally:
         con.close()
 

@@ -113,6 +113,7 @@ def test_report_and_data_docs(nightly):
     assert report.exists() and (s.reports_dir / "latest.html").exists()
     body = report.read_text()
     assert "data:image/png;base64," in body and "Posts per platform" in body
+    assert "Coordinated clusters" in body and "Topic spikes" in body
     assert (s.data_docs_dir / "index.html").exists()
 
 
