@@ -61,6 +61,7 @@ import numpy as np
 import pyarrow as pa
 import zstandard
 
+from ingest.prefetch import prefetch
 from ingest.registry import Adapter, AdapterChunk, register
 from ingest.schema import (
     ADAPTER_SCHEMA,
@@ -253,7 +254,7 @@ def run_chunks(
     pending: deque[Future[AdapterChunk]] = deque()
     emitted = False
     try:
-        for item in _prefetch(iter_line_tables(source, chunk_bytes)):
+        for item in prefetch(iter_line_tables(source, chunk_bytes)):
             pending.append(pool.submit(work, item))
             if len(pending) > workers:
                 emitted = True
@@ -271,41 +272,6 @@ def run_chunks(
         pool.shutdown(wait=True, cancel_futures=True)
         for con in cons:
             con.close()
-
-
-def _prefetch(it: Iterator[Any], depth: int = 1) -> Iterator[Any]:
-    """Run ``it`` ``depth`` steps ahead in a thread, so decompression overlaps DuckDB's work."""
-    q: queue.Queue = queue.Queue(maxsize=depth)
-    done = object()
-    stop = threading.Event()
-
-    def pump() -> None:
-        try:
-            for item in it:
-                if stop.is_set():
-                    return
-                q.put(item)
-            q.put(done)
-        except BaseException as exc:  # handed to the consumer
-            q.put(exc)
-
-    thread = threading.Thread(target=pump, name="lines-reader", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = q.get()
-            if item is done:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        while thread.is_alive():
-            try:
-                q.get_nowait()
-            except queue.Empty:
-                thread.join(0.05)
 
 
 def unescape_sql(expr: str) -> str:

@@ -69,6 +69,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from ingest.prefetch import prefetch
 from ingest.registry import Adapter, AdapterChunk, register
 from ingest.schema import (
     ADAPTER_SCHEMA,
@@ -522,45 +523,6 @@ def _framed(source: Source, chunk_bytes: int) -> Iterator[tuple[pa.Table, list[t
         yield table, bad
 
 
-def _prefetch(it: Iterator[Any], depth: int = 1) -> Iterator[Any]:
-    """Run ``it`` one step ahead in a thread: decompression and framing overlap DuckDB's work."""
-    q: queue.Queue = queue.Queue(maxsize=depth)
-    done = object()
-    stop = threading.Event()
-
-    def pump() -> None:
-        try:
-            for item in it:
-                if stop.is_set():
-                    return
-                q.put(item)
-            q.put(done)
-        except BaseException as exc:  # handed to the consumer
-            q.put(exc)
-        finally:
-            close = getattr(it, "close", None)
-            if close is not None:
-                close()
-
-    thread = threading.Thread(target=pump, name="x_v2-reader", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = q.get()
-            if item is done:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        while thread.is_alive():
-            try:
-                q.get_nowait()
-            except queue.Empty:
-                thread.join(0.05)
-
-
 # --------------------------------------------------------------------------------------------------
 # The adapter
 # --------------------------------------------------------------------------------------------------
@@ -730,7 +692,7 @@ class XV2Adapter(Adapter):
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="x_v2-map")
         pending: deque[Future[AdapterChunk]] = deque()
         try:
-            for item in _prefetch(_framed(source, chunk_bytes)):
+            for item in prefetch(_framed(source, chunk_bytes)):
                 pending.append(pool.submit(work, item))
                 # one chunk more than workers in flight: they keep busy while the caller consumes
                 if len(pending) > workers:
