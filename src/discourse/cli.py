@@ -299,6 +299,25 @@ def cmd_validate(s: Settings, a: argparse.Namespace) -> int:
     return rc
 
 
+def cmd_remap(s: Settings, a: argparse.Namespace) -> int:
+    from ingest.registry import UnrecognisedFormat
+    from ingest.remap import RemapError, remap
+
+    try:
+        done = remap(s, fmt=a.format, batch_ids=a.batch or None, echo=_echo)
+    except (RemapError, UnrecognisedFormat) as exc:
+        raise CliError(str(exc)) from exc
+    if not done:
+        _echo("[remap] no batches" + (f" of format {a.format}" if a.format else "") + " in the lake")
+        return 0
+    before = sum(d["loaded_before"] for d in done)
+    after = sum(d["loaded_after"] for d in done)
+    quarantined = sum(d["quarantined_added"] for d in done)
+    _echo(f"[remap] {len(done)} batch(es) re-mapped from raw: {before:,} -> {after:,} posts, "
+          f"{quarantined:,} newly quarantined; `discourse run` rebuilds the marts")
+    return 0
+
+
 def cmd_domains_import(s: Settings, a: argparse.Namespace) -> int:
     from discourse.importers import ReferenceImportError, import_domains
 
@@ -398,6 +417,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--stage", choices=("raw", "marts", "all"), default="all")
     sp.add_argument("--build", action="store_true", help="validate the unpublished build warehouse")
     sp.set_defaults(fn=cmd_validate)
+
+    sp = sub.add_parser("remap", help="re-derive the canonical columns of ingested batches from raw")
+    sp.add_argument("--format", help="only batches of this export format (default: all)")
+    sp.add_argument("--batch", action="append", help="only this batch id (repeatable)")
+    sp.set_defaults(fn=cmd_remap)
 
     sp = sub.add_parser("domains", help="domain-credibility lists")
     dsub = sp.add_subparsers(dest="domains_command", required=True)

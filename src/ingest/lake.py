@@ -37,6 +37,7 @@ from ingest import registry
 from ingest.drift import ProfileSampler
 from ingest.schema import (
     ADAPTER_SCHEMA,
+    CONTEXT_SCHEMA,
     POST_SCHEMA,
     QUARANTINE_RAW_MAX_CHARS,
     QUARANTINE_SCHEMA,
@@ -118,6 +119,7 @@ class _BatchWriter:
     settings_posts: Path
     settings_quarantine: Path
     batch_id: str
+    settings_context: Path | None = None
     writers: dict[Path, pq.ParquetWriter] = field(default_factory=dict)
 
     def _writer(self, final: Path, schema: pa.Schema) -> pq.ParquetWriter:
@@ -152,6 +154,18 @@ class _BatchWriter:
             return
         final = self.settings_quarantine / f"platform={platform}" / f"{self.batch_id}.parquet"
         self._writer(final, QUARANTINE_SCHEMA).write_table(table)
+
+    def write_context(self, table: pa.Table) -> None:
+        if table.num_rows == 0 or self.settings_context is None:
+            return
+        final = self.settings_context / f"{self.batch_id}.parquet"
+        self._writer(final, CONTEXT_SCHEMA).write_table(conform(table, CONTEXT_SCHEMA))
+
+    def close(self) -> list[Path]:
+        """Finish every ``.tmp`` file; return the final paths (nothing is renamed yet)."""
+        for w in self.writers.values():
+            w.close()
+        return list(self.writers)
 
     def commit(self) -> list[Path]:
         for w in self.writers.values():
@@ -239,6 +253,118 @@ def _required_nulls(table: pa.Table) -> pa.Array:
     return mask
 
 
+def context_dir(settings: Any) -> Path:
+    return Path(settings.lake) / "context"
+
+
+# Adapter options that shape the mapping, recorded in the manifest so a remap maps the same way.
+REMAP_OPTIONS = (
+    "map", "platform", "delimiter", "quote", "timezone", "chat_types", "channel_username", "account",
+    "video_id", "include_private",
+)
+
+
+def recordable_options(options: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for k in REMAP_OPTIONS:
+        v = options.get(k)
+        if v is None:
+            continue
+        try:
+            json.dumps(v)
+        except TypeError:
+            v = str(v)
+        out[k] = v
+    return out
+
+
+def write_chunks(
+    chunks: Iterable[registry.AdapterChunk],
+    writer: _BatchWriter,
+    *,
+    pseudo: Pseudonymiser,
+    pseudonymise: bool,
+    source_file: str,
+    export_format: str,
+    batch_id: str,
+    ingested_at: datetime,
+    q_platform: str,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """Pseudonymise, dedup and write an adapter's chunks through ``writer`` (not yet committed).
+
+    Returns the counts for the manifest: loaded, quarantined, duplicates_within_batch, skipped (by
+    reason), platforms and the field profile.
+    """
+    sampler = ProfileSampler(batch_id)
+    seen: set[int] = set()
+    loaded = quarantined = dups = 0
+    skipped: dict[str, int] = {}
+    platforms: dict[str, int] = {}
+    common = dict(source_file=source_file, export_format=export_format, batch_id=batch_id,
+                  ingested_at=ingested_at)
+    for chunk in chunks:
+        if chunk.context is not None and chunk.context.num_rows:
+            writer.write_context(chunk.context)
+        for reason, count in chunk.skipped.items():
+            skipped[reason] = skipped.get(reason, 0) + int(count)
+        qparts: list[pa.Table] = []
+        if chunk.quarantine is not None and chunk.quarantine.num_rows:
+            qparts.append(chunk.quarantine.select(["source_record", "raw", "error"]))
+        if chunk.posts is not None and chunk.posts.num_rows:
+            posts = conform(chunk.posts, ADAPTER_SCHEMA)
+            bad = _required_nulls(posts)
+            if pc.any(bad).as_py():
+                bad_rows = posts.filter(bad)
+                qparts.append(
+                    pa.table(
+                        {
+                            "source_record": bad_rows.column("source_record"),
+                            "raw": bad_rows.column("raw"),
+                            "error": pa.array(
+                                ["missing required field (post_id, created_at or kind)"]
+                                * bad_rows.num_rows,
+                                pa.string(),
+                            ),
+                        }
+                    )
+                )
+                posts = posts.filter(pc.invert(bad))
+            # Within-batch duplicates: first occurrence wins.
+            hashes = pl.from_arrow(posts.column("post_uid")).hash(seed=0).to_list()
+            keep = []
+            for h in hashes:
+                if h in seen:
+                    keep.append(False)
+                else:
+                    seen.add(h)
+                    keep.append(True)
+            n_keep = sum(keep)
+            dups += len(keep) - n_keep
+            if n_keep != len(keep):
+                posts = posts.filter(pa.array(keep))
+            final = _finish_posts(posts, pseudo=pseudo, pseudonymise=pseudonymise, **common)
+            writer.write_posts(final)
+            sampler.add(final.column("raw"), final.column("source_record"))
+            loaded += final.num_rows
+            for p, c in pl.from_arrow(final.column("platform")).value_counts().iter_rows():
+                platforms[p] = platforms.get(p, 0) + c
+            if progress:
+                progress(final.num_rows)
+        for q in qparts:
+            qt = _finish_quarantine(q, platform=q_platform, **common)
+            writer.write_quarantine(qt, q_platform)
+            quarantined += qt.num_rows
+    return {
+        "loaded": loaded,
+        "quarantined": quarantined,
+        "duplicates_within_batch": dups,
+        "skipped": skipped,
+        "platforms": platforms,
+        "field_profile": sampler.profile(),
+    }
+
+
 def ingest_source(
     settings: Any,
     source: Source,
@@ -257,72 +383,24 @@ def ingest_source(
         return {**entry, "status": "already_ingested"}
 
     key = settings.require_pseudonym_key()
-    pseudo = Pseudonymiser(key)
     started = time.perf_counter()
     ingested_at = datetime.now(UTC)
     options.setdefault("ingested_at", ingested_at)
     stat = source.path.stat()
-    writer = _BatchWriter(settings.posts_dir, settings.quarantine_dir, batch_id)
-    sampler = ProfileSampler(batch_id)
-    seen: set[int] = set()
-    loaded = quarantined = dups = 0
-    skipped: dict[str, int] = {}
-    platforms: dict[str, int] = {}
-    q_platform = str(options.get("platform") or adapter.platform)
-    common = dict(source_file=source.name, export_format=adapter.name, batch_id=batch_id,
-                  ingested_at=ingested_at)
+    writer = _BatchWriter(settings.posts_dir, settings.quarantine_dir, batch_id, context_dir(settings))
     try:
-        for chunk in adapter.read(source, options):
-            for reason, count in chunk.skipped.items():
-                skipped[reason] = skipped.get(reason, 0) + int(count)
-            qparts: list[pa.Table] = []
-            if chunk.quarantine is not None and chunk.quarantine.num_rows:
-                qparts.append(chunk.quarantine.select(["source_record", "raw", "error"]))
-            if chunk.posts is not None and chunk.posts.num_rows:
-                posts = conform(chunk.posts, ADAPTER_SCHEMA)
-                bad = _required_nulls(posts)
-                if pc.any(bad).as_py():
-                    bad_rows = posts.filter(bad)
-                    qparts.append(
-                        pa.table(
-                            {
-                                "source_record": bad_rows.column("source_record"),
-                                "raw": bad_rows.column("raw"),
-                                "error": pa.array(
-                                    ["missing required field (post_id, created_at or kind)"]
-                                    * bad_rows.num_rows,
-                                    pa.string(),
-                                ),
-                            }
-                        )
-                    )
-                    posts = posts.filter(pc.invert(bad))
-                # Within-batch duplicates: first occurrence wins.
-                hashes = pl.from_arrow(posts.column("post_uid")).hash(seed=0).to_list()
-                keep = []
-                for h in hashes:
-                    if h in seen:
-                        keep.append(False)
-                    else:
-                        seen.add(h)
-                        keep.append(True)
-                n_keep = sum(keep)
-                dups += len(keep) - n_keep
-                if n_keep != len(keep):
-                    posts = posts.filter(pa.array(keep))
-                final = _finish_posts(posts, pseudo=pseudo, pseudonymise=settings.pseudonymise,
-                                      **common)
-                writer.write_posts(final)
-                sampler.add(final.column("raw"), final.column("source_record"))
-                loaded += final.num_rows
-                for p, c in pl.from_arrow(final.column("platform")).value_counts().iter_rows():
-                    platforms[p] = platforms.get(p, 0) + c
-                if progress:
-                    progress(final.num_rows)
-            for q in qparts:
-                qt = _finish_quarantine(q, platform=q_platform, **common)
-                writer.write_quarantine(qt, q_platform)
-                quarantined += qt.num_rows
+        counts = write_chunks(
+            adapter.read(source, options),
+            writer,
+            pseudo=Pseudonymiser(key),
+            pseudonymise=settings.pseudonymise,
+            source_file=source.name,
+            export_format=adapter.name,
+            batch_id=batch_id,
+            ingested_at=ingested_at,
+            q_platform=str(options.get("platform") or adapter.platform),
+            progress=progress,
+        )
         files = writer.commit()
     except BaseException:
         writer.abort()
@@ -338,18 +416,21 @@ def ingest_source(
         "compression": source.compression,
         "export_format": adapter.name,
         "platform": adapter.platform,
-        "platforms": platforms,
-        "records_in": loaded + quarantined + dups,
-        "loaded": loaded,
-        "quarantined": quarantined,
-        "duplicates_within_batch": dups,
-        "skipped": skipped,
-        "skipped_total": sum(skipped.values()),
-        "files": [str(p.relative_to(settings.lake)) for p in files],
+        "platforms": counts["platforms"],
+        "records_in": counts["loaded"] + counts["quarantined"] + counts["duplicates_within_batch"],
+        "loaded": counts["loaded"],
+        "quarantined": counts["quarantined"],
+        "duplicates_within_batch": counts["duplicates_within_batch"],
+        "skipped": counts["skipped"],
+        "skipped_total": sum(counts["skipped"].values()),
+        "files": sorted(str(p.relative_to(settings.lake)) for p in files),
         "ingested_at": ingested_at.isoformat(),
         "seconds": round(time.perf_counter() - started, 3),
         "pseudonymised": settings.pseudonymise,
-        "field_profile": sampler.profile(),
+        "field_profile": counts["field_profile"],
+        # what ``discourse remap`` needs to map the stored records again
+        "options": recordable_options(options),
+        "remappable": True,
     }
     _atomic_write_text(mpath, json.dumps(entry, indent=1, sort_keys=True))
     return {**entry, "status": "ingested"}
@@ -404,13 +485,30 @@ def ingested_sources(settings: Any) -> set[tuple[str, int, int]]:
 
 
 def cleanup_temp_files(lake: Path) -> int:
-    """Remove ``*.tmp`` leftovers of a crashed ingest (never visible to readers: they lack .parquet)."""
+    """Remove ``*.tmp`` leftovers of a crashed ingest (never visible to readers: they lack .parquet).
+
+    A remap interrupted after its journal was written is rolled forward first (``ingest.remap``)."""
+    from ingest.remap import recover
+
     n = 0
+    if (lake / "_manifest").is_dir():
+        recover(_LakeDirs(lake))
     if lake.is_dir():
         for p in lake.rglob("*.tmp"):
             p.unlink(missing_ok=True)
             n += 1
     return n
+
+
+@dataclass(frozen=True)
+class _LakeDirs:
+    """The lake paths ``recover`` needs, when only the lake directory is known."""
+
+    lake: Path
+
+    @property
+    def manifest_dir(self) -> Path:
+        return self.lake / "_manifest"
 
 
 def iter_batches(settings: Any, batch_ids: Iterable[str]) -> list[dict[str, Any]]:

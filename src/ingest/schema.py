@@ -94,6 +94,16 @@ QUARANTINE_SCHEMA = pa.schema(
 
 QUARANTINE_RAW_MAX_CHARS = 4000
 
+# What a record needs from around it to be mapped again (an X page's ``includes``, a Telegram message's
+# chat, the account of an X archive): one JSON object per ``source_record`` where it starts to apply.
+# Kept in lake/context beside the posts; ``discourse remap`` reads it back.
+CONTEXT_SCHEMA = pa.schema(
+    [
+        pa.field("source_record", pa.int64(), nullable=False),
+        pa.field("context", _str, nullable=False),
+    ]
+)
+
 
 def empty_adapter_table() -> pa.Table:
     return ADAPTER_SCHEMA.empty_table()

@@ -45,17 +45,18 @@ Common rules:
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 import pyarrow as pa
 
 from ingest.htmltext import html_to_text
-from ingest.registry import Adapter, AdapterChunk, register
+from ingest.registry import Adapter, AdapterChunk, Unit, register
 from ingest.schema import ADAPTER_SCHEMA, QUARANTINE_ADAPTER_SCHEMA, QUARANTINE_RAW_MAX_CHARS
 from ingest.sources import Source
 
@@ -92,6 +93,9 @@ class MastodonAdapter(Adapter):
         if not text.startswith((b"[", b"{")) or _FOREIGN.search(text[:4096]):
             return False
         return all(p.search(text) for p in _REST_KEYS)
+
+    def reframe(self, units: Iterable[Unit], out: BinaryIO) -> dict[str, Any]:
+        return _reframe(units, out)
 
     def read(self, source: Source, options: dict[str, Any] | None = None) -> Iterator[AdapterChunk]:
         options = options or {}
@@ -150,6 +154,30 @@ class MastodonAdapter(Adapter):
             if rows.size >= CHUNK_RECORDS:
                 yield rows.flush()
         yield rows.flush()
+
+
+def _reframe(units: Iterable[Unit], out: BinaryIO) -> dict[str, Any]:
+    """Stored records back as a file: activities as an outbox (position = place in ``orderedItems``),
+    statuses as JSON lines of arrays (position = line; the statuses of one page share it)."""
+    it = iter(units)
+    first = next(it, None)
+    if first is None:
+        return {}
+    obj = json.loads(first.raws[0])
+    outbox = isinstance(obj, dict) and "actor" in obj and obj.get("type") in ("Create", "Announce")
+    if outbox:
+        out.write(b'{"@context":"https://www.w3.org/ns/activitystreams","type":"OrderedCollection",'
+                  b'"orderedItems":[')
+    for i, unit in enumerate(itertools.chain([first], it)):
+        if outbox:
+            if len(unit.raws) != 1:
+                raise ValueError(f"mastodon: {len(unit.raws)} activities at one outbox position")
+            out.write((b"," if i else b"") + unit.raws[0].encode("utf-8"))
+        else:
+            out.write(("[" + ",".join(unit.raws) + "]\n").encode("utf-8"))
+    if outbox:
+        out.write(b"]}")
+    return {}
 
 
 def _load_document(data: bytes, name: str) -> Any:

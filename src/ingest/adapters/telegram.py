@@ -36,14 +36,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Any
+from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pyarrow as pa
 
-from ingest.registry import Adapter, AdapterChunk, register
+from ingest.registry import Adapter, AdapterChunk, Unit, context_table, register
 from ingest.schema import ADAPTER_SCHEMA, QUARANTINE_ADAPTER_SCHEMA, QUARANTINE_RAW_MAX_CHARS
 from ingest.sources import Source
 
@@ -114,6 +114,30 @@ class TelegramDesktopAdapter(Adapter):
         del data
         yield from _map_document(doc, options, source.name)
 
+    def reframe(self, units: Iterable[Unit], out: BinaryIO) -> dict[str, Any]:
+        """Stored messages back as an account-wide export: each chat (its stored context) with its
+        messages, in order, so the running message index numbers them 1..n."""
+        out.write(b'{"chats":{"list":[')
+        chat_at: int | None = -1
+        first_chat = True
+        for unit in units:
+            if unit.context_record != chat_at:
+                if chat_at != -1:
+                    out.write(b"]}")
+                chat = json.loads(unit.context) if unit.context else {}
+                chat["messages"] = []
+                head = json.dumps(chat, ensure_ascii=False, separators=(",", ":"))
+                # the chat object up to and including the "[" of its empty message list
+                out.write((b"" if first_chat else b",") + head[:-2].encode("utf-8"))
+                chat_at, first_chat, first_msg = unit.context_record, False, True
+            for raw in unit.raws:
+                out.write((b"" if first_msg else b",") + raw.encode("utf-8"))
+                first_msg = False
+        if chat_at != -1:
+            out.write(b"]}")
+        out.write(b"]}}")
+        return {}
+
 
 def _chats(doc: Any, source_name: str) -> list[Any]:
     """The chat objects of either export shape, in export order."""
@@ -143,6 +167,7 @@ class _Columns:
         self.posts: dict[str, list[Any]] = {f.name: [] for f in ADAPTER_SCHEMA}
         self.quarantine: dict[str, list[Any]] = {f.name: [] for f in QUARANTINE_ADAPTER_SCHEMA}
         self.skipped: dict[str, int] = {}
+        self.context: list[tuple[int, dict[str, Any]]] = []
         self.size = 0
 
     def skip(self, reason: str) -> None:
@@ -161,6 +186,7 @@ class _Columns:
             posts=pa.Table.from_pydict(self.posts, schema=ADAPTER_SCHEMA),
             quarantine=pa.Table.from_pydict(self.quarantine, schema=QUARANTINE_ADAPTER_SCHEMA),
             skipped=dict(self.skipped),
+            context=context_table(self.context) if self.context else None,
         )
 
 
@@ -185,6 +211,9 @@ def _map_document(doc: Any, options: dict[str, Any], source_name: str) -> Iterat
         chat_id = _id_str(chat.get("id"))
         username = _username(chat.get("username") or single_username)
         skip_reason = f"chat_type:{chat_type}" if wanted is not None and chat_type not in wanted else None
+        if chat["messages"] and not skip_reason:
+            # the chat without its messages: what its messages need to be mapped again (remap)
+            cols.context.append((record + 1, {k: v for k, v in chat.items() if k != "messages"}))
         for msg in chat["messages"]:
             record += 1
             if skip_reason:

@@ -41,14 +41,14 @@ import html
 import json
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, BinaryIO
 
 import pyarrow as pa
 
-from ingest.registry import Adapter, AdapterChunk, register
+from ingest.registry import Adapter, AdapterChunk, Unit, context_table, first_context, register
 from ingest.schema import ADAPTER_SCHEMA, QUARANTINE_ADAPTER_SCHEMA, QUARANTINE_RAW_MAX_CHARS
 from ingest.sources import Source
 
@@ -99,7 +99,24 @@ class XArchiveAdapter(Adapter):
                 cols.reject(position, item, error)
             else:
                 _map_item(cols, position, item, account_id, username)
-        yield cols.chunk()
+        chunk = cols.chunk()
+        if account_id or username:
+            # the archive's account: the tweets need it to be mapped again (remap)
+            chunk.context = context_table([(0, {"account": {"accountId": account_id, "username": username}})])
+        yield chunk
+
+    def reframe(self, units: Iterable[Unit], out: BinaryIO) -> dict[str, Any]:
+        """Stored items back as a ``tweets.js``; the account travels as the ``account`` option."""
+        units, ctx = first_context(units)
+        out.write(b"window.YTD.tweets.part0 = [")
+        first = True
+        for unit in units:
+            for raw in unit.raws:
+                out.write((b"" if first else b",\n") + raw.encode("utf-8"))
+                first = False
+        out.write(b"]\n")
+        account = ctx.get("account") or {}
+        return {"account": {k: v for k, v in account.items() if v}} if any(account.values()) else {}
 
 
 def _items(text: str, start: int) -> Iterator[tuple[int, Any, str | None]]:

@@ -61,18 +61,19 @@ import queue
 import re
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, BinaryIO
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 
 from ingest.prefetch import prefetch
-from ingest.registry import Adapter, AdapterChunk, register
+from ingest.registry import Adapter, AdapterChunk, Unit, register
 from ingest.schema import (
     ADAPTER_SCHEMA,
+    CONTEXT_SCHEMA,
     QUARANTINE_ADAPTER_SCHEMA,
     QUARANTINE_RAW_MAX_CHARS,
     conform,
@@ -132,6 +133,8 @@ _TWEET = {
     "referenced_tweets": [_REF],
     "author": {"username": "VARCHAR"},
 }
+# The include lists the mapping reads (objects parsed further only where needed).
+_INCLUDES = {"users": ["JSON"], "tweets": ["JSON"]}
 # One line, parsed once: a page or stream response, an error object, or a flattened tweet. The tweet
 # fields are part of it so a flattened tweet needs no second parse; page and stream tweets are
 # parsed with the same structure, so every tweet comes out with one type.
@@ -139,7 +142,10 @@ _LINE = {
     **_TWEET,
     "edit_history_tweet_ids": ["VARCHAR"],
     "data": ["JSON"],
-    "includes": {"users": [{"id": "VARCHAR", "username": "VARCHAR"}], "tweets": [_REF]},
+    # as JSON: kept whole in the line's context, and parsed further for the users and tweets
+    "includes": "JSON",
+    "__twarc": "JSON",
+    "matching_rules": "JSON",
     "errors": "JSON",
     "title": "VARCHAR",
     "detail": "VARCHAR",
@@ -200,7 +206,12 @@ select
     case when cls in ('page', 'stream') then json_array_length(j.errors) end as n_partial_errors,
     case when cls = 'page' then j.data end as data,
     case when cls = 'stream' then one end as one,
-    case when cls in ('page', 'stream') then j.includes end as includes,
+    case when cls in ('page', 'stream') then from_json(j.includes, {_sql_type(_INCLUDES)}) end as includes,
+    case when cls in ('page', 'stream') then j.includes end as includes_json,
+    case when cls in ('page', 'stream') then j.__twarc end as twarc,
+    case when cls = 'stream' then j.matching_rules end as matching_rules,
+    case when cls in ('page', 'stream') then j.meta end as meta,
+    case when cls in ('page', 'stream') then j.errors end as errors,
     -- a flattened tweet: the line itself is the raw record, and it is parsed already
     case when cls = 'flat' then line end as flat_raw,
     case when cls = 'flat' then j end as flat_t,
@@ -233,26 +244,52 @@ from typed
 
 _SQL_USERS = """
 create or replace temp table users as
+with u as (
+    select line_no, from_json(u, '{"id": "VARCHAR", "username": "VARCHAR"}') as u
+    from (select line_no, unnest(includes.users) as u from parsed
+          where cls in ('page', 'stream') and includes.users is not null)
+)
 select distinct on (line_no, u.id) line_no, u.id as user_id, u.username
-from (select line_no, unnest(includes.users) as u from parsed
-      where cls in ('page', 'stream') and includes.users is not null)
+from u
 where u.id is not null
 """
 
 # Only the included tweets some retweet in the same line points at (their full text is restored).
-_SQL_INCLUDED = """
+_SQL_INCLUDED = f"""
 create or replace temp table included as
 with wanted as (
     select distinct line_no, rt_ref.id as ref_id
     from tweets where rt_ref.id is not null and rt_ref.text is null
 ),
 inc as (
-    select line_no, unnest(includes.tweets) as r
-    from parsed where cls in ('page', 'stream') and includes.tweets is not null
+    select line_no, r, json_extract_string(r, '$.id') as ref_id
+    from (select line_no, unnest(includes.tweets) as r
+          from parsed where cls in ('page', 'stream') and includes.tweets is not null)
 )
-select distinct on (inc.line_no, inc.r.id) inc.line_no, inc.r.id as ref_id, inc.r as ref
-from inc semi join wanted on wanted.line_no = inc.line_no and wanted.ref_id = inc.r.id
+select distinct on (inc.line_no, inc.ref_id)
+    inc.line_no, inc.ref_id, from_json(inc.r, {_sql_type(_REF)}) as ref
+from inc semi join wanted on wanted.line_no = inc.line_no and wanted.ref_id = inc.ref_id
 """
+
+# The context of a page or stream line: the line without its tweets (``includes``, ``__twarc``, a stream
+# line's ``matching_rules``, ``meta`` and partial ``errors``), once per line. ``raw`` holds each tweet; the
+# lake keeps the contexts beside the posts, so ``discourse remap`` can put each line back together.
+_SQL_CONTEXT = """
+select
+    line_no as source_record,
+    '{' || concat_ws(
+        ',',
+        '"includes":' || includes_json::varchar,
+        '"__twarc":' || twarc::varchar,
+        '"matching_rules":' || matching_rules::varchar,
+        '"meta":' || meta::varchar,
+        '"errors":' || errors::varchar
+    ) || '}' as context
+from parsed
+where cls in ('page', 'stream')
+order by line_no
+"""
+
 
 # Entity lists of one tweet or referenced tweet (note_tweet's entities cover the full long text).
 _HASHTAGS = (
@@ -707,6 +744,24 @@ class XV2Adapter(Adapter):
                 con.close()
 
 
+    def reframe(self, units: Iterable[Unit], out: BinaryIO) -> dict[str, Any]:
+        """Stored tweets back as lines: the tweets of one page or stream line, with that line's
+        context, become a page again; a flattened tweet (no context of its own) is its line."""
+        for unit in units:
+            if unit.context is not None and unit.context_record == unit.record:
+                ctx = json.loads(unit.context)
+                ctx.pop("errors", None)  # partial errors were counted at ingest; they are not records
+                rest = json.dumps(ctx, ensure_ascii=False, separators=(",", ":"))[1:-1]
+                out.write(('{"data":[' + ",".join(unit.raws) + "]" + ("," + rest if rest else "") + "}")
+                          .encode("utf-8"))
+            elif len(unit.raws) == 1:
+                out.write(unit.raws[0].encode("utf-8"))
+            else:
+                raise ValueError(f"x_v2: {len(unit.raws)} tweets at line {unit.record} without their page")
+            out.write(b"\n")
+        return {}
+
+
 def _map_chunk(
     con: duckdb.DuckDBPyConnection, lines: pa.Table, bad_utf8: list[tuple[int, str]]
 ) -> AdapterChunk:
@@ -718,6 +773,7 @@ def _map_chunk(
         posts = conform(con.sql(_SQL_POSTS).to_arrow_table(), ADAPTER_SCHEMA)
         quarantine = con.sql(_SQL_QUARANTINE).to_arrow_table().drop_columns(["pos"])
         skipped_row = con.sql(_SQL_SKIPPED).fetchall()[0]
+        context = con.sql(_SQL_CONTEXT).to_arrow_table()
     finally:
         con.unregister("lines")
         for table in ("parsed", "tweets", "users", "included"):
@@ -738,4 +794,5 @@ def _map_chunk(
         posts=posts,
         quarantine=conform(quarantine, QUARANTINE_ADAPTER_SCHEMA),
         skipped=skipped,
+        context=conform(context, CONTEXT_SCHEMA) if context.num_rows else None,
     )

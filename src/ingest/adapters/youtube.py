@@ -45,16 +45,16 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, BinaryIO
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingest.registry import Adapter, AdapterChunk, register
+from ingest.registry import Adapter, AdapterChunk, Unit, context_table, first_context, register
 from ingest.schema import ADAPTER_SCHEMA, QUARANTINE_ADAPTER_SCHEMA, QUARANTINE_RAW_MAX_CHARS, conform
 from ingest.sources import Source
 
@@ -318,12 +318,22 @@ class YouTubeCommentsAdapter(Adapter):
                 head = fh.read(len(_BOM) + 4096)
                 if _PRETTY.match(head.removeprefix(_BOM).lstrip()):
                     doc = _load_pretty(head + fh.read(), source.name)
-                    yield _map_lines(con, _pretty_lines(doc), video)
-                    return
-                for lines in line_blocks(fh, head, chunk_bytes):
-                    yield _map_lines(con, lines, video)
+                    chunks: Iterator[AdapterChunk] = iter([_map_lines(con, _pretty_lines(doc), video)])
+                else:
+                    chunks = (_map_lines(con, lines, video) for lines in line_blocks(fh, head, chunk_bytes))
+                for i, chunk in enumerate(chunks):
+                    if i == 0 and video:
+                        # the video the comments belong to: needed to map them again (remap)
+                        chunk.context = context_table([(0, {"video_id": video})])
+                    yield chunk
         finally:
             con.close()
+
+    def reframe(self, units: Iterable[Unit], out: BinaryIO) -> dict[str, Any]:
+        """Stored comments back as JSON lines; the video id travels as the ``video_id`` option."""
+        units, ctx = first_context(units)
+        super().reframe(units, out)
+        return {"video_id": ctx["video_id"]} if ctx.get("video_id") else {}
 
 
 def _load_pretty(data: bytes, name: str) -> list[Any]:
