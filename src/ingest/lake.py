@@ -187,16 +187,21 @@ class _BatchWriter:
         self.writers.clear()
 
 
+@dataclass(frozen=True)
+class Provenance:
+    """What every row of one batch records about where it came from."""
+
+    source_file: str
+    export_format: str
+    batch_id: str
+    ingested_at: datetime
+
+
 def _finish_posts(
-    table: pa.Table,
-    *,
-    pseudo: Pseudonymiser,
-    pseudonymise: bool,
-    source_file: str,
-    export_format: str,
-    batch_id: str,
-    ingested_at: datetime,
+    table: pa.Table, *, pseudo: Pseudonymiser, pseudonymise: bool, prov: Provenance
 ) -> pa.Table:
+    source_file, export_format = prov.source_file, prov.export_format
+    batch_id, ingested_at = prov.batch_id, prov.ingested_at
     n = table.num_rows
     author_key = pseudo.apply(table.column("platform"), table.column("author_id"))
     handle = table.column("author_handle") if not pseudonymise else pa.nulls(n, pa.string())
@@ -223,10 +228,9 @@ def _finish_posts(
     )
 
 
-def _finish_quarantine(
-    table: pa.Table, *, source_file: str, platform: str, export_format: str, batch_id: str,
-    ingested_at: datetime,
-) -> pa.Table:
+def _finish_quarantine(table: pa.Table, *, platform: str, prov: Provenance) -> pa.Table:
+    source_file, export_format = prov.source_file, prov.export_format
+    batch_id, ingested_at = prov.batch_id, prov.ingested_at
     n = table.num_rows
     raw = pc.utf8_slice_codeunits(table.column("raw").cast(pa.string()), 0, QUARANTINE_RAW_MAX_CHARS)
     return pa.Table.from_arrays(
@@ -284,10 +288,7 @@ def write_chunks(
     *,
     pseudo: Pseudonymiser,
     pseudonymise: bool,
-    source_file: str,
-    export_format: str,
-    batch_id: str,
-    ingested_at: datetime,
+    prov: Provenance,
     q_platform: str,
     progress: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
@@ -296,13 +297,11 @@ def write_chunks(
     Returns the counts for the manifest: loaded, quarantined, duplicates_within_batch, skipped (by
     reason), platforms and the field profile.
     """
-    sampler = ProfileSampler(batch_id)
+    sampler = ProfileSampler(prov.batch_id)
     seen: set[int] = set()
     loaded = quarantined = dups = 0
     skipped: dict[str, int] = {}
     platforms: dict[str, int] = {}
-    common = dict(source_file=source_file, export_format=export_format, batch_id=batch_id,
-                  ingested_at=ingested_at)
     for chunk in chunks:
         if chunk.context is not None and chunk.context.num_rows:
             writer.write_context(chunk.context)
@@ -343,7 +342,7 @@ def write_chunks(
             dups += len(keep) - n_keep
             if n_keep != len(keep):
                 posts = posts.filter(pa.array(keep))
-            final = _finish_posts(posts, pseudo=pseudo, pseudonymise=pseudonymise, **common)
+            final = _finish_posts(posts, pseudo=pseudo, pseudonymise=pseudonymise, prov=prov)
             writer.write_posts(final)
             sampler.add(final.column("raw"), final.column("source_record"))
             loaded += final.num_rows
@@ -352,7 +351,7 @@ def write_chunks(
             if progress:
                 progress(final.num_rows)
         for q in qparts:
-            qt = _finish_quarantine(q, platform=q_platform, **common)
+            qt = _finish_quarantine(q, platform=q_platform, prov=prov)
             writer.write_quarantine(qt, q_platform)
             quarantined += qt.num_rows
     return {
@@ -394,10 +393,7 @@ def ingest_source(
             writer,
             pseudo=Pseudonymiser(key),
             pseudonymise=settings.pseudonymise,
-            source_file=source.name,
-            export_format=adapter.name,
-            batch_id=batch_id,
-            ingested_at=ingested_at,
+            prov=Provenance(source.name, adapter.name, batch_id, ingested_at),
             q_platform=str(options.get("platform") or adapter.platform),
             progress=progress,
         )

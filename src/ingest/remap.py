@@ -49,6 +49,7 @@ import pyarrow.parquet as pq
 
 from ingest import registry
 from ingest.lake import (
+    Provenance,
     Pseudonymiser,
     _atomic_write_text,
     _BatchWriter,
@@ -216,10 +217,7 @@ def remap_batch(settings: Any, entry: dict[str, Any],
                 writer,
                 pseudo=Pseudonymiser(settings.require_pseudonym_key()),
                 pseudonymise=settings.pseudonymise,
-                source_file=entry["source_file"],
-                export_format=fmt,
-                batch_id=batch_id,
-                ingested_at=ingested_at,
+                prov=Provenance(entry["source_file"], fmt, batch_id, ingested_at),
                 q_platform=q_platform,
             )
         new_finals = writer.close()
