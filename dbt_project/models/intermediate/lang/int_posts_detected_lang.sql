@@ -6,16 +6,58 @@
       (X's "in" -> "id", "iw" -> "he", "pt-BR" -> "pt"). "und", "zxx" and X's pseudo-codes ("qme",
       "qht", "qam", "qct", "qst") count as not declared.
     * Otherwise fastText's compact language-ID model decides (`detect_lang`, registered by the dbt
-      plugin discourse.dbt_plugin and only called for undeclared posts). Short colloquial Indonesian
-      is often taken for Malay, Javanese or Sundanese: when Indonesian marker words make up at least
-      30% of the words, it is `id`. Below `lang_min_confidence`, the marker words decide when they
-      can.
-    * Code-mix rule, on top of either: a post whose language is `id` or `en` becomes `mixed` when both
-      Indonesian and English marker words (seed `lang_markers`, plus `lexicon_id` terms) are
-      substantial: at least `code_mix_min_hits` of each and each at least `code_mix_min_share` of the
-      words.
+      plugin discourse.dbt_plugin and only called for undeclared posts), corrected by the marker words
+      (seed `lang_markers`, plus `lexicon_id` terms) where it is known to err:
+      - when at least `lang_marker_majority` (default 0.6) of the words, and at least two, are
+        Indonesian markers and none is English, it is `id` (likewise `en`): fastText errs most on
+        short posts of function words, often with high confidence ("kalau di sini" is Italian to it,
+        "not a fan" Frisian);
+      - short colloquial Indonesian is often taken for Malay, Javanese or Sundanese: when fastText
+        answered a neighbouring language (ms, jv, su, min, bjn, tl, ceb, war) and either Indonesian
+        markers make up at least 30% of the words or Indonesian is its runner-up with more Indonesian
+        than English markers, it is `id`;
+      - when fastText answered any other language with Indonesian as the runner-up (short headlines
+        are now and then Italian to it, whose "di" is Indonesian's too), Indonesian markers make up at
+        least 30% of the words and outnumber the English ones (for an `en` answer: no English marker
+        at all), it is `id`;
+      - below `lang_min_confidence`, the marker words decide when they can.
+    * Code-mix rule, on top of all of these: a post whose language is `id` or `en` becomes `mixed`
+      when both Indonesian and English marker words are substantial: at least `code_mix_min_hits` of
+      each and each at least `code_mix_min_share` of the words.
     `lang_method` says which rule decided: declared, detected, markers, code_mix, none.
 -#}
+
+{#- Indonesian overrides fastText's answer (see the header): a neighbouring language with enough
+    Indonesian markers, or with Indonesian as the runner-up; any other language whose runner-up is
+    Indonesian, when the markers clearly say Indonesian. -#}
+{%- set markers_say_id -%}
+    (
+        d.detection.lang in ('ms', 'jv', 'su', 'min', 'bjn', 'tl', 'ceb', 'war')
+        and (
+            c.id_hits >= 0.3 * c.word_count
+            or (d.detection.alt_lang = 'id' and c.id_hits > c.en_hits)
+        )
+    )
+    or (
+        d.detection.lang <> 'id'
+        and d.detection.alt_lang = 'id'
+        and c.id_hits >= 0.3 * c.word_count
+        and c.id_hits > c.en_hits
+        and (d.detection.lang <> 'en' or c.en_hits = 0)
+    )
+{%- endset %}
+
+{#- fastText answered something else, but the words are mostly one language's markers and none is the
+    other's: short posts of function words ("kalau di sini", "not a fan") are where fastText errs
+    most, often with high confidence. -#}
+{%- set only_id_markers -%}
+    (d.detection.lang <> 'id' and c.en_hits = 0
+        and c.id_hits >= greatest(2, {{ var('lang_marker_majority', 0.6) }} * c.word_count))
+{%- endset %}
+{%- set only_en_markers -%}
+    (d.detection.lang <> 'en' and c.id_hits = 0
+        and c.en_hits >= greatest(2, {{ var('lang_marker_majority', 0.6) }} * c.word_count))
+{%- endset %}
 
 with
 
@@ -126,8 +168,9 @@ resolved as (
         case
             when c.declared_lang is not null then c.declared_lang
             when d.detection is null then 'und'
-            when d.detection.lang in ('ms', 'jv', 'su', 'min', 'bjn', 'tl', 'ceb', 'war')
-                and c.id_hits >= 0.3 * c.word_count then 'id'
+            when {{ only_id_markers }} then 'id'
+            when {{ only_en_markers }} then 'en'
+            when {{ markers_say_id }} then 'id'
             when d.detection.score < {{ var('lang_min_confidence') }}
                 and c.id_hits > c.en_hits then 'id'
             when d.detection.score < {{ var('lang_min_confidence') }}
@@ -137,8 +180,8 @@ resolved as (
         case
             when c.declared_lang is not null then 'declared'
             when d.detection is null then 'none'
-            when d.detection.lang in ('ms', 'jv', 'su', 'min', 'bjn', 'tl', 'ceb', 'war')
-                and c.id_hits >= 0.3 * c.word_count then 'markers'
+            when {{ only_id_markers }} or {{ only_en_markers }} then 'markers'
+            when {{ markers_say_id }} then 'markers'
             when d.detection.score < {{ var('lang_min_confidence') }}
                 and c.id_hits <> c.en_hits then 'markers'
             else 'detected'

@@ -1,5 +1,7 @@
 {#-
-    Topics from bilingual keywords (seed `topic_keywords`, matched as phrases in normal form).
+    Topics from bilingual keywords (seed `topic_keywords`, matched as phrases in normal form). The
+    longest match wins: a keyword inside a longer matched phrase at the same place does not count
+    ("kesehatan mental" scores mental health only, not health through "kesehatan").
 
     A topic's score is the sum of the weights of its distinct matched terms; the post carries every
     topic whose score reaches `topic_min_score`, in descending score order. `primary_topic` is the
@@ -28,7 +30,37 @@ keywords as (
 
 matches as (
 
-    select * from {{ match_phrases('tokenised', 'keywords') }}
+    select
+        post_uid,
+        pos,
+        term,
+        pos + len(string_split(term, ' ')) - 1 as last_pos
+    from {{ match_phrases('tokenised', 'keywords') }}
+
+),
+
+-- Longest match wins: a keyword found inside a longer matched phrase at the same place does not count
+-- ("kesehatan mental" is mental health, not also "kesehatan"; "pelayanan publik" is not customer care).
+covered as (
+
+    select distinct s.post_uid, s.pos, s.term
+    from matches as s
+    inner join matches as l
+        on l.post_uid = s.post_uid
+        and l.pos <= s.pos
+        and l.last_pos >= s.last_pos
+        and l.last_pos - l.pos > s.last_pos - s.pos
+
+),
+
+kept_matches as (
+
+    select m.post_uid, m.term
+    from matches as m
+    anti join covered as c
+        on c.post_uid = m.post_uid
+        and c.pos = m.pos
+        and c.term = m.term
 
 ),
 
@@ -39,7 +71,7 @@ topic_terms as (
         k.topic_id,
         k.term,
         k.weight
-    from matches as m
+    from kept_matches as m
     inner join keywords as k
         on k.term = m.term
 
