@@ -226,3 +226,37 @@ def test_language_keep_codes():
     assert list(result["per_class"]) == ["id", "ms", "other"]
     assert result["per_class"]["ms"]["recall"] == pytest.approx(0.5)
     assert result["predicted_codes"]["ms"] == {"ms": 1, "id": 1}
+
+
+import eval_misinfo  # noqa: E402
+
+
+def test_misinfo_verdicts_and_auc():
+    assert eval_misinfo.map_verdict("HOAKS", {}, False) == "misinfo"
+    assert eval_misinfo.map_verdict("Pants on Fire", {}, False) == "misinfo"
+    assert eval_misinfo.map_verdict("fakta", {}, False) == "reliable"
+    assert eval_misinfo.map_verdict("satire", {}, False) is None
+    assert eval_misinfo.map_verdict("satire", {}, True) == "misinfo"
+    assert eval_misinfo.map_verdict("unproven", {}, False) is None
+    assert eval_misinfo.map_verdict("unproven", {"unproven": "reliable"}, False) == "reliable"
+    gold = ["misinfo", "misinfo", "reliable", "reliable"]
+    assert eval_misinfo.roc_auc(gold, [0.9, 0.5, 0.1, 0.0]) == 1.0
+    assert eval_misinfo.roc_auc(gold, [0.0, 0.0, 0.0, 0.0]) == 0.5  # all tied: chance
+    assert eval_misinfo.roc_auc(gold, [0.5, 0.1, 0.5, 0.0]) == pytest.approx(0.625)
+    assert eval_misinfo.roc_auc(["misinfo"], [1.0]) is None
+
+
+@pytest.mark.integration
+def test_misinfo_end_to_end(tmp_path, capsys):
+    out = tmp_path / "misinfo.json"
+    rc = eval_misinfo.main([str(FIXTURES / "misinfo.csv"), "--label-column", "verdict", "--json", str(out)])
+    assert rc == 0
+    printed = capsys.readouterr().out
+    assert "'unproven' 1" in printed  # an unmapped verdict is reported, not guessed
+    res = json.loads(out.read_text())
+    assert res["n"] == 10
+    # the chain-message hoaxes of the fixture carry the cues the seed knows: they must outrank the news
+    assert res["roc_auc"] > 0.9
+    assert res["per_class"]["misinfo"]["recall"] >= 0.6
+    assert res["per_class"]["reliable"]["recall"] == 1.0
+    assert res["top_reasons_caught"]
