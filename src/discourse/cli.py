@@ -178,9 +178,11 @@ def cmd_generate(s: Settings, a: argparse.Namespace) -> int:
     prog.done()
     _echo(f"wrote {a.posts:,} posts of synthetic exports to {a.out} "
           f"(ground truth: {Path(a.out) / '_ground_truth.json'})")
-    files = truth.get("files", {})
-    for name in sorted(files)[:50]:
-        _echo(f"  {name}")
+    by_format: dict[str, list[int]] = {}
+    for _name, f in sorted(truth.get("files", {}).items()):
+        by_format.setdefault(f["format"], []).append(f["valid_posts"])
+    for fmt, counts in by_format.items():
+        _echo(f"  {fmt}: {len(counts)} file(s), {sum(counts):,} posts")
     return 0
 
 
@@ -395,7 +397,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--days", type=int, default=14)
     sp.add_argument("--compress", action="store_true", help="write compressed exports")
     sp.add_argument("--start", help="first day, YYYY-MM-DD (default 2026-11-01)")
-    sp.add_argument("--formats", help="comma-separated: x_v2,telegram_desktop,generic (default all)")
+    sp.add_argument("--formats", help="comma-separated, from x_v2, x_archive, telegram_desktop, generic, "
+                    "reddit, mastodon, bluesky_jetstream, youtube_comments, zeeschuimer (short names x, "
+                    "telegram, bluesky, youtube also work; default all)")
     sp.set_defaults(fn=cmd_generate)
 
     sp = sub.add_parser("report", help="(re)write the HTML report from the published marts")

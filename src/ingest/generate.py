@@ -1,15 +1,29 @@
 """Synthetic public-discourse exports with planted signals (``discourse generate``).
 
-Writes realistic exports in three formats into one folder:
+Writes realistic exports in every format the project has an adapter for, into one folder (the format
+names are the adapters'; ``formats=`` picks some, default all; the default mix by posts is X v2 40%,
+Reddit 12%, Telegram 10%, generic CSV 10%, Bluesky 7%, Mastodon 6%, YouTube 6%, Zeeschuimer 5%,
+X archive 4%, so X stays the largest platform):
 
-- ``x_v2_NNN.jsonl`` (twarc2 search pages: ``data[]``, ``includes``, ``meta``, ``__twarc``), one file
-  per few days (and at most ``x_file_cap`` tweets each);
-- ``telegram_NNN.json`` (Telegram Desktop ``result.json`` with a ``chats.list`` of public channels and
-  groups), at most ``telegram_file_cap`` messages each;
-- ``generic_NNN.csv`` (a forum scrape with the header ``id,text,created_at,author,lang,url``).
+- ``x_v2``: ``x_v2_NNN.jsonl`` (twarc2 search pages: ``data[]``, ``includes``, ``meta``, ``__twarc``),
+  one file per few days (and at most ``x_file_cap`` tweets each);
+- ``telegram_desktop``: ``telegram_NNN.json`` (Telegram Desktop ``result.json`` with a ``chats.list``
+  of public channels and groups), at most ``telegram_file_cap`` messages each;
+- ``generic``: ``generic_NNN.csv`` (a forum scrape with the header ``id,text,created_at,author,lang,url``);
+- ``x_archive``: ``x_archive_NNN.zip``, one account's archive as X delivers it (``data/tweets.js`` =
+  ``window.YTD.tweets.part0 = [...]``, ``data/account.js``, ``data/manifest.js``);
+- ``reddit``: ``reddit_RS_NNN.ndjson`` (submissions) and ``reddit_RC_NNN.ndjson`` (comments);
+- ``mastodon``: ``mastodon_outbox_NNN.json`` (a busy account's ActivityPub outbox) and
+  ``mastodon_statuses_NNN.jsonl`` (REST API timeline pages, one JSON array per line);
+- ``bluesky_jetstream``: ``bluesky_jetstream_NNN.jsonl`` (Jetstream events, most of them not posts);
+- ``youtube_comments``: ``youtube_<video id>.jsonl`` (youtube-comment-downloader, one video a file);
+- ``zeeschuimer``: ``zeeschuimer_NNN.ndjson`` (4CAT captures of TikTok, Instagram and X items).
 
-With ``compress=True`` X files alternate ``.jsonl.gz`` and ``.jsonl.zst``, Telegram exports are zipped
-(``ChatExport_.../result.json`` inside, as Telegram Desktop users share them) and CSVs are gzipped.
+The newer line-oriented files split per half of the period and at ``file_cap`` records; their writers,
+and what each plants, are in ``ingest.gen_formats``. With ``compress=True`` X files alternate
+``.jsonl.gz`` and ``.jsonl.zst``, Telegram exports are zipped (``ChatExport_.../result.json`` inside,
+as Telegram Desktop users share them), CSVs, Mastodon, YouTube and Zeeschuimer files are gzipped, and
+Reddit dumps and Jetstream captures are zstd-compressed, as they are published.
 
 Indonesian, English and code-mixed posts cover the project's themes, with heavy-tailed engagement,
 Zipf-like author activity, replies, reposts and quotes. Planted signals, recorded with exact ids and
@@ -18,9 +32,18 @@ counts in ``_ground_truth.json`` (files starting with ``_`` are never ingested):
 1. a coordinated hoax campaign: one message posted near-verbatim by >= 30 accounts within two hours;
 2. a topic spike: a data-leak story that lifts the cybercrime theme >= 5x its baseline on one day;
 3. malformed records the adapters must quarantine (truncated JSON lines, a tweet without
-   ``created_at``, CSV rows with empty text or an unparseable date, a Telegram message without date);
-4. non-post records the adapters skip (API error lines, Telegram service messages);
+   ``created_at``, CSV rows with empty text or an unparseable date, a Telegram message without date,
+   a Reddit comment without id, a Mastodon status without a time, a Bluesky post with an unparseable
+   ``createdAt``, a YouTube comment without ``time_parsed``, a TikTok item without ``createTime``);
+4. non-post records the adapters skip, counted per file under the adapter's own reason (API error
+   lines, Telegram service messages, Jetstream likes/reposts/follows/blocks/deletes/profile updates and
+   identity/account events, a subreddit record, blank lines, an empty API page, non-public statuses,
+   an unsupported LinkedIn capture);
 5. a format-drifted X file (newer API fields appear, ``source`` disappears).
+
+The campaign goes to X v2 and Telegram; without either, to the first selected of generic, Bluesky,
+Mastodon and Reddit. The X archive carries no malformed record: the quarantine records a zip member
+as ``<zip>!data/tweets.js``, which the per-file ground truth (keyed by file name) cannot name.
 
 Generation streams: memory stays bounded whatever the number of posts (pages of 100 tweets, Telegram
 chats spooled to disk per chat, rings of recent posts for replies). Output is byte-identical for a
@@ -48,9 +71,52 @@ import zstandard
 
 from ingest import textgen as tg
 
-FORMATS = ("x_v2", "telegram_desktop", "generic")
-FORMAT_WEIGHTS = {"x_v2": 0.60, "telegram_desktop": 0.15, "generic": 0.25}
-PLATFORM_OF = {"x_v2": "x", "telegram_desktop": "telegram", "generic": "generic"}
+# Short names accepted for ``formats`` (the adapter names are the canonical ones).
+FORMAT_ALIASES = {
+    "x": "x_v2",
+    "telegram": "telegram_desktop",
+    "bluesky": "bluesky_jetstream",
+    "jetstream": "bluesky_jetstream",
+    "youtube": "youtube_comments",
+    "csv": "generic",
+}
+FORMATS = (
+    "x_v2",
+    "telegram_desktop",
+    "generic",
+    "x_archive",
+    "reddit",
+    "mastodon",
+    "bluesky_jetstream",
+    "youtube_comments",
+    "zeeschuimer",
+)
+FORMAT_WEIGHTS = {
+    "x_v2": 0.40,
+    "telegram_desktop": 0.10,
+    "generic": 0.10,
+    "x_archive": 0.04,
+    "reddit": 0.12,
+    "mastodon": 0.06,
+    "bluesky_jetstream": 0.07,
+    "youtube_comments": 0.06,
+    "zeeschuimer": 0.05,
+}
+# The adapter's platform (Zeeschuimer items carry their own: tiktok, instagram or x; the adapter's
+# default, where it quarantines unreadable lines, is generic).
+PLATFORM_OF = {
+    "x_v2": "x",
+    "telegram_desktop": "telegram",
+    "generic": "generic",
+    "x_archive": "x",
+    "reddit": "reddit",
+    "mastodon": "mastodon",
+    "bluesky_jetstream": "bluesky",
+    "youtube_comments": "youtube",
+    "zeeschuimer": "generic",
+}
+# Where the planted campaign goes when neither X v2 nor Telegram is selected, in order of preference.
+CAMPAIGN_FALLBACK = ("generic", "bluesky_jetstream", "mastodon", "reddit")
 LANG_WEIGHTS = (("id", 0.45), ("en", 0.35), ("mixed", 0.20))
 _LANG_ID, _LANG_EN = LANG_WEIGHTS[0][1], LANG_WEIGHTS[0][1] + LANG_WEIGHTS[1][1]
 DEFAULT_START = date(2026, 11, 1)
@@ -59,6 +125,7 @@ PAGE_SIZE = 100
 X_FILE_CAP = 250_000
 TELEGRAM_FILE_CAP = 200_000
 GENERIC_FILE_CAP = 500_000
+FILE_CAP = 250_000  # records per file for the other line-oriented formats
 TRUTH_FILE = "_ground_truth.json"
 USER_CACHE = 12_000
 
@@ -301,6 +368,23 @@ def _b36(n: int) -> str:
     return s.lstrip("0") or "0"
 
 
+def plain_text(c, link_sep: str = " ") -> str:
+    """A composed post (``textgen`` parts) as plain text: mentions, body, emoji, hashtags, the link."""
+    front, body, end, tags, link, emoji = c
+    s = body
+    if front:
+        s = " ".join("@" + h for h in front) + " " + s
+    if emoji:
+        s += " " + emoji
+    if end:
+        s += " " + " ".join("@" + h for h in end)
+    if tags:
+        s += " " + " ".join("#" + t for t in tags)
+    if link:
+        s += link_sep + link
+    return s
+
+
 def _iso(dt: datetime) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
@@ -348,6 +432,7 @@ class _Out:
             self._fh = self._raw
         self._buf: list[bytes] = []
         self._size = 0
+        self.extra_members: list[tuple[str, bytes]] = []  # zip only: small members written after the first
 
     def write(self, data: bytes) -> None:
         self._buf.append(data)
@@ -366,12 +451,24 @@ class _Out:
         if self._fh is not self._raw:
             self._fh.close()
         if self._zip is not None:
+            for name, data in self.extra_members:
+                info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o644 << 16
+                info.create_system = 3
+                self._zip.writestr(info, data)
             self._zip.close()
         self._raw.close()
 
     def abandon(self) -> None:
         """Close without caring about the content and delete the partial file."""
         try:
+            if self._zip is not None:  # a zip left open would complain when it is garbage-collected
+                try:
+                    self._fh.close()
+                    self._zip.close()
+                except Exception:  # noqa: BLE001 - the file is deleted anyway
+                    pass
             self._raw.close()
         finally:
             self.partial.unlink(missing_ok=True)
@@ -424,6 +521,7 @@ class _Generator:
         x_file_cap: int,
         telegram_file_cap: int,
         generic_file_cap: int,
+        file_cap: int = FILE_CAP,
     ):
         self.out = out_dir
         self.posts = posts
@@ -434,6 +532,10 @@ class _Generator:
         self.compress = compress
         self.progress = progress
         self.x_cap, self.tg_cap, self.gen_cap = x_file_cap, telegram_file_cap, generic_file_cap
+        self.file_cap = file_cap
+        self.x_seq = 0  # snowflake sequence bits, shared by every X-shaped format so ids never collide
+        end = start + timedelta(days)
+        self.end_iso = f"{end.isoformat()}T06:00:00.000Z"
         self.rng = random.Random(seed)
         self.rnd = rnd = self.rng.random
         # random.choice is several times slower than this, and it is called ~10 times per post
@@ -462,6 +564,17 @@ class _Generator:
         self.sent_cum = [(t[4][0], t[4][0] + t[4][1]) for t in tg.THEMES]
 
         share = {f: w[f] / tot for f in self.formats}
+        self.share = share
+        self.pools = {
+            f: _Zipf(max(40, int(posts * share.get(f, 0) / per)), s)
+            for f, per, s in (
+                ("reddit", 3, 0.75),
+                ("mastodon", 5, 0.85),
+                ("bluesky_jetstream", 4, 0.85),
+                ("youtube_comments", 2, 0.6),
+                ("zeeschuimer", 3, 0.7),
+            )
+        }
         self.pool_x = _Zipf(max(60, int(posts * share.get("x_v2", 0) / 5)), 0.85)
         self.pool_tg = _Zipf(max(40, int(posts * share.get("telegram_desktop", 0) / 6)), 0.8)
         self.pool_gen = _Zipf(max(40, int(posts * share.get("generic", 0) / 4)), 0.8)
@@ -479,15 +592,15 @@ class _Generator:
         share = [x / tot for x in wd]
         self.spike_day = (days * 2) // 3
         self.campaign_day = days // 3
-        self.campaign_formats = tuple(f for f in ("x_v2", "telegram_desktop") if f in self.formats) or (
-            "generic",
+        self.campaign_formats = tuple(f for f in ("x_v2", "telegram_desktop") if f in self.formats) or next(
+            (f,) for f in CAMPAIGN_FALLBACK if f in self.formats
         )
         n_accounts = 0
         if "x_v2" in self.campaign_formats:
             n_accounts += CAMPAIGN_X_ACCOUNTS
         if "telegram_desktop" in self.campaign_formats:
             n_accounts += CAMPAIGN_TG_ACCOUNTS
-        if self.campaign_formats == ("telegram_desktop",) or self.campaign_formats == ("generic",):
+        if len(self.campaign_formats) == 1 and self.campaign_formats != ("x_v2",):
             n_accounts = CAMPAIGN_X_ACCOUNTS + CAMPAIGN_TG_ACCOUNTS
         campaign_n = n_accounts + CAMPAIGN_REPEATS
         r0 = self.posts - campaign_n
@@ -530,18 +643,25 @@ class _Generator:
         self.x = _XWriter(self) if "x_v2" in self.formats else None
         self.tgw = _TelegramWriter(self) if "telegram_desktop" in self.formats else None
         self.gen = _GenericWriter(self) if "generic" in self.formats else None
+        from ingest.gen_formats import WRITERS
+
+        self.writers = {"x_v2": self.x, "telegram_desktop": self.tgw, "generic": self.gen}
+        for f, cls in WRITERS.items():
+            self.writers[f] = cls(self) if f in self.formats else None
+        self.day_writers = [w for w in self.writers.values() if w is not None and hasattr(w, "start_day")]
         try:
             self._loop()
-            for w in (self.x, self.tgw, self.gen):
-                if w is not None:
-                    w.finish()
+            for f in FORMATS:
+                if self.writers[f] is not None:
+                    self.writers[f].finish()
         except BaseException:
             for o in self.outputs:
                 o.abandon()
             raise
         finally:
-            if self.tgw is not None:
-                self.tgw.cleanup()
+            for w in self.writers.values():
+                if w is not None and hasattr(w, "cleanup"):
+                    w.cleanup()
         for o in self.outputs:
             o.partial.replace(o.path)
         truth = self._truth()
@@ -559,9 +679,8 @@ class _Generator:
             day = self.start + timedelta(d)
             self.day_index = d
             self.ymd = (day.year, day.month, day.day)
-            for w in (self.x, self.gen):
-                if w is not None:
-                    w.start_day(d)
+            for w in self.day_writers:
+                w.start_day(d)
             weights = [_UTC_HOURLY[m // 60] * (0.4 + 1.2 * rnd()) for m in range(1440)]
             tot = sum(weights)
             counts = _round_cumulative([self.day_totals[d] * x / tot for x in weights])
@@ -617,29 +736,20 @@ class _Generator:
         r = rnd()
         pos, neu = self.sent_cum[theme]
         sent = "positive" if r < pos else "neutral" if r < neu else "negative"
-        if fmt == "x_v2":
-            kind, theme, lang, sent = self.x.post(ms, theme, lang, sent, spike)
-        elif fmt == "telegram_desktop":
-            kind, theme, lang, sent = self.tgw.post(ms, theme, lang, sent, spike)
-        else:
-            kind, theme, lang, sent = self.gen.post(ms, theme, lang, sent, spike)
-        key = (PLATFORM_OF[fmt], self.day_index, theme, lang, sent, kind)
+        res = self.writers[fmt].post(ms, theme, lang, sent, spike)
+        kind, theme, lang, sent = res[:4]
+        key = (res[4] if len(res) > 4 else PLATFORM_OF[fmt], self.day_index, theme, lang, sent, kind)
         self.agg[key] = self.agg.get(key, 0) + 1
         self.written += 1
 
     def _emit_campaign(self, ms: int, fmt: str, account: int) -> None:
         text, url = tg.campaign_text(self.crng)
-        if fmt == "x_v2":
-            uid, acc = self.x.campaign(ms, account, text, url)
-        elif fmt == "telegram_desktop":
-            uid, acc = self.tgw.campaign(ms, account, text, url)
-        else:
-            uid, acc = self.gen.campaign(ms, account, text, url)
+        uid, acc, *kind = self.writers[fmt].campaign(ms, account, text, url)
         self.campaign_uids.append(uid)
         self.campaign_accounts[(fmt, account)] = acc
         self.campaign_texts.append(text)
         theme = tg.THEME_IDS.index("misinformation")
-        key = (PLATFORM_OF[fmt], self.day_index, theme, "id", "negative", "post")
+        key = (acc["platform"], self.day_index, theme, "id", "negative", kind[0] if kind else "post")
         self.agg[key] = self.agg.get(key, 0) + 1
         self.written += 1
 
@@ -647,6 +757,11 @@ class _Generator:
         """(second within the current minute, millisecond) of an epoch-ms time."""
         rel = ms - self.min_base_s * 1000
         return rel // 1000, rel % 1000
+
+    def x_id(self, ms: int) -> str:
+        """An X snowflake id for a tweet posted at epoch-ms ``ms``."""
+        self.x_seq += 1
+        return str(((ms - TWITTER_EPOCH_MS) << 22) | (self.x_seq & 0x3FFFFF))
 
     def register_file(self, ft: _FileTruth) -> None:
         self.files.append(ft)
@@ -737,7 +852,7 @@ class _Generator:
         drift_files = [ft.name for ft in self.files if ft.extra.get("drifted")]
         truth = {
             "generator": "ingest.generate",
-            "version": 1,
+            "version": 2,
             "seed": self.seed,
             "posts": self.posts,
             "start": self.start.isoformat(),
@@ -750,16 +865,27 @@ class _Generator:
                 "(referenced tweets in "
                 "includes.tweets are context, not posts), telegram messages of type 'message' "
                 "with id and date, "
-                "generic CSV rows with text and a parseable created_at.",
-                "records: x_v2 lines, telegram messages (all types), generic CSV data rows. "
-                "records = valid_posts + malformed + skipped_total.",
+                "generic CSV rows with text and a parseable created_at, and every record the newer "
+                "formats' adapters map to a post (Reddit [deleted]/[removed] comments and Mastodon "
+                "boosts included).",
+                "records: x_v2 lines, telegram messages (all types), generic CSV data rows, x_archive "
+                "items of data/tweets.js, mastodon outbox orderedItems, lines of the other formats "
+                "(mastodon_statuses pages: one line per page of up to 40 statuses). "
+                "records = valid_posts + malformed + skipped_total, except for x_v2 and mastodon_statuses.",
+                "skipped is keyed by the adapter's own reason (e.g. service:create_group, "
+                "collection:app.bsky.feed.like, visibility:private, source_platform:linkedin.com).",
                 "line numbers are 1-based physical lines; generic rows are 1-based data rows "
                 "after the header.",
-                "an adapter's source_record for a malformed record is its 'line' (x_v2), 'row' (generic) "
-                "or 'record' (telegram: 1-based index over the file's messages, chat after chat).",
+                "an adapter's source_record for a malformed record is its 'line' (x_v2 and the other "
+                "line-oriented formats), 'row' (generic) or 'record' (telegram: 1-based index over the "
+                "file's messages, chat after chat; mastodon outbox: position in orderedItems).",
                 "telegram 'date' is written in UTC (the exporting machine's local time), like date_unixtime.",
                 "campaign posts are counted in the aggregates as theme misinformation, lang id, "
                 "sentiment negative.",
+                "aggregates count each post under the labels it was composed with; reposts (X retweets, "
+                "Mastodon boosts and reblogs) under the original's; Reddit comments whose body became "
+                "[deleted] or [removed] keep the labels drawn for them. by_platform counts Zeeschuimer "
+                "items under their own platform (tiktok, instagram, x).",
             ],
             "totals": {
                 "valid_posts": self.written,
@@ -849,7 +975,6 @@ class _XWriter:
         self.last_page_line: bytes | None = None
         self.last_page_ids: list[str] = []
         self._mention_json: dict[str, str] = {}
-        self.seq = 0  # snowflake sequence bits
         self.first_file_done = False
         self.page_rng = random.Random(g.seed * 31 + 3)
 
@@ -1116,8 +1241,7 @@ class _XWriter:
 
     # ---- tweets
     def _id(self, ms: int) -> str:
-        self.seq += 1
-        return str(((ms - TWITTER_EPOCH_MS) << 22) | (self.seq & 0x3FFFFF))
+        return self.g.x_id(ms)
 
     def _created(self, ms: int) -> str:
         rel = ms - self.g.min_base_s * 1000
@@ -1337,7 +1461,7 @@ class _XWriter:
         prefix = f"RT @{ouser[1]}: "
         full = prefix + orig["text"]
         text = full if len(full) <= 140 else full[:139] + "…"
-        n = len(text)
+        n = len(text) if text is full else len(text) - 1  # an entity may not run into the ellipsis
         ent: dict = {
             "mentions": [{"start": 3, "end": 4 + len(ouser[1]), "username": ouser[1], "id": ouser[0]}]
         }
@@ -1547,7 +1671,7 @@ class _TelegramWriter:
         chat.write(msg)
         self.in_file += 1
         self.ft.records += 1
-        self.ft.skip("service_message")
+        self.ft.skip(f"service:{action}")
 
     def _user(self, idx: int, campaign: bool = False) -> tuple[str, str]:
         if not campaign and idx < 20_000:
@@ -1748,7 +1872,7 @@ class _TelegramWriter:
         )
         self.undated_planted = True
 
-    def campaign(self, ms: int, account: int, text: str, url: str) -> tuple[str, dict]:
+    def campaign(self, ms: int, account: int, text: str, url: str) -> tuple[str, dict, str]:
         self._ensure()
         chat = self.groups[account % len(self.groups)] if self.groups else self.chats[0]
         self._maybe_create(chat, ms)
@@ -1758,7 +1882,8 @@ class _TelegramWriter:
         msg = self._message(chat, ms, sender)
         msg["text"] = parts
         msg["text_entities"] = ents
-        if self.g.crng.random() < 0.3:
+        forwarded = self.g.crng.random() < 0.3
+        if forwarded:
             msg["forwarded_from"] = "Info Sehat Keluarga"
         chat.write(msg)
         self.in_file += 1
@@ -1769,12 +1894,16 @@ class _TelegramWriter:
             ft.first = msg["date"]
         ft.last = msg["date"]
         chat.ring.append(msg["id"])
-        return f"telegram:{chat.id}/{msg['id']}", {
-            "platform": "telegram",
-            "author_id": sender[1],
-            "username": sender[0],
-            "chat_id": chat.id,
-        }
+        return (
+            f"telegram:{chat.id}/{msg['id']}",
+            {
+                "platform": "telegram",
+                "author_id": sender[1],
+                "username": sender[0],
+                "chat_id": chat.id,
+            },
+            "repost" if forwarded else "post",
+        )
 
 
 # ====================================================================== generic CSV
@@ -1886,16 +2015,8 @@ class _GenericWriter:
         return f"{self.g.min_prefix}{_TWO[sec]}Z"
 
     def _text(self, c) -> str:
-        front, body, end, tags, link, emoji = c
-        s = body
-        if front:
-            s = " ".join("@" + h for h in front) + " " + s
-        if emoji:
-            s += " " + emoji
-        if end:
-            s += " " + " ".join("@" + h for h in end)
-        if tags:
-            s += " " + " ".join("#" + t for t in tags)
+        link = c[4]
+        s = plain_text((*c[:4], None, c[5]))  # the link is placed below
         if link:
             s += "\n\nSumber: " + link if self.g.rnd() < 0.3 else " " + link
         elif self.g.rnd() < 0.05:
@@ -1988,18 +2109,27 @@ def generate(
     x_file_cap: int = X_FILE_CAP,
     telegram_file_cap: int = TELEGRAM_FILE_CAP,
     generic_file_cap: int = GENERIC_FILE_CAP,
+    file_cap: int = FILE_CAP,
 ) -> dict:
     """Write synthetic exports of ``posts`` valid posts into ``out_dir``; return the ground truth.
 
     ``posts`` counts the posts an adapter should load (planted malformed and skipped records come on
     top). ``progress`` is called with the running number of posts written. The ground truth is also
-    written to ``<out_dir>/_ground_truth.json``.
+    written to ``<out_dir>/_ground_truth.json``. ``formats`` picks from ``FORMATS`` (default: all);
+    ``file_cap`` is the records per file of the newer line-oriented formats (Reddit, Mastodon REST
+    pages, Jetstream, Zeeschuimer).
     """
+    if isinstance(formats, str):
+        formats = tuple(f.strip() for f in formats.split(",") if f.strip())
+    formats = tuple(FORMAT_ALIASES.get(f, f) for f in formats)
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise ValueError(f"unknown format(s) {unknown}; choose from {', '.join(FORMATS)}")
     if not formats:
         raise ValueError("no formats selected")
+    able = ("x_v2", "telegram_desktop", *CAMPAIGN_FALLBACK)
+    if not any(f in able for f in formats):
+        raise ValueError(f"the planted campaign needs one of the formats {', '.join(able)}; got {formats}")
     if posts < MIN_POSTS:
         raise ValueError(f"posts must be at least {MIN_POSTS} (the planted signals need room); got {posts}")
     if days < 1:
@@ -2010,6 +2140,7 @@ def generate(
         ("x_file_cap", x_file_cap),
         ("telegram_file_cap", telegram_file_cap),
         ("generic_file_cap", generic_file_cap),
+        ("file_cap", file_cap),
     ):
         if cap < PAGE_SIZE:
             raise ValueError(f"{name} must be at least {PAGE_SIZE}; got {cap}")
@@ -2025,5 +2156,6 @@ def generate(
         x_file_cap,
         telegram_file_cap,
         generic_file_cap,
+        file_cap,
     )
     return gen.run()

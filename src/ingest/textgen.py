@@ -1793,7 +1793,11 @@ class TextGen:
         else:
             body = core[:1].upper() + core[1:]
         if comment:
-            body = f"{body}, {comment}" if rnd() < 0.5 else f"{body}. {comment[:1].upper()}{comment[1:]}"
+            joined = rnd() < 0.5
+            if body[-1:] in ("?", "!", "."):  # a question or exclamation already ends its sentence
+                body = f"{body} {comment[:1].upper()}{comment[1:]}"
+            else:
+                body = f"{body}, {comment}" if joined else f"{body}. {comment[:1].upper()}{comment[1:]}"
         r = rnd()
         emoji = ""
         if r < 0.45:
