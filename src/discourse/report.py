@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -195,6 +196,12 @@ def build_report(settings: Settings) -> Path:
 
     qrows = _quarantine_summary(settings)
     sections.append("<h2>Quarantined records</h2>" + _table(qrows, ["platform", "reason", "records"]))
+    sections.append("<h2>Ingest by export format</h2>" + _table(
+        _ingest_summary(settings),
+        ["format", "batches", "posts", "quarantined", "duplicates", "skipped (top reasons)", "last ingest"]))
+    sections.append("<h2>Data-quality alerts</h2><p class='muted'>The latest alerts sent to maintainers "
+                    "(gates, schema drift, volume), newest first.</p>" + _table(
+                        _recent_alerts(settings), ["sent", "stage", "severity", "alert", "summary"]))
 
     now = datetime.now(UTC)
     body = (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Discourse report"
@@ -208,6 +215,41 @@ def build_report(settings: Settings) -> Path:
         tmp.write_text(body, encoding="utf-8")
         os.replace(tmp, target)
     return path
+
+
+def _ingest_summary(settings: Settings) -> list[tuple]:
+    """Per export format: batches, posts, quarantined, duplicates, the commonest skip reasons."""
+    from ingest.lake import read_manifests
+
+    by_format: dict[str, dict[str, Any]] = {}
+    for m in read_manifests(settings.manifest_dir):
+        f = by_format.setdefault(m.get("export_format", "?"), {"batches": 0, "loaded": 0, "quarantined": 0,
+                                                              "dups": 0, "skipped": {}, "last": ""})
+        f["batches"] += 1
+        f["loaded"] += m.get("loaded", 0)
+        f["quarantined"] += m.get("quarantined", 0)
+        f["dups"] += m.get("duplicates_within_batch", 0)
+        for reason, n in (m.get("skipped") or {}).items():
+            f["skipped"][reason] = f["skipped"].get(reason, 0) + n
+        f["last"] = max(f["last"], str(m.get("ingested_at", ""))[:16])
+    rows = []
+    for fmt, f in sorted(by_format.items(), key=lambda kv: -kv[1]["loaded"]):
+        top = sorted(f["skipped"].items(), key=lambda kv: -kv[1])[:3]
+        rows.append((fmt, f["batches"], f"{f['loaded']:,}", f"{f['quarantined']:,}", f"{f['dups']:,}",
+                     ", ".join(f"{r} {n:,}" for r, n in top), f["last"]))
+    return rows
+
+
+def _recent_alerts(settings: Settings, limit: int = 15) -> list[tuple]:
+    rows = []
+    for path in sorted(settings.alerts_dir.glob("*.json"), reverse=True)[:limit]:
+        try:
+            a = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        rows.append((str(a.get("created_at", ""))[:16], a.get("stage"), a.get("severity"), a.get("title"),
+                     str(a.get("summary", ""))[:300]))
+    return rows
 
 
 def _quarantine_summary(settings: Settings) -> list[tuple]:

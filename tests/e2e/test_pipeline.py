@@ -114,6 +114,9 @@ def test_report_and_data_docs(nightly):
     body = report.read_text()
     assert "data:image/png;base64," in body and "Posts per platform" in body
     assert "Coordinated clusters" in body and "Topic spikes" in body
+    # what maintainers were told: the planted drifted file's alert, and per-format ingest accounting
+    assert "Data-quality alerts" in body and "Export format drift: x_v2" in body
+    assert "Ingest by export format" in body and "api_error" in body
     assert (s.data_docs_dir / "index.html").exists()
 
 
