@@ -61,6 +61,19 @@ def test_fit_overlay_recovers_polarities():
     assert fit["cv_macro_f1"] > 0.9
 
 
+def test_fit_overlay_keeps_lexicon_stopwords():
+    """A stopword is no feature unless it is a lexicon or modifier term ("good", "no" are stopwords)."""
+    rows = _synthetic(60)
+    tokens = [text.split() for text, _ in rows]
+    gold = [label for _, label in rows]
+    dropped = fit_overlay(np.zeros(len(rows)), tokens, gold, stopwords={"zorbik"}, repeats=2)
+    assert "zorbik" not in dropped["weights"]
+    kept = fit_overlay(
+        np.zeros(len(rows)), tokens, gold, stopwords={"zorbik"}, keep_terms={"zorbik"}, repeats=2
+    )
+    assert kept["weights"]["zorbik"] > 0.3
+
+
 def test_fit_thresholds_separates_classes():
     z = np.array([-2.0, -1.5, -1.0, 0.0, 0.1, -0.1, 1.0, 1.5, 2.0])
     gold = ["negative"] * 3 + ["neutral"] * 3 + ["positive"] * 3

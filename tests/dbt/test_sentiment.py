@@ -38,6 +38,17 @@ TEXTS = {
     "not_only": "they sell not only tea",
     "friend_mention": "my friend works at the bank",
     "biasa_saja": "rasanya biasa saja",
+    "negation_clause": "no, the food was good",
+    "negation_same_clause": "the food was not good",
+    "irrealis_pos": "the food should have been good",
+    "irrealis_id": "kalau makanannya enak pasti ramai",
+    "irrealis_neg": "they should be ashamed",
+    "question_pos": "is the food good?",
+    "question_then_answer": "is the food good? yes, it was delicious",
+    "like_preposition": "it looks like a train station",
+    "like_verb": "i like this place",
+    "courtesy": "good afternoon, please send your order number via dm. thank you",
+    "less_tasty": "the noodles were less tasty",
 }
 
 
@@ -123,3 +134,34 @@ def test_supplement_neutralises_and_reweights(scored):
 def test_indonesian_flat_verdict(scored):
     assert scored["biasa_saja"]["label"] == "negative", scored["biasa_saja"]
     assert any(t.startswith("biasa saja:") for t in scored["biasa_saja"]["terms"])
+
+
+def test_negation_stops_at_clause_punctuation(scored):
+    assert scored["negation_clause"]["label"] == "positive", scored["negation_clause"]
+    assert scored["negation_same_clause"]["label"] == "negative", scored["negation_same_clause"]
+
+
+def test_irrealis_blocks_positive_words_only(scored):
+    """A positive word after "should", "would", "if", "kalau" ... in its clause, or in a question,
+    describes what is missing; a negative one still counts."""
+    for key in ("irrealis_pos", "irrealis_id", "question_pos"):
+        assert scored[key]["label"] == "neutral", (key, scored[key])
+        assert scored[key]["terms"] == [], (key, scored[key])
+    assert scored["irrealis_neg"]["label"] == "negative", scored["irrealis_neg"]
+    assert scored["question_then_answer"]["label"] == "positive", scored["question_then_answer"]
+    assert any(t.startswith("delicious:") for t in scored["question_then_answer"]["terms"])
+
+
+def test_negative_words_weigh_more(scored):
+    # negativity bias: "not good" counts 1.5 × (−0.74 × good), more than 0.74 × good
+    good = float(scored["negation_clause"]["terms"][0].split(":")[1])
+    bad = float(scored["negation_same_clause"]["terms"][0].split(":")[1])
+    assert bad < 0 < good and abs(bad) > abs(good) * 0.74
+
+
+def test_like_courtesy_and_less(scored):
+    assert scored["like_preposition"]["label"] == "neutral", scored["like_preposition"]
+    assert scored["like_verb"]["label"] == "positive", scored["like_verb"]
+    assert scored["courtesy"]["label"] == "neutral", scored["courtesy"]
+    assert scored["less_tasty"]["label"] == "negative", scored["less_tasty"]
+    assert any(t.startswith("less tasty:") for t in scored["less_tasty"]["terms"])

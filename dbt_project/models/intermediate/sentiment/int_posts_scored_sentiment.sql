@@ -4,24 +4,35 @@
     1. Each token is looked up in the Indonesian seed lexicon (wins on conflict), the English supplement
        seed (`lexicon_en_supplement`: everyday review/social words VADER lacks, and a few VADER words
        re-weighted, e.g. "like" is mostly a preposition), VADER's lexicon and the emoji lexicon: as
-       itself, as its cut-to-one-letter variant ("kerenn" -> "keren"), in its
-       standard form from the `slang_normalisation` seed ("bgs" -> "bagus", "gk" -> "tidak"; modifiers
-       too) and without an Indonesian clitic ("-nya", "-lah", "-kah", "-pun"). Two-token entries ("luar biasa", "gak
-       jelas") match as a bigram and take precedence over their parts.
+       itself, as its cut-to-one-letter variant ("kerenn" -> "keren"), in its standard form from the
+       `slang_normalisation` seed ("bgs" -> "bagus", "gk" -> "tidak"; modifiers too) and without an
+       Indonesian clitic ("-nya", "-lah", "-kah", "-pun"). Two-token entries ("luar biasa", "gak
+       jelas", "i like", "good morning") match as a bigram and take precedence over their parts.
     2. A booster beside a lexicon word adds `value` to its magnitude: before it ("sangat", "very") at
        distance 1 (and 2, damped ×0.95), or after it ("banget", "bgt", "sekali", "parah"). A booster
        that is also a lexicon word ("parah", "lumayan") acts as a booster only when it has such a
        neighbour, otherwise it scores as a word.
     3. A SHOUTED lexicon word (when not the whole post is shouted) gains `caps_increment`.
-    4. A negator ("tidak", "gak", "bukan", "not", any "...n't") multiplies the first lexicon word after
-       it, within `negation_window` tokens and not across a contrast word, by its factor (−0.74).
+    4. A negator ("tidak", "gak", "bukan", "not", "less", any "...n't") multiplies the first lexicon
+       word after it, within `negation_window` tokens, in the same clause (`token_clauses`: clause
+       punctuation ends the scope) and not across a contrast word, by its factor (−0.74; "kurang",
+       "less" −0.5).
     5. Contrast ("tapi", "namun", "but", "however"): words before the last contrast word count ×0.5,
        words after it ×1.5.
-    6. The sum gains ±0.292 per '!' (at most 4) and is normalised like VADER: s / sqrt(s² + 15);
-       |score| < 0.05 is neutral.
-    `sentiment_terms` lists every scored term with its final contribution ("tidak bagus:-1.41").
-    The ±0.05 threshold was checked on the labelled TRAIN splits only (0.05–0.10 score best there).
-    7. With a trained overlay (`int_sentiment_overlay`, see discourse.sentiment_train):
+    6. Irrealis: a positive word after an irrealis marker in its clause ("would", "should", "if",
+       "want", "kalau", "seharusnya": `kind = irrealis` in `sentiment_modifiers`) or in a clause ending
+       with "?" (`question_clauses`) counts × var `irrealis_weight` (0): "should have been good",
+       "what good is it?" praise nothing. A negative word there still counts ("should go bankrupt").
+    7. Negativity bias: every negative contribution (negated positive words too) counts × var
+       `negative_weight` (1.5); positive words are more frequent and more often used loosely.
+       (Rules 6 and 7 follow the irrealis blocking and negative weighting of lexicon-based review
+       sentiment in the literature; both were checked on the labelled TRAIN splits only.)
+    8. The sum gains ±0.292 per '!' (at most 4) and is normalised like VADER: s / sqrt(s² + 15);
+       |score| < `sentiment_threshold` is neutral.
+    `sentiment_terms` lists every term that moved the score with its final contribution ("tidak
+    bagus:-2.11"); blocked words are left out.
+    The threshold was checked on the labelled TRAIN splits only (0.10–0.25 score alike there).
+    9. With a trained overlay (`int_sentiment_overlay`, see discourse.sentiment_train):
        z = lexicon_scale × score + bias + Σ overlay weights of the post's distinct normalised tokens;
        label by the fitted thresholds on z, sentiment_score = tanh(z); overlay tokens are appended to
        `sentiment_terms` as "overlay lelet:-0.80". Without an overlay file nothing changes.
@@ -52,6 +63,8 @@ tokenised as materialized (
             lambda t, i: coalesce(m.standard_of[t], m.standard_of[p.token_alts[i]], t)
         ) as norm_tokens,
         p.shouted_positions,
+        coalesce(p.token_clauses, list_transform(p.tokens, lambda t: 1)) as token_clauses,
+        coalesce(p.question_clauses, []) as question_clauses,
         p.word_count,
         p.exclamation_count
     from {{ ref('int_posts_tokenised') }} as p
@@ -148,6 +161,7 @@ token_rows as (
         unnest(tokens) as token,
         unnest(token_alts) as token_alt,
         unnest(norm_tokens) as norm,
+        unnest(token_clauses) as clause,
         unnest(list_transform(range(1, len(tokens)), lambda i: tokens[i] || ' ' || tokens[i + 1]))
             as bigram,
         unnest(
@@ -164,6 +178,7 @@ looked_up as (
     select
         t.post_key,
         t.pos,
+        t.clause,
         t.token,
         coalesce(b.term, bn.term) as bigram_term,
         coalesce(b.weight, bn.weight) as bigram_weight,
@@ -225,6 +240,7 @@ roles as (
     select
         post_key,
         pos,
+        clause,
         token,
         case
             when is_consumed then null
@@ -300,6 +316,7 @@ neighbourhood as (
         *,
         {%- for k in range(1, depth + 1) %}
         lag(pos, {{ k }}) over w as pos_b{{ k }},
+        lag(clause, {{ k }}) over w as clause_b{{ k }},
         lag(role, {{ k }}) over w as role_b{{ k }},
         lag(modifier_value, {{ k }}) over w as value_b{{ k }},
         lag(token, {{ k }}) over w as token_b{{ k }},
@@ -314,8 +331,9 @@ neighbourhood as (
 
 ),
 
--- The closest negator before the word within `negation_window` tokens, with only boosters (or
--- nothing relevant) between: another word or a contrast word ends its scope.
+-- The closest negator before the word within `negation_window` tokens and in the same clause, with
+-- only boosters (or nothing relevant) between: another word, a contrast word or clause punctuation
+-- ("not bad, regrets" does not negate "regrets") ends its scope.
 in_context as (
 
     select
@@ -323,7 +341,8 @@ in_context as (
         case
         {%- for k in range(1, window + 1) %}
             when {% for j in range(1, k) %}coalesce(role_b{{ j }}, 'booster') = 'booster' and {% endfor -%}
-                role_b{{ k }} = 'negator' and pos - pos_b{{ k }} <= {{ window }} then {{ k }}
+                role_b{{ k }} = 'negator' and pos - pos_b{{ k }} <= {{ window }}
+                and clause_b{{ k }} = clause then {{ k }}
         {%- endfor %}
         end as negator_offset,
         case when pos_b1 = pos - 1 then boost_b1 end as boost_before_1,
@@ -346,6 +365,17 @@ last_contrast as (
 
 ),
 
+-- The first irrealis marker ("would", "if", "should", "kalau") of each clause: the words after it in
+-- its clause describe what is wished, supposed or conditional, not what is.
+first_irrealis as (
+
+    select post_key, clause, min(pos) as irrealis_pos, arg_min(token, pos) as irrealis_token
+    from roles
+    where kind = 'irrealis'
+    group by post_key, clause
+
+),
+
 scored_words as (
 
     select
@@ -353,6 +383,8 @@ scored_words as (
         c.pos,
         c.lex_term,
         c.negator_offset is not null as is_negated,
+        ir.irrealis_pos is not null or list_contains(t.question_clauses, c.clause) as is_irrealis,
+        coalesce(ir.irrealis_token, '?') as irrealis_token,
         case c.negator_offset
         {%- for k in range(1, window + 1) %}
             when {{ k }} then c.token_b{{ k }}
@@ -386,6 +418,17 @@ scored_words as (
         on t.post_key = c.post_key
     left join last_contrast as lc
         on lc.post_key = c.post_key
+    left join first_irrealis as ir
+        on ir.post_key = c.post_key and ir.clause = c.clause and ir.irrealis_pos < c.pos
+
+),
+
+signed as (
+
+    select
+        *,
+        emphasised_weight * case when is_negated then negator_factor else 1.0 end as signed_weight
+    from scored_words
 
 ),
 
@@ -394,11 +437,22 @@ contributions as (
     select
         post_key,
         pos,
-        case when is_negated then negator_token || ' ' || lex_term else lex_term end as term_label,
-        emphasised_weight
-            * case when is_negated then negator_factor else 1.0 end
-            * contrast_factor as contribution
-    from scored_words
+        concat_ws(
+            ' ',
+            case when is_irrealis and signed_weight > 0 then irrealis_token end,
+            case when is_negated then negator_token end,
+            lex_term
+        ) as term_label,
+        signed_weight
+            * contrast_factor
+            * case
+                -- negativity bias: negative expressions are rarer and weigh more than positive ones
+                when signed_weight < 0 then {{ var('negative_weight', 1.5) }}
+                -- a positive word wished for, supposed or asked about is one that is missing
+                when is_irrealis then {{ var('irrealis_weight', 0.0) }}
+                else 1.0
+            end as contribution
+    from signed
 
 ),
 
@@ -407,7 +461,8 @@ summed as (
     select
         post_key,
         sum(contribution) as raw_sum,
-        list(printf('%s:%+.2f', term_label, contribution) order by pos) as sentiment_terms
+        list(printf('%s:%+.2f', term_label, contribution) order by pos)
+            filter (where contribution <> 0) as sentiment_terms
     from contributions
     group by post_key
 

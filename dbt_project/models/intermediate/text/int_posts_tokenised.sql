@@ -51,7 +51,16 @@ tokenised as (
     select
         post_uid,
         stripped,
-        regexp_extract_all(normal_text, {{ token_pattern() }}) as tokens,
+        -- clause punctuation (".", ",", ";", "!", "?" before a space or the end) becomes a marker token,
+        -- chr(31) after a question, chr(30) otherwise, dropped from `tokens` below; neither occurs
+        -- inside a token, so `tokens` is unchanged
+        regexp_extract_all(
+            regexp_replace(
+                regexp_replace(normal_text, '[.,;!]*\?[.,;!?]*(?:\s+|$)', ' ' || chr(31) || ' ', 'g'),
+                '[.,;!]+(?:\s+|$)', ' ' || chr(30) || ' ', 'g'
+            ),
+            {{ token_pattern() }} || '|[' || chr(30) || chr(31) || ']'
+        ) as marked_tokens,
         case
             when squeezed_text is not null
                 then regexp_extract_all(squeezed_text, {{ token_pattern() }})
@@ -65,12 +74,36 @@ tokenised as (
 
 ),
 
+with_tokens as (
+
+    -- Markers are the only tokens at or below chr(31): every real token starts with a letter, an
+    -- emoticon character or a symbol.
+    select
+        *,
+        list_filter(marked_tokens, lambda t: t > chr(31)) as tokens,
+        -- the position of each real token among all tokens, markers included
+        list_filter(
+            list_transform(marked_tokens, lambda t, i: case when t > chr(31) then i end),
+            lambda i: i is not null
+        ) as token_positions,
+        list_filter(marked_tokens, lambda t: t <= chr(31)) as markers
+    from tokenised
+
+),
+
 with_words as (
 
     select
         *,
-        list_filter(tokens, lambda t: regexp_matches(t, '^\p{L}')) as words
-    from tokenised
+        list_filter(tokens, lambda t: regexp_matches(t, '^\p{L}')) as words,
+        -- the clause number of the i-th token: 1 + the markers before it (its position minus i)
+        list_transform(token_positions, lambda p, i: 1 + p - i) as token_clauses,
+        -- the clause numbers of the clauses that end with a question mark
+        list_filter(
+            list_transform(markers, lambda m, j: case when m = chr(31) then j end),
+            lambda j: j is not null
+        ) as question_clauses
+    from with_tokens
 
 ),
 
@@ -99,6 +132,9 @@ final as (
                 )
             else []
         end as shouted_positions,
+        -- the clause number of each token (1, 2, ...): a clause ends at clause punctuation
+        token_clauses,
+        question_clauses,
         len(tokens) as token_count,
         len(words) as word_count,
         -- letters in words (an inner apostrophe aside); capitals counted only where runs of them exist
