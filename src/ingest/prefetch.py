@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from typing import Any
 
 
-def prefetch(it: Iterator[Any], depth: int = 1) -> Iterator[Any]:
-    """Run ``it`` one step ahead in a thread: decompression and framing overlap DuckDB's work."""
+def prefetch(it: Iterator[Any], depth: int = 1, name: str = "ingest-prefetch") -> Iterator[Any]:
+    """Run ``it`` ``depth`` steps ahead in a thread named ``name``: decompression and framing overlap
+    DuckDB's work."""
     q: queue.Queue = queue.Queue(maxsize=depth)
     done = object()
     stop = threading.Event()
@@ -28,7 +29,7 @@ def prefetch(it: Iterator[Any], depth: int = 1) -> Iterator[Any]:
             if close is not None:
                 close()
 
-    thread = threading.Thread(target=pump, name="ingest-prefetch", daemon=True)
+    thread = threading.Thread(target=pump, name=name, daemon=True)
     thread.start()
     try:
         while True:

@@ -6,15 +6,15 @@ import gzip
 import json
 import zipfile
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 import zstandard
+from _helpers import by_id, read_export
 
 from ingest.lake import ingest_file
 from ingest.registry import adapters, detect, get
-from ingest.schema import ADAPTER_SCHEMA, QUARANTINE_ADAPTER_SCHEMA
 from ingest.sources import expand
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -28,25 +28,7 @@ def uri(did: str, rkey: str) -> str:
     return f"at://{did}/app.bsky.feed.post/{rkey}"
 
 
-def read(path: Path, **options) -> tuple[pa.Table, pa.Table, dict[str, int]]:
-    (src,) = expand(path)
-    chunks = list(get("bluesky_jetstream").read(src, options))
-    for c in chunks:
-        assert c.posts.schema == ADAPTER_SCHEMA
-        assert c.quarantine.schema == QUARANTINE_ADAPTER_SCHEMA
-    skipped: dict[str, int] = {}
-    for c in chunks:
-        for k, v in c.skipped.items():
-            skipped[k] = skipped.get(k, 0) + v
-    return (
-        pa.concat_tables([c.posts for c in chunks]),
-        pa.concat_tables([c.quarantine for c in chunks]),
-        skipped,
-    )
-
-
-def by_id(posts: pa.Table) -> dict[str, dict]:
-    return {r["post_id"]: r for r in posts.to_pylist()}
+read = partial(read_export, "bluesky_jetstream")
 
 
 EXPECTED_SKIPPED = {

@@ -12,10 +12,10 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 import zstandard
+from _helpers import by_id, collect, read_chunks, utc
 
 from ingest.adapters.generic import parse_column_map
-from ingest.registry import AdapterChunk, detect, get
-from ingest.schema import ADAPTER_SCHEMA, QUARANTINE_ADAPTER_SCHEMA
+from ingest.registry import detect, get
 from ingest.sources import expand
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "generic"
@@ -40,25 +40,14 @@ TWARC_PAGE = (
 
 def read(path: Path, **options) -> tuple[pa.Table, pa.Table, dict[str, int]]:
     options.setdefault("ingested_at", INGESTED)
-    sources = expand(path)
-    assert len(sources) == 1
-    chunks: list[AdapterChunk] = list(get("generic").read(sources[0], options))
+    chunks = read_chunks("generic", path, options)
     assert chunks
-    for c in chunks:
-        assert c.posts.schema == ADAPTER_SCHEMA
-        assert c.quarantine.schema == QUARANTINE_ADAPTER_SCHEMA
-    skipped: dict[str, int] = {}
-    for c in chunks:
-        for reason, n in c.skipped.items():
-            skipped[reason] = skipped.get(reason, 0) + n
-    posts = pa.concat_tables([c.posts for c in chunks])
-    quarantine = pa.concat_tables([c.quarantine for c in chunks])
+    posts, quarantine, skipped = collect(chunks)
     return posts.sort_by("source_record"), quarantine.sort_by("source_record"), skipped
 
 
 def rows(table: pa.Table) -> dict[str, dict]:
-    out = {r["post_id"]: r for r in table.to_pylist()}
-    return out
+    return by_id(table, unique=False)
 
 
 def errors(quarantine: pa.Table) -> list[tuple[int, str]]:
@@ -69,10 +58,6 @@ def errors(quarantine: pa.Table) -> list[tuple[int, str]]:
             strict=True,
         )
     )
-
-
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
 
 
 # ---------------------------------------------------------------------------------------------- sniff

@@ -6,16 +6,15 @@ import gzip
 import io
 import json
 import zipfile
-from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
-import pyarrow as pa
 import pytest
 import zstandard
+from _helpers import by_id, read_export, utc
 
 from ingest.lake import ingest_file
 from ingest.registry import adapters, detect, get
-from ingest.schema import ADAPTER_SCHEMA, QUARANTINE_ADAPTER_SCHEMA
 from ingest.sources import Source, expand
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -23,32 +22,7 @@ RS = FIXTURES / "reddit" / "RS_2023-11_sample.ndjson"
 RC = FIXTURES / "reddit" / "RC_2023-11_sample.ndjson"
 
 
-def read(path: Path, **options) -> tuple[pa.Table, pa.Table, dict[str, int]]:
-    sources = expand(path)
-    assert len(sources) == 1
-    chunks = list(get("reddit").read(sources[0], options))
-    for c in chunks:
-        assert c.posts.schema == ADAPTER_SCHEMA
-        assert c.quarantine.schema == QUARANTINE_ADAPTER_SCHEMA
-    skipped: dict[str, int] = {}
-    for c in chunks:
-        for k, v in c.skipped.items():
-            skipped[k] = skipped.get(k, 0) + v
-    return (
-        pa.concat_tables([c.posts for c in chunks]),
-        pa.concat_tables([c.quarantine for c in chunks]),
-        skipped,
-    )
-
-
-def by_id(posts: pa.Table) -> dict[str, dict]:
-    rows = posts.to_pylist()
-    assert len({r["post_id"] for r in rows}) == len(rows)
-    return {r["post_id"]: r for r in rows}
-
-
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+read = partial(read_export, "reddit")
 
 
 # ------------------------------------------------------------------------------------ submissions

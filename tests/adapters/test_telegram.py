@@ -5,15 +5,15 @@ from __future__ import annotations
 import gzip
 import json
 import zipfile
-from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
 import zstandard
+from _helpers import by_id, read_export, utc
 
-from ingest.registry import AdapterChunk, adapters, detect, get
-from ingest.schema import ADAPTER_SCHEMA, QUARANTINE_ADAPTER_SCHEMA
+from ingest.registry import adapters, detect, get
 from ingest.sources import expand
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "telegram"
@@ -27,32 +27,7 @@ TWARC_PAGE = (
 )
 
 
-def read(path: Path, **options) -> tuple[pa.Table, pa.Table, dict[str, int]]:
-    sources = expand(path)
-    assert len(sources) == 1
-    chunks: list[AdapterChunk] = list(get("telegram_desktop").read(sources[0], options))
-    for c in chunks:
-        assert c.posts.schema == ADAPTER_SCHEMA
-        assert c.quarantine.schema == QUARANTINE_ADAPTER_SCHEMA
-    skipped: dict[str, int] = {}
-    for c in chunks:
-        for reason, n in c.skipped.items():
-            skipped[reason] = skipped.get(reason, 0) + n
-    return (
-        pa.concat_tables([c.posts for c in chunks]),
-        pa.concat_tables([c.quarantine for c in chunks]),
-        skipped,
-    )
-
-
-def by_id(posts: pa.Table) -> dict[str, dict]:
-    rows = posts.to_pylist()
-    assert len({r["post_id"] for r in rows}) == len(rows)
-    return {r["post_id"]: r for r in rows}
-
-
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+read = partial(read_export, "telegram_desktop")
 
 
 # ---------------------------------------------------------------------------------------------- sniff

@@ -6,17 +6,17 @@ import gzip
 import json
 import zipfile
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 import pytest
 import zstandard
+from _helpers import by_id, read_export
 
 from ingest.lake import ingest_file
 from ingest.registry import adapters, detect, get
-from ingest.schema import ADAPTER_SCHEMA, QUARANTINE_ADAPTER_SCHEMA
-from ingest.sources import Source, expand
+from ingest.sources import expand
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 ARCHIVE = FIXTURES / "x_archive"
@@ -25,29 +25,7 @@ PART1 = ARCHIVE / "data" / "tweets-part1.js"
 CUT = ARCHIVE / "tweets_cut_off.js"
 
 
-def read_source(src: Source, **options) -> tuple[pa.Table, pa.Table, dict[str, int]]:
-    chunks = list(get("x_archive").read(src, options))
-    for c in chunks:
-        assert c.posts.schema == ADAPTER_SCHEMA
-        assert c.quarantine.schema == QUARANTINE_ADAPTER_SCHEMA
-    skipped: dict[str, int] = {}
-    for c in chunks:
-        for k, v in c.skipped.items():
-            skipped[k] = skipped.get(k, 0) + v
-    return (
-        pa.concat_tables([c.posts for c in chunks]),
-        pa.concat_tables([c.quarantine for c in chunks]),
-        skipped,
-    )
-
-
-def read(path: Path, **options) -> tuple[pa.Table, pa.Table, dict[str, int]]:
-    (src,) = expand(path)
-    return read_source(src, **options)
-
-
-def by_id(posts: pa.Table) -> dict[str, dict]:
-    return {r["post_id"]: r for r in posts.to_pylist()}
+read = partial(read_export, "x_archive")
 
 
 def build_archive(path: Path) -> Path:
@@ -168,14 +146,14 @@ def test_compressed_variants_identical(tmp_path: Path):
 def test_archive_zip_reads_account(tmp_path: Path):
     zp = build_archive(tmp_path / "twitter-2026-03-01-abc.zip")
     srcs = {s.member: s for s in expand(zp)}
-    posts, quarantine, _ = read_source(srcs["data/tweets.js"])
+    posts, quarantine, _ = read(srcs["data/tweets.js"])
     assert posts.column("author_id").to_pylist() == ["1234567890"] * 4
     assert posts.column("author_handle").to_pylist() == ["budi_karier"] * 4
     # the same mapping as the extracted archive
     assert posts.to_pylist() == read(TWEETS)[0].to_pylist()
     assert quarantine.to_pylist() == read(TWEETS)[1].to_pylist()
     # the explicit option does not override the archive's own account.js
-    assert read_source(srcs["data/tweets.js"], account="42")[0].to_pylist() == posts.to_pylist()
+    assert read(srcs["data/tweets.js"], account="42")[0].to_pylist() == posts.to_pylist()
 
 
 def test_sniff_across_all_fixtures(tmp_path: Path):

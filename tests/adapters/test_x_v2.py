@@ -6,15 +6,15 @@ import gzip
 import json
 import threading
 import zipfile
-from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
 import zstandard
+from _helpers import by_id, read_export, utc
 
-from ingest.registry import AdapterChunk, detect, get
-from ingest.schema import ADAPTER_SCHEMA, QUARANTINE_ADAPTER_SCHEMA
+from ingest.registry import detect, get
 from ingest.sources import Source, expand
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "x_v2"
@@ -24,30 +24,7 @@ SHARED_SAMPLES = Path("/work/shared/data/exports/x_v2")
 # ------------------------------------------------------------------------------------------ helpers
 
 
-def read(path: Path, **options) -> tuple[pa.Table, pa.Table, dict[str, int]]:
-    sources = expand(path)
-    assert len(sources) == 1
-    chunks: list[AdapterChunk] = list(get("x_v2").read(sources[0], options))
-    for c in chunks:
-        assert c.posts.schema == ADAPTER_SCHEMA
-        assert c.quarantine.schema == QUARANTINE_ADAPTER_SCHEMA
-    posts = pa.concat_tables([c.posts for c in chunks]) if chunks else ADAPTER_SCHEMA.empty_table()
-    quarantine = (
-        pa.concat_tables([c.quarantine for c in chunks])
-        if chunks
-        else QUARANTINE_ADAPTER_SCHEMA.empty_table()
-    )
-    skipped: dict[str, int] = {}
-    for c in chunks:
-        for reason, n in c.skipped.items():
-            skipped[reason] = skipped.get(reason, 0) + n
-    return posts, quarantine, skipped
-
-
-def by_id(posts: pa.Table) -> dict[str, dict]:
-    rows = posts.to_pylist()
-    assert len({r["post_id"] for r in rows}) == len(rows)
-    return {r["post_id"]: r for r in rows}
+read = partial(read_export, "x_v2")
 
 
 def fixture_lines(name: str) -> list[dict | None]:
@@ -67,10 +44,6 @@ def includes_tweet(name: str, tweet_id: str) -> dict:
             if t["id"] == tweet_id:
                 return t
     raise KeyError(tweet_id)
-
-
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
 
 
 # ------------------------------------------------------------------------------------ paged search

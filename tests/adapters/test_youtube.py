@@ -7,16 +7,17 @@ import json
 import time
 import zipfile
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
 import zstandard
+from _helpers import by_id, read_export
 
 from ingest.adapters.youtube import parse_count, video_id_for
 from ingest.lake import ingest_file
-from ingest.registry import AdapterChunk, detect, get
-from ingest.schema import ADAPTER_SCHEMA, QUARANTINE_ADAPTER_SCHEMA
+from ingest.registry import detect, get
 from ingest.sources import Source, expand
 
 ALL_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -26,27 +27,7 @@ PRETTY = FIXTURES / "pretty_Hq7-vB2_nZc.json"
 TOP = "UgzRk3vQ1pLx9aT0b4F4AaABAg"
 
 
-def read(path: Path, **options) -> tuple[pa.Table, pa.Table, dict[str, int]]:
-    (source,) = expand(path)
-    chunks: list[AdapterChunk] = list(get("youtube_comments").read(source, options))
-    for c in chunks:
-        assert c.posts.schema == ADAPTER_SCHEMA
-        assert c.quarantine.schema == QUARANTINE_ADAPTER_SCHEMA
-    skipped: dict[str, int] = {}
-    for c in chunks:
-        for reason, n in c.skipped.items():
-            skipped[reason] = skipped.get(reason, 0) + n
-    return (
-        pa.concat_tables([c.posts for c in chunks]),
-        pa.concat_tables([c.quarantine for c in chunks]),
-        skipped,
-    )
-
-
-def by_id(posts: pa.Table) -> dict[str, dict]:
-    rows = posts.to_pylist()
-    assert len({r["post_id"] for r in rows}) == len(rows)
-    return {r["post_id"]: r for r in rows}
+read = partial(read_export, "youtube_comments")
 
 
 # ---------------------------------------------------------------------------------------------- parts

@@ -7,15 +7,15 @@ import json
 import time
 import zipfile
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
-import pyarrow as pa
 import pytest
 import zstandard
+from _helpers import by_id, read_export, utc
 
 from ingest.lake import ingest_file
-from ingest.registry import AdapterChunk, detect, get
-from ingest.schema import ADAPTER_SCHEMA, QUARANTINE_ADAPTER_SCHEMA
+from ingest.registry import detect, get
 from ingest.sources import expand
 
 ALL_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -23,31 +23,8 @@ FIXTURES = ALL_FIXTURES / "zeeschuimer"
 MIXED = FIXTURES / "mixed.ndjson"
 
 
-def read(path: Path, **options) -> tuple[pa.Table, pa.Table, dict[str, int]]:
-    (source,) = expand(path)
-    chunks: list[AdapterChunk] = list(get("zeeschuimer").read(source, options))
-    for c in chunks:
-        assert c.posts.schema == ADAPTER_SCHEMA
-        assert c.quarantine.schema == QUARANTINE_ADAPTER_SCHEMA
-    skipped: dict[str, int] = {}
-    for c in chunks:
-        for reason, n in c.skipped.items():
-            skipped[reason] = skipped.get(reason, 0) + n
-    return (
-        pa.concat_tables([c.posts for c in chunks]),
-        pa.concat_tables([c.quarantine for c in chunks]),
-        skipped,
-    )
-
-
-def by_uid(posts: pa.Table) -> dict[str, dict]:
-    rows = posts.to_pylist()
-    assert len({r["post_uid"] for r in rows}) == len(rows)
-    return {r["post_uid"]: r for r in rows}
-
-
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+read = partial(read_export, "zeeschuimer")
+by_uid = partial(by_id, key="post_uid")
 
 
 # ---------------------------------------------------------------------------------------------- sniff

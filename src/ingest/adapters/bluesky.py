@@ -29,7 +29,8 @@ Mapping:
 Quarantined with the reason: lines that are not UTF-8 or not JSON, JSON that is not a Jetstream event
 (not an object, or without ``did`` and ``kind``), post creates without ``rkey`` or ``record``, and
 posts without a usable time. ``source_record`` is the 1-based line number. Vectorised: blocks of lines
-mapped with DuckDB SQL (the framing is shared with the Reddit adapter).
+framed and run by ``ingest.lines`` (several at once), each mapped with DuckDB SQL (``_CHUNK_SQL``; the
+SQL helpers are the Reddit adapter's).
 """
 
 from __future__ import annotations
@@ -39,16 +40,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import duckdb
-import pyarrow as pa
-
-from ingest.adapters.reddit import (
-    distinct_sql,
-    map_chunk_sql,
-    run_chunks,
-    sql_type,
-    union_sql,
-)
+from ingest.adapters.reddit import distinct_sql, sql_type, union_sql
+from ingest.lines import ChunkSQL, run_chunks
 from ingest.registry import Adapter, AdapterChunk, register
 from ingest.schema import QUARANTINE_RAW_MAX_CHARS
 from ingest.sources import Source
@@ -86,8 +79,7 @@ _EVENT = {
 
 _SQL_PARSED = f"""
 create or replace temp table parsed as
-with t as (select line_no, rtrim(line, chr(13) || chr(10)) as line from lines),
-l as (select line_no, line, json_valid(line) as ok from t),
+with l as (select line_no, line, json_valid(line) as ok from lines),
 j as (
     select line_no, line, ok,
         case when ok then try(json_type(line)) end as jtype,
@@ -213,6 +205,8 @@ select reason, count(*) from (
 ) group by reason order by reason
 """
 
+_CHUNK_SQL = ChunkSQL((_SQL_PARSED, _SQL_EVENTS), _SQL_POSTS, _SQL_QUARANTINE, _SQL_SKIPPED)
+
 _DID = re.compile(r'"did"\s*:\s*"did:[a-z]+:')
 _KIND = re.compile(r'"kind"\s*:\s*"(?:commit|identity|account)"')
 _TIME_US = re.compile(r'"time_us"\s*:\s*\d{13,}')
@@ -261,19 +255,5 @@ class BlueskyJetstreamAdapter(Adapter):
         return stripped.startswith("{") and all(p.search(stripped) for p in (_DID, _KIND, _TIME_US))
 
     def read(self, source: Source, options: dict[str, Any] | None = None) -> Iterator[AdapterChunk]:
-        """Options: ``chunk_bytes`` and ``workers`` (see ``ingest.adapters.reddit.run_chunks``)."""
-        yield from run_chunks(source, options, _map_chunk)
-
-
-def _map_chunk(con: duckdb.DuckDBPyConnection, lines: pa.Table, bad: list[tuple[int, str]]) -> AdapterChunk:
-    return map_chunk_sql(
-        con,
-        lines,
-        bad,
-        (_SQL_PARSED, _SQL_EVENTS),
-        _SQL_POSTS,
-        _SQL_QUARANTINE,
-        _SQL_SKIPPED,
-        None,
-        ("parsed", "events"),
-    )
+        """Options: ``chunk_bytes`` and ``workers`` (see ``ingest.lines.run_chunks``)."""
+        yield from run_chunks(source, options, _CHUNK_SQL, name="bluesky", empty=True)

@@ -37,7 +37,8 @@ Behaviour:
 - JSONL keys are matched on the first 10,000 valid lines. An author matched by name whose value is an
   object (``"user": {"screen_name": ...}``) is read from its ``screen_name``/``username``/... key.
   Blank lines are counted in ``skipped`` as ``blank_line``. A pretty-printed JSON document is refused
-  with a clear error (it is not JSON Lines).
+  with a clear error (it is not JSON Lines). JSONL is read and framed by ``ingest.lines`` (blocks of
+  whole lines as Arrow tables, a leading UTF-8 BOM dropped), then mapped in parts of ``CHUNK_ROWS``.
 - ``source_record`` is 1-based. JSONL: the physical line number. CSV/TSV: the record's ordinal after
   the header as DuckDB's CSV reader numbers records (a quoted multi-line field stays one record). DuckDB
   counts an empty line as a record for malformed rows but does not return it as a row, so in a file with
@@ -66,9 +67,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ingest.lines import add_bad_utf8, empty_chunk, framed
 from ingest.registry import Adapter, AdapterChunk, register
 from ingest.schema import (
-    ADAPTER_SCHEMA,
     KINDS,
     PLATFORMS,
     QUARANTINE_ADAPTER_SCHEMA,
@@ -278,7 +279,7 @@ class GenericAdapter(Adapter):
             raise ValueError(f"unknown platform {platform!r}; known: {', '.join(PLATFORMS)}")
         head = source.head().removeprefix(_BOM)
         if not head.strip():
-            yield _empty_chunk()
+            yield empty_chunk()
             return
         if head.lstrip()[:1] in (b"{", b"["):
             first = head.lstrip().split(b"\n", 1)[0].strip()
@@ -517,12 +518,6 @@ def _quarantine(records: Any, raw: Any, error: Any) -> pa.Table:
     return conform(table, QUARANTINE_ADAPTER_SCHEMA)
 
 
-def _empty_chunk() -> AdapterChunk:
-    return AdapterChunk(
-        posts=ADAPTER_SCHEMA.empty_table(), quarantine=QUARANTINE_ADAPTER_SCHEMA.empty_table()
-    )
-
-
 # --------------------------------------------------------------------------------------------------
 # CSV / TSV
 
@@ -640,64 +635,22 @@ def _read_csv(source: Source, head: bytes, options: dict[str, Any], platform: st
 # JSONL
 
 
-def _line_blocks(source: Source) -> Iterator[tuple[int, pa.Array]]:
-    """(first line number, lines) for blocks of the decompressed file.
-
-    Lines are split on ``\\n`` with numpy and handed over as a zero-copy Arrow binary array; each
-    value keeps its line ending (the SQL strips it).
-    """
-    line_no = 1
-    rest = b""
-    with source.open() as fh:
-        while True:
-            block = fh.read(JSONL_BLOCK_BYTES)
-            if not block:
-                break
-            data = rest + block if rest else block
-            ends = np.flatnonzero(np.frombuffer(data, np.uint8) == 10) + 1
-            if not len(ends):
-                rest = data
-                continue
-            rest = data[ends[-1] :]
-            yield line_no, _binary_lines(data, ends)
-            line_no += len(ends)
-    if rest:
-        yield line_no, _binary_lines(rest, np.array([len(rest)]))
-
-
-def _binary_lines(data: bytes, ends: np.ndarray) -> pa.Array:
-    offsets = np.empty(len(ends) + 1, np.int64)
-    offsets[0] = 0
-    offsets[1:] = ends
-    return pa.LargeBinaryArray.from_buffers(
-        pa.large_binary(), len(ends), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
-    )
-
-
 def _read_jsonl(source: Source, options: dict[str, Any], platform: str) -> Iterator[AdapterChunk]:
     tmpdir = tempfile.mkdtemp(prefix="discourse-generic-")
     con = _connect(tmpdir)
     try:
         query: str | None = None
         emitted = False
-        for first_line, lines in _line_blocks(source):
-            for offset in range(0, len(lines), CHUNK_ROWS):
-                part = lines.slice(offset, CHUNK_ROWS)
-                block = pa.table(
-                    {
-                        "lineno": pa.array(
-                            np.arange(first_line + offset, first_line + offset + len(part)), pa.int64()
-                        ),
-                        "b": part,
-                    }
-                )
-                con.register("gx_lines", block)
+        for lines, bad in framed(source, JSONL_BLOCK_BYTES):
+            # the lines not UTF-8 go with the part of the block they are in
+            line_nos = lines.column("line_no").to_numpy()
+            bad_part = np.searchsorted(line_nos[CHUNK_ROWS::CHUNK_ROWS], [n for n, _ in bad], side="right")
+            for part_no, offset in enumerate(range(0, max(lines.num_rows, 1), CHUNK_ROWS)):
+                con.register("gx_lines", lines.slice(offset, CHUNK_ROWS))
                 con.execute(
                     """create or replace temp table gx_parsed as
-                       with d as (select lineno, b, try(decode(b)) as s from gx_lines)
-                       select lineno, case when s is null then b end as b,
-                           rtrim(s, chr(13) || chr(10)) as j, case
-                           when s is null then 'invalid UTF-8'
+                       with d as (select line_no as lineno, line as s from gx_lines)
+                       select lineno, s as j, case
                            when trim(s, ' \t' || chr(13) || chr(10)) = '' then 'blank'
                            when not json_valid(s) then 'invalid JSON'
                            when json_type(s) <> 'OBJECT'
@@ -734,34 +687,21 @@ def _read_jsonl(source: Source, options: dict[str, Any], platform: str) -> Itera
                     mapped = con.sql(query).to_arrow_table()
                     chunk = _split(mapped.drop_columns(["gx_key"]), mapped.column("gx_key").to_numpy())
                 else:
-                    chunk = _empty_chunk()
+                    chunk = empty_chunk()
                 if blank:
                     chunk.skipped["blank_line"] = int(blank)
                 broken = con.sql(
-                    """select lineno, j, b, line_error from gx_parsed
+                    """select lineno, j, line_error from gx_parsed
                        where line_error is not null and line_error <> 'blank' order by lineno"""
                 ).to_arrow_table()
+                broken = _quarantine(broken.column("lineno"), broken.column("j"), broken.column("line_error"))
+                broken = add_bad_utf8(broken, [b for b, p in zip(bad, bad_part, strict=True) if p == part_no])
                 if broken.num_rows:
-                    raws = [
-                        r if r is not None else b.rstrip(b"\r\n").decode("utf-8", "replace")
-                        for r, b in zip(
-                            broken.column("j").to_pylist(), broken.column("b").to_pylist(), strict=True
-                        )
-                    ]
-                    chunk.quarantine = pa.concat_tables(
-                        [
-                            _quarantine(
-                                broken.column("lineno"),
-                                pa.array(raws, pa.string()),
-                                broken.column("line_error"),
-                            ),
-                            chunk.quarantine,
-                        ]
-                    )
+                    chunk.quarantine = pa.concat_tables([broken, chunk.quarantine])
                 emitted = True
                 yield chunk
         if not emitted:
-            yield _empty_chunk()
+            yield empty_chunk()
     finally:
         con.close()
         shutil.rmtree(tmpdir, ignore_errors=True)

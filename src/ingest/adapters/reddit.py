@@ -32,246 +32,39 @@ valid UTF-8 or not JSON (a truncated write), JSON that is not an object, objects
 submission nor a comment, and records without a usable id or ``created_utc``. ``source_record`` is the
 1-based line number in the decompressed file.
 
-The mapping is vectorised: the decompressed file is cut into blocks of whole lines
-(``options["chunk_bytes"]``, default 64 MiB), each block becomes an Arrow ``(line_no, line)`` table
-framed with numpy (no Python per line), and a fixed set of DuckDB SQL statements maps the block on a
-private single-threaded connection; ``options["workers"]`` blocks are mapped at once. zstd is read
-with a 2 GiB window limit, since Pushshift dumps are compressed with ``--long=31``.
+The mapping is vectorised: ``ingest.lines`` cuts the decompressed file into blocks of whole lines
+(``options["chunk_bytes"]``, default 64 MiB) and frames each as an Arrow ``(line_no, line)`` table
+(numpy, no Python per line), and a fixed set of DuckDB SQL statements (``_CHUNK_SQL``) maps the block
+on a private single-threaded connection; ``options["workers"]`` blocks are mapped at once
+(``ingest.lines.run_chunks``). zstd is read with windows up to 2 GiB and across concatenated frames
+(``Source.open``), since Pushshift dumps are compressed with ``--long=31``.
 
-The line framing and chunk runner (``iter_blocks``, ``frame_lines``, ``iter_line_tables``,
-``run_chunks``, ``map_chunk_sql`` and the SQL helpers) are public: the Bluesky Jetstream adapter uses
-them too.
+The SQL helpers (``sql_type``, ``unescape_sql``, ``TEXT_URLS_SQL``, ``union_sql``, ``distinct_sql``)
+are public: the Bluesky Jetstream adapter uses them too.
 """
 
 from __future__ import annotations
 
-import gzip
 import json
-import os
-import queue
 import re
-import threading
-from collections import deque
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, BinaryIO
+from collections.abc import Iterator
+from typing import Any
 
-import duckdb
-import numpy as np
-import pyarrow as pa
-import zstandard
-
-from ingest.prefetch import prefetch
+from ingest.lines import ChunkSQL, run_chunks
 from ingest.registry import Adapter, AdapterChunk, register
-from ingest.schema import (
-    ADAPTER_SCHEMA,
-    QUARANTINE_ADAPTER_SCHEMA,
-    QUARANTINE_RAW_MAX_CHARS,
-    conform,
-)
+from ingest.schema import QUARANTINE_RAW_MAX_CHARS
 from ingest.sources import Source
 
-DEFAULT_CHUNK_BYTES = 64 << 20
-# Below this, splitting a plain file across workers costs more than it gains.
-_MIN_SPLIT_BYTES = 8 << 20
-ZSTD_MAX_WINDOW = 1 << 31
 _UTF8_BOM = b"\xef\xbb\xbf"
 
 # --------------------------------------------------------------------------------------------------
-# Line framing shared by the line-oriented adapters of this package (reddit, bluesky)
+# SQL helpers shared with the Bluesky Jetstream adapter
 # --------------------------------------------------------------------------------------------------
-
-
-def open_decompressed(source: Source) -> BinaryIO:
-    """``source.open()``, except that zstd is read with windows up to 2 GiB (``--long=31``) and across
-    concatenated frames (multi-frame files, e.g. from ``pzstd`` or ``cat a.zst b.zst``)."""
-    if source.compression == "zstd":
-        fh = open(source.path, "rb")
-        dctx = zstandard.ZstdDecompressor(max_window_size=ZSTD_MAX_WINDOW)
-        return dctx.stream_reader(fh, closefd=True, read_across_frames=True)  # type: ignore[return-value]
-    if source.compression == "gzip":
-        return gzip.open(source.path, "rb")  # type: ignore[return-value]
-    return source.open()
-
-
-def iter_blocks(source: Source, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> Iterator[memoryview]:
-    """Blocks of whole lines of the decompressed source (a leading UTF-8 BOM removed).
-
-    Each block is a view of a fresh buffer (the previous one may still be in use downstream), filled
-    with ``readinto``; the tail of a line cut by the block's end is carried into the next buffer. A
-    line longer than ``chunk_bytes`` makes its block larger; the last block may lack a final newline.
-    """
-    if chunk_bytes <= 0:
-        raise ValueError(f"chunk_bytes must be positive, got {chunk_bytes}")
-    rest = b""
-    first = True
-    with open_decompressed(source) as fh:
-        while True:
-            buf = bytearray(len(rest) + chunk_bytes)
-            buf[: len(rest)] = rest
-            filled = len(rest)
-            eof = False
-            with memoryview(buf) as view:
-                while filled < len(buf):
-                    got = fh.readinto(view[filled:])
-                    if not got:
-                        eof = True
-                        break
-                    filled += got
-            start = 0
-            if first:
-                first = False
-                if buf.startswith(_UTF8_BOM):
-                    start = len(_UTF8_BOM)
-            if eof:
-                if filled > start:
-                    yield memoryview(buf)[start:filled]
-                return
-            cut = buf.rfind(b"\n", start, filled)
-            if cut < 0:
-                rest = bytes(buf[start:filled])
-                continue
-            rest = bytes(buf[cut + 1 : filled])
-            yield memoryview(buf)[start : cut + 1]
-
-
-def frame_lines(block: bytes | memoryview, first_line_no: int) -> tuple[pa.Table, list[tuple[int, str]]]:
-    """``block`` (whole lines) as a ``(line_no BIGINT, line VARCHAR)`` table, framed without a Python loop.
-
-    The table points into ``block`` (no copy); each line still ends with its line break, which the SQL
-    strips (``rtrim(line, chr(13) || chr(10))``). Lines that are not valid UTF-8 come back apart as
-    ``(line_no, text with replacement characters)`` and are not in the table.
-    """
-    data = np.frombuffer(block, dtype=np.uint8)
-    nl = np.flatnonzero(data == 0x0A).astype(np.int64)
-    size = len(data)
-    ends = nl + 1 if size and data[-1] == 0x0A else np.append(nl + 1, size)
-    n = len(ends)
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    offsets[1:] = ends
-    line_nos = np.arange(first_line_no, first_line_no + n, dtype=np.int64)
-    buffers = [None, pa.py_buffer(offsets), pa.py_buffer(data)]
-    lines = pa.Array.from_buffers(pa.large_string(), n, buffers)
-    bad: list[tuple[int, str]] = []
-    # Validating the block as one value is far faster than line by line, and equivalent: a line break
-    # can never be part of a multi-byte UTF-8 sequence.
-    whole = pa.Array.from_buffers(
-        pa.large_binary(), 1, [None, pa.py_buffer(np.array([0, size], dtype=np.int64)), pa.py_buffer(data)]
-    )
-    try:
-        whole.cast(pa.large_string())
-    except pa.ArrowInvalid:
-        # Rare: some line is not UTF-8. Find which (in this block only) and set them aside.
-        keep = np.ones(n, dtype=bool)
-        for i in range(n):
-            piece = data[offsets[i] : offsets[i + 1]].tobytes()
-            try:
-                piece.decode("utf-8")
-            except UnicodeDecodeError:
-                keep[i] = False
-                bad.append((int(line_nos[i]), piece.rstrip(b"\r\n").decode("utf-8", "replace")))
-        raw = pa.Array.from_buffers(pa.large_binary(), n, buffers)
-        lines = raw.filter(pa.array(keep)).cast(pa.large_string())
-        line_nos = line_nos[keep]
-    return pa.table({"line_no": pa.array(line_nos, pa.int64()), "line": lines}), bad
-
-
-def iter_line_tables(
-    source: Source, chunk_bytes: int = DEFAULT_CHUNK_BYTES
-) -> Iterator[tuple[pa.Table, list[tuple[int, str]]]]:
-    """``frame_lines`` over the blocks of ``source``, numbering lines from 1 across blocks."""
-    line_no = 1
-    for block in iter_blocks(source, chunk_bytes):
-        table, bad = frame_lines(block, line_no)
-        line_no += table.num_rows + len(bad)
-        yield table, bad
-
-
-def bad_utf8_table(bad: list[tuple[int, str]]) -> pa.Table:
-    return pa.table(
-        {
-            "source_record": pa.array([n for n, _ in bad], pa.int64()),
-            "raw": pa.array([s[:QUARANTINE_RAW_MAX_CHARS] for _, s in bad], pa.string()),
-            "error": pa.array(["invalid UTF-8"] * len(bad), pa.string()),
-        },
-        schema=QUARANTINE_ADAPTER_SCHEMA,
-    )
 
 
 def sql_type(structure: dict) -> str:
     """A DuckDB ``from_json`` structure literal."""
     return "'" + json.dumps(structure, separators=(",", ":")).replace("'", "''") + "'"
-
-
-def chunk_connection() -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(":memory:", config={"threads": 1})
-    con.sql("set TimeZone = 'UTC'")
-    return con
-
-
-def run_chunks(
-    source: Source,
-    options: dict[str, Any] | None,
-    mapper: Callable[[duckdb.DuckDBPyConnection, pa.Table, list[tuple[int, str]]], AdapterChunk],
-) -> Iterator[AdapterChunk]:
-    """Frame ``source`` into blocks of lines and map them with ``mapper``, several at once, in file order.
-
-    Options: ``chunk_bytes`` (decompressed bytes per block; default 64 MiB, less for a plain file under
-    ``workers`` * 64 MiB so that every worker gets a share) and ``workers`` (blocks mapped at once,
-    default the CPU count, at most 4). Each worker has a private single-threaded in-memory DuckDB;
-    reading and decompressing run one block ahead in their own thread.
-    """
-    options = options or {}
-    workers = int(options.get("workers") or min(4, os.cpu_count() or 1))
-    if workers <= 0:
-        raise ValueError(f"workers must be positive, got {workers}")
-    if options.get("chunk_bytes") is not None:
-        chunk_bytes = int(options["chunk_bytes"])
-        if chunk_bytes <= 0:
-            raise ValueError(f"chunk_bytes must be positive, got {chunk_bytes}")
-    else:
-        chunk_bytes = DEFAULT_CHUNK_BYTES
-        if source.compression == "none":
-            size = source.path.stat().st_size
-            chunk_bytes = min(DEFAULT_CHUNK_BYTES, max(_MIN_SPLIT_BYTES, -(-size // workers)))
-    idle: queue.SimpleQueue[duckdb.DuckDBPyConnection] = queue.SimpleQueue()
-    cons: list[duckdb.DuckDBPyConnection] = []
-    lock = threading.Lock()
-
-    def work(item: tuple[pa.Table, list[tuple[int, str]]]) -> AdapterChunk:
-        try:
-            con = idle.get_nowait()
-        except queue.Empty:
-            con = chunk_connection()
-            with lock:
-                cons.append(con)
-        try:
-            return mapper(con, *item)
-        finally:
-            idle.put(con)
-
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lines-map")
-    pending: deque[Future[AdapterChunk]] = deque()
-    emitted = False
-    try:
-        for item in prefetch(iter_line_tables(source, chunk_bytes)):
-            pending.append(pool.submit(work, item))
-            if len(pending) > workers:
-                emitted = True
-                yield pending.popleft().result()
-        while pending:
-            emitted = True
-            yield pending.popleft().result()
-        if not emitted:
-            yield AdapterChunk(
-                posts=ADAPTER_SCHEMA.empty_table(), quarantine=QUARANTINE_ADAPTER_SCHEMA.empty_table()
-            )
-    finally:
-        for fut in pending:
-            fut.cancel()
-        pool.shutdown(wait=True, cancel_futures=True)
-        for con in cons:
-            con.close()
 
 
 def unescape_sql(expr: str) -> str:
@@ -327,8 +120,7 @@ _RECORD = {
 # malformed and non-object lines apart.
 _SQL_PARSED = f"""
 create or replace temp table parsed as
-with t as (select line_no, rtrim(line, chr(13) || chr(10)) as line from lines),
-j as (select line_no, line, try(from_json(line, {sql_type(_RECORD)})) as r from t),
+with j as (select line_no, line, try(from_json(line, {sql_type(_RECORD)})) as r from lines),
 c as (
     select line_no, line, r,
         case
@@ -462,37 +254,9 @@ select count(*) filter (where cls = 'blank'), count(*) filter (where cls = 'subr
 """
 
 
-def map_chunk_sql(
-    con: duckdb.DuckDBPyConnection,
-    lines: pa.Table,
-    bad: list[tuple[int, str]],
-    statements: tuple[str, ...],
-    posts_sql: str,
-    quarantine_sql: str,
-    skipped_sql: str,
-    skip_reasons: tuple[str, ...] | None,
-    tables: tuple[str, ...],
-) -> AdapterChunk:
-    """Run one adapter's SQL over a framed chunk. ``skip_reasons`` None: ``skipped_sql`` returns
-    ``(reason, count)`` rows; else one row of counts in that order."""
-    con.register("lines", lines)
-    try:
-        for statement in statements:
-            con.sql(statement)
-        posts = conform(con.sql(posts_sql).to_arrow_table(), ADAPTER_SCHEMA)
-        quarantine = conform(con.sql(quarantine_sql).to_arrow_table(), QUARANTINE_ADAPTER_SCHEMA)
-        if skip_reasons is None:
-            skipped = {str(r): int(n) for r, n in con.execute(skipped_sql).fetchall() if n}
-        else:
-            row = con.execute(skipped_sql).fetchall()[0]
-            skipped = {r: int(n) for r, n in zip(skip_reasons, row, strict=True) if n}
-    finally:
-        con.unregister("lines")
-        for table in tables:
-            con.sql(f"drop table if exists {table}")
-    if bad:
-        quarantine = pa.concat_tables([quarantine, bad_utf8_table(bad)]).sort_by("source_record")
-    return AdapterChunk(posts=posts, quarantine=quarantine, skipped=skipped)
+_CHUNK_SQL = ChunkSQL(
+    (_SQL_PARSED, _SQL_RECORDS), _SQL_POSTS, _SQL_QUARANTINE, _SQL_SKIPPED, skip_reasons=_SKIP_REASONS
+)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -558,19 +322,5 @@ class RedditAdapter(Adapter):
         return stripped.startswith("{") and all(h.search(stripped) for h in _TRUNC_HINTS)
 
     def read(self, source: Source, options: dict[str, Any] | None = None) -> Iterator[AdapterChunk]:
-        """Options: ``chunk_bytes`` and ``workers`` (see ``run_chunks``)."""
-        yield from run_chunks(source, options, _map_chunk)
-
-
-def _map_chunk(con: duckdb.DuckDBPyConnection, lines: pa.Table, bad: list[tuple[int, str]]) -> AdapterChunk:
-    return map_chunk_sql(
-        con,
-        lines,
-        bad,
-        (_SQL_PARSED, _SQL_RECORDS),
-        _SQL_POSTS,
-        _SQL_QUARANTINE,
-        _SQL_SKIPPED,
-        _SKIP_REASONS,
-        ("parsed", "records"),
-    )
+        """Options: ``chunk_bytes`` and ``workers`` (see ``ingest.lines.run_chunks``)."""
+        yield from run_chunks(source, options, _CHUNK_SQL, name="reddit", empty=True)

@@ -47,44 +47,24 @@ Mapping choices:
   by the JSON parser; for the flattened form the line exactly as written (it is the tweet object, with
   its inlined ``author`` and referenced tweets), without its line break.
 
-The mapping is vectorised: the decompressed file is cut into bounded chunks of whole lines
-(``options["chunk_bytes"]``, default 64 MiB), each chunk becomes an Arrow table of ``(line_no, line)``
-that points into the chunk's buffer (no copy per line), and a fixed set of DuckDB SQL statements maps
-the whole chunk on a private in-memory connection. Several chunks are mapped at once (``read``).
+The mapping is vectorised. ``ingest.lines`` cuts the decompressed file into bounded chunks of whole
+lines (``options["chunk_bytes"]``, default 64 MiB), frames each as an Arrow ``(line_no, line)`` table
+that points into the chunk's buffer (no copy per line, line breaks left out) and runs the chunks,
+several at once (``options["workers"]``), through ``_CHUNK_SQL``: a fixed set of DuckDB SQL statements
+that maps the whole chunk on a private single-threaded in-memory connection.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import queue
 import re
-import threading
-from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, BinaryIO
 
-import duckdb
-import numpy as np
-import pyarrow as pa
-
-from ingest.prefetch import prefetch
+from ingest.lines import ChunkSQL, run_chunks
 from ingest.registry import Adapter, AdapterChunk, Unit, register
-from ingest.schema import (
-    ADAPTER_SCHEMA,
-    CONTEXT_SCHEMA,
-    QUARANTINE_ADAPTER_SCHEMA,
-    QUARANTINE_RAW_MAX_CHARS,
-    conform,
-)
+from ingest.schema import QUARANTINE_RAW_MAX_CHARS
 from ingest.sources import Source
-
-DEFAULT_CHUNK_BYTES = 64 << 20
-_BATCH_BYTES = 4 << 20
-# Below this, splitting a file across workers costs more in per-chunk planning than it gains.
-_MIN_SPLIT_BYTES = 8 << 20
-_UTF8_BOM = b"\xef\xbb\xbf"
 
 # --------------------------------------------------------------------------------------------------
 # JSON structures for DuckDB's from_json (only the fields the mapping reads are parsed out)
@@ -434,130 +414,11 @@ select
 from parsed
 """
 
-
-# --------------------------------------------------------------------------------------------------
-# Framing: decompressed bytes → Arrow tables of whole lines, without a Python loop per line
-# --------------------------------------------------------------------------------------------------
-
-
-def _newlines(data: np.ndarray) -> np.ndarray:
-    """Positions of newlines in ``data``, scanned in cache-sized slices (one big mask page-faults)."""
-    step = 1 << 20
-    parts = [np.flatnonzero(data[i : i + step] == 0x0A) + i for i in range(0, len(data), step)]
-    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
-
-
-def _frame(
-    buf: bytearray, start: int, stop: int, first_line_no: int
-) -> tuple[pa.Table, list[tuple[int, str]]]:
-    """Split ``buf[start:stop]`` (whole lines) into a ``(line_no, line)`` table without copying it.
-
-    The lines are an Arrow ``string_view`` array pointing into ``buf``, so each line comes without
-    its line break (``\\n`` or ``\\r\\n``) at no cost. Lines that are not valid UTF-8 are returned
-    apart, as ``(line_no, text with replacements)``.
-    """
-    if stop >= 1 << 31:
-        raise ValueError("a single block of lines over 2 GiB cannot be mapped; is this a JSONL file?")
-    data = np.frombuffer(buf, dtype=np.uint8)
-    ends = _newlines(data[start:stop]) + start
-    if stop > start and buf[stop - 1] != 0x0A:
-        ends = np.append(ends, stop)
-    n = len(ends)
-    starts = np.empty(n, dtype=np.int64)
-    if n:
-        starts[0] = start
-        starts[1:] = ends[:-1] + 1
-    lens = ends - starts
-    has_cr = lens > 0
-    has_cr[has_cr] = data[ends[has_cr] - 1] == 0x0D
-    lens -= has_cr
-    # Arrow view layout, 16 bytes per line: int32 length, then the bytes inline when they fit in 12,
-    # else a 4-byte prefix, the data buffer's index (0) and the int32 offset into it.
-    views = np.zeros((n, 16), dtype=np.uint8)
-    words = views.view(np.int32)
-    words[:, 0] = lens
-    long_rows = np.flatnonzero(lens > 12)
-    views[long_rows, 4:8] = data[starts[long_rows, None] + np.arange(4)]
-    words[long_rows, 3] = starts[long_rows]
-    short_rows = np.flatnonzero(lens <= 12)
-    if len(short_rows):
-        idx = np.minimum(starts[short_rows, None] + np.arange(12), len(data) - 1)
-        inline = data[idx] * (np.arange(12) < lens[short_rows, None])
-        views[short_rows, 4:16] = inline
-    line_nos = np.arange(first_line_no, first_line_no + n, dtype=np.int64)
-    buffers = [None, pa.py_buffer(views), pa.py_buffer(buf)]
-    lines = pa.Array.from_buffers(pa.string_view(), n, buffers)
-    bad: list[tuple[int, str]] = []
-    try:
-        lines.validate(full=True)
-    except pa.ArrowInvalid:
-        # Rare: some line is not UTF-8. Find which ones (in this chunk only) and set them aside.
-        keep = np.ones(n, dtype=bool)
-        for i in range(n):
-            piece = bytes(buf[starts[i] : starts[i] + lens[i]])
-            try:
-                piece.decode("utf-8")
-            except UnicodeDecodeError:
-                keep[i] = False
-                bad.append((int(line_nos[i]), piece.decode("utf-8", "replace")))
-        kept = np.ascontiguousarray(views[keep])
-        lines = pa.Array.from_buffers(
-            pa.string_view(), len(kept), [None, pa.py_buffer(kept), pa.py_buffer(buf)]
-        )
-        line_nos = line_nos[keep]
-    table = pa.table({"line_no": pa.array(line_nos), "line": lines})
-    # DuckDB parses a vector of lines at a time (up to 2048, never across record batches); with page
-    # lines of a few hundred KB, batches of about _BATCH_BYTES keep that working set small.
-    rows_per_batch = max(1, len(line_nos) * _BATCH_BYTES // max(1, stop - start))
-    table = pa.Table.from_batches(table.to_batches(max_chunksize=rows_per_batch), schema=table.schema)
-    return table, bad
-
-
-def _blocks(source: Source, chunk_bytes: int) -> Iterator[tuple[bytearray, int, int]]:
-    """``(buffer, start, stop)``: ``buffer[start:stop]`` holds whole lines of the decompressed source.
-
-    Each block gets a fresh buffer (the previous one may still be in use downstream); the tail of a
-    line cut by the block's end is carried into the next one. A line longer than ``chunk_bytes``
-    simply makes its block larger.
-    """
-    rest = b""
-    first = True
-    eof = False
-    with source.open() as fh:
-        while not eof:
-            buf = bytearray(len(rest) + chunk_bytes)
-            buf[: len(rest)] = rest
-            filled = len(rest)
-            with memoryview(buf) as view:
-                while filled < len(buf):
-                    got = fh.readinto(view[filled:])
-                    if not got:
-                        eof = True
-                        break
-                    filled += got
-            start = 0
-            if first:
-                first = False
-                if buf.startswith(_UTF8_BOM):
-                    start = len(_UTF8_BOM)
-            if eof:
-                if filled > start:
-                    yield buf, start, filled
-                return
-            cut = buf.rfind(b"\n", start, filled)
-            if cut < 0:
-                rest = bytes(buf[start:filled])
-                continue
-            rest = bytes(buf[cut + 1 : filled])
-            yield buf, start, cut + 1
-
-
-def _framed(source: Source, chunk_bytes: int) -> Iterator[tuple[pa.Table, list[tuple[int, str]]]]:
-    line_no = 1
-    for buf, start, stop in _blocks(source, chunk_bytes):
-        table, bad = _frame(buf, start, stop, line_no)
-        line_no += table.num_rows + len(bad)
-        yield table, bad
+# One chunk of lines, mapped on a private single-threaded connection (``ingest.lines.run_chunks``).
+_CHUNK_SQL = ChunkSQL(
+    (_SQL_PARSED, _SQL_TWEETS, _SQL_USERS, _SQL_INCLUDED), _SQL_POSTS, _SQL_QUARANTINE, _SQL_SKIPPED,
+    skip_reasons=_SKIP_REASONS, context=_SQL_CONTEXT,
+)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -684,65 +545,17 @@ class XV2Adapter(Adapter):
         return False
 
     def read(self, source: Source, options: dict[str, Any]) -> Iterator[AdapterChunk]:
-        """Map ``source`` chunk by chunk, in file order.
+        """Map ``source`` chunk by chunk, in file order, with ``ingest.lines.run_chunks``.
 
         Options: ``chunk_bytes`` (decompressed bytes per chunk; default 64 MiB, less for a plain file
-        under ``workers`` * 64 MiB so that every worker gets a share) and ``workers``
-        (chunks mapped at once; default, or 0: the CPU count, at most 4). Each worker has its own private
-        single-threaded in-memory DuckDB: a chunk's statements run one after another over small
-        intermediate tables, so running whole chunks side by side uses the cores better than
-        splitting one chunk's statements across threads. Memory stays bounded by about
-        ``chunk_bytes * (workers + 3)`` of text plus what the chunks in flight produce.
+        under ``workers`` * 64 MiB so that every worker gets a share) and ``workers`` (chunks mapped at
+        once; default, or 0: the CPU count, at most 4). Each worker has its own private single-threaded
+        in-memory DuckDB: a chunk's statements run one after another over small intermediate tables, so
+        running whole chunks side by side uses the cores better than splitting one chunk's statements
+        across threads. Memory stays bounded by about ``chunk_bytes * (workers + 3)`` of text plus what
+        the chunks in flight produce.
         """
-        options = options or {}
-        workers = int(options.get("workers") or min(4, os.cpu_count() or 1))
-        if workers <= 0:
-            raise ValueError(f"workers must be positive, got {workers}")
-        if "chunk_bytes" in options:
-            chunk_bytes = int(options["chunk_bytes"])
-            if chunk_bytes <= 0:
-                raise ValueError(f"chunk_bytes must be positive, got {chunk_bytes}")
-        else:
-            chunk_bytes = DEFAULT_CHUNK_BYTES
-            if source.compression == "none":
-                # a plain file smaller than workers * 64 MiB is still split so every worker gets some
-                size = source.path.stat().st_size
-                chunk_bytes = min(DEFAULT_CHUNK_BYTES, max(_MIN_SPLIT_BYTES, -(-size // workers)))
-        # One connection per worker, opened on first use (a small file needs only one).
-        idle: queue.SimpleQueue[duckdb.DuckDBPyConnection] = queue.SimpleQueue()
-        cons: list[duckdb.DuckDBPyConnection] = []
-        cons_lock = threading.Lock()
-
-        def work(item: tuple[pa.Table, list[tuple[int, str]]]) -> AdapterChunk:
-            try:
-                con = idle.get_nowait()
-            except queue.Empty:
-                con = duckdb.connect(":memory:", config={"threads": 1})
-                con.sql("set TimeZone = 'UTC'")
-                with cons_lock:
-                    cons.append(con)
-            try:
-                return _map_chunk(con, *item)
-            finally:
-                idle.put(con)
-
-        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="x_v2-map")
-        pending: deque[Future[AdapterChunk]] = deque()
-        try:
-            for item in prefetch(_framed(source, chunk_bytes)):
-                pending.append(pool.submit(work, item))
-                # one chunk more than workers in flight: they keep busy while the caller consumes
-                if len(pending) > workers:
-                    yield pending.popleft().result()
-            while pending:
-                yield pending.popleft().result()
-        finally:
-            for fut in pending:
-                fut.cancel()
-            pool.shutdown(wait=True, cancel_futures=True)
-            for con in cons:
-                con.close()
-
+        yield from run_chunks(source, options, _CHUNK_SQL, name="x_v2")
 
     def reframe(self, units: Iterable[Unit], out: BinaryIO) -> dict[str, Any]:
         """Stored tweets back as lines: the tweets of one page or stream line, with that line's
@@ -761,38 +574,3 @@ class XV2Adapter(Adapter):
             out.write(b"\n")
         return {}
 
-
-def _map_chunk(
-    con: duckdb.DuckDBPyConnection, lines: pa.Table, bad_utf8: list[tuple[int, str]]
-) -> AdapterChunk:
-    """Map one chunk of lines on ``con`` (a private single-threaded connection)."""
-    con.register("lines", lines)
-    try:
-        for statement in (_SQL_PARSED, _SQL_TWEETS, _SQL_USERS, _SQL_INCLUDED):
-            con.sql(statement)
-        posts = conform(con.sql(_SQL_POSTS).to_arrow_table(), ADAPTER_SCHEMA)
-        quarantine = con.sql(_SQL_QUARANTINE).to_arrow_table().drop_columns(["pos"])
-        skipped_row = con.sql(_SQL_SKIPPED).fetchall()[0]
-        context = con.sql(_SQL_CONTEXT).to_arrow_table()
-    finally:
-        con.unregister("lines")
-        for table in ("parsed", "tweets", "users", "included"):
-            con.sql(f"drop table if exists {table}")
-    if bad_utf8:
-        extra = pa.table(
-            {
-                "source_record": pa.array([n for n, _ in bad_utf8], pa.int64()),
-                "raw": pa.array([s[:QUARANTINE_RAW_MAX_CHARS] for _, s in bad_utf8], pa.string()),
-                "error": pa.array(["invalid UTF-8"] * len(bad_utf8), pa.string()),
-            },
-            schema=QUARANTINE_ADAPTER_SCHEMA,
-        )
-        quarantine = pa.concat_tables([conform(quarantine, QUARANTINE_ADAPTER_SCHEMA), extra])
-        quarantine = quarantine.sort_by("source_record")
-    skipped = {reason: int(n) for reason, n in zip(_SKIP_REASONS, skipped_row, strict=True) if n}
-    return AdapterChunk(
-        posts=posts,
-        quarantine=conform(quarantine, QUARANTINE_ADAPTER_SCHEMA),
-        skipped=skipped,
-        context=conform(context, CONTEXT_SCHEMA) if context.num_rows else None,
-    )

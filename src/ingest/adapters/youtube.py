@@ -3,10 +3,12 @@
 The tool writes one JSON object per line (or, with ``--pretty``, one indented ``{"comments": [...]}``
 document): ``{"cid", "text", "time" ("2 days ago"), "author", "channel", "votes" ("1.2K"), "replies",
 "photo", "heart", "reply", "time_parsed"}``. A file holds one video's comments, usually small, but
-popular videos reach hundreds of thousands, so the mapping is vectorised: the decompressed file is cut
-into blocks of whole lines (``options["chunk_bytes"]``, default 64 MiB), each block becomes an Arrow
-``(line_no, line)`` table over the block's buffer (newlines found by numpy, no Python object per line),
-and a fixed set of DuckDB SQL statements classifies, parses (one ``from_json`` per line) and maps it.
+popular videos reach hundreds of thousands, so the mapping is vectorised: ``ingest.lines`` cuts the
+decompressed file into blocks of whole lines (``options["chunk_bytes"]``, default 64 MiB) and frames each
+as an Arrow ``(line_no, line)`` table over the block's buffer (newlines found by numpy, no Python object
+per line), and a fixed set of DuckDB SQL statements (``_CHUNK_SQL``) classifies, parses (one
+``from_json`` per line) and maps it; ``options["workers"]`` blocks are mapped at once
+(``ingest.lines.run_chunks``). A ``--pretty`` document is mapped in one piece.
 ``pytest -m bench tests/adapters/test_youtube.py -s`` prints the throughput.
 
 Mapping decisions:
@@ -37,7 +39,7 @@ Mapping decisions:
   blank lines are counted as ``blank_line``. ``source_record`` is the line number (the comment's
   position in ``--pretty`` documents). ``raw`` is the line as written, without its line break.
 * ``parse_count`` (Python) and the SQL macro ``yt_count`` (in ``SQL_MACROS``, also used by the
-  Zeeschuimer adapter, as is ``line_blocks``) apply the same rules; ``tests/adapters/test_youtube.py``
+  Zeeschuimer adapter) apply the same rules; ``tests/adapters/test_youtube.py``
   checks them against each other.
 """
 
@@ -49,20 +51,16 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
-import duckdb
-import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from ingest.lines import ChunkSQL, connect, run_chunks
 from ingest.registry import Adapter, AdapterChunk, Unit, context_table, first_context, register
-from ingest.schema import ADAPTER_SCHEMA, QUARANTINE_ADAPTER_SCHEMA, QUARANTINE_RAW_MAX_CHARS, conform
+from ingest.schema import QUARANTINE_RAW_MAX_CHARS
 from ingest.sources import Source
 
 PLATFORM = "youtube"
-DEFAULT_CHUNK_BYTES = 64 << 20
 
 _BOM = b"\xef\xbb\xbf"
-_BAD_UTF8 = "\x00"  # prefixed to a line that is not UTF-8 (no JSON line starts with NUL)
 _PRETTY = re.compile(rb'^\{\s*"comments"\s*:\s*\[\s*(?:\{\s*"cid"\s*:|\])')
 _LINE_START = re.compile(rb'^\{\s*"cid"\s*:\s*"[A-Za-z0-9_.-]+"\s*,\s*"text"\s*:')
 _FIELDS = ("time", "author", "channel", "votes", "replies", "photo", "heart", "reply", "time_parsed")
@@ -108,18 +106,13 @@ create or replace macro yt_unique_small(l) as
 
 _SQL_PARSED = f"""
 create or replace temp table parsed as
-with l as (
-    select line_no, rtrim(line, chr(10) || chr(13)) as line from lines
-),
-j as (
-    select line_no, line,
-        case when not starts_with(line, chr(0)) then try(from_json(line, '{_STRUCT}')) end as c
-    from l
+with j as (
+    select line_no, line, try(from_json(line, '{_STRUCT}')) as c
+    from lines
 ),
 k as (
     select line_no, line, c,
         case
-            when starts_with(line, chr(0)) then 'utf8'
             when c is null then case when trim(line, ' ' || chr(9)) = '' then 'blank' else 'invalid' end
             -- an array or a scalar parses to a struct of nulls: look again only at those
             when c.cid is null and c.text is null and c.time_parsed is null
@@ -189,9 +182,8 @@ order by line_no
 _SQL_QUARANTINE = f"""
 select
     line_no as source_record,
-    left(case when cls = 'utf8' then substr(line, 2) else line end, {QUARANTINE_RAW_MAX_CHARS}) as raw,
+    left(line, {QUARANTINE_RAW_MAX_CHARS}) as raw,
     case
-        when cls = 'utf8' then 'invalid UTF-8'
         when cls = 'invalid' then 'invalid JSON (malformed or truncated line)'
         when cls = 'not_object' then 'comment is not a JSON object'
         when cid is null then 'comment lacks cid'
@@ -199,9 +191,14 @@ select
              || coalesce(rel_time, 'none') || ') is not used'
     end as error
 from parsed
-where cls in ('utf8', 'invalid', 'not_object') or (cls = 'ok' and (cid is null or tp is null))
+where cls in ('invalid', 'not_object') or (cls = 'ok' and (cid is null or tp is null))
 order by line_no
 """
+
+_CHUNK_SQL = ChunkSQL(
+    (_SQL_PARSED,), _SQL_POSTS, _SQL_QUARANTINE, "select count(*) from parsed where cls = 'blank'",
+    skip_reasons=("blank_line",),
+)
 
 
 def parse_count(value: Any) -> int | None:
@@ -304,30 +301,25 @@ class YouTubeCommentsAdapter(Adapter):
         return seen > 0
 
     def read(self, source: Source, options: dict[str, Any] | None = None) -> Iterator[AdapterChunk]:
-        """Map ``source`` in blocks of whole lines (``options["chunk_bytes"]``, default 64 MiB)."""
+        """Map ``source`` in blocks of whole lines (options ``chunk_bytes`` and ``workers``, see
+        ``ingest.lines.run_chunks``); a ``--pretty`` document in one piece."""
         options = options or {}
         video = video_id_for(source, options)
-        chunk_bytes = int(options.get("chunk_bytes") or DEFAULT_CHUNK_BYTES)
-        if chunk_bytes <= 0:
-            raise ValueError(f"chunk_bytes must be positive, got {chunk_bytes}")
-        con = duckdb.connect(":memory:")
-        try:
-            con.sql("set TimeZone = 'UTC'")
-            con.sql(SQL_MACROS)
-            with source.open() as fh:
-                head = fh.read(len(_BOM) + 4096)
-                if _PRETTY.match(head.removeprefix(_BOM).lstrip()):
-                    doc = _load_pretty(head + fh.read(), source.name)
-                    chunks: Iterator[AdapterChunk] = iter([_map_lines(con, _pretty_lines(doc), video)])
-                else:
-                    chunks = (_map_lines(con, lines, video) for lines in line_blocks(fh, head, chunk_bytes))
-                for i, chunk in enumerate(chunks):
-                    if i == 0 and video:
-                        # the video the comments belong to: needed to map them again (remap)
-                        chunk.context = context_table([(0, {"video_id": video})])
-                    yield chunk
-        finally:
-            con.close()
+        if _PRETTY.match(source.head(len(_BOM) + 4096).removeprefix(_BOM).lstrip()):
+            chunks: Iterator[AdapterChunk] = iter([_map_pretty(source, video)])
+        else:
+            chunks = run_chunks(
+                source,
+                options,
+                lambda con, lines, bad: _CHUNK_SQL(con, lines, bad, [video]),
+                name="youtube",
+                setup=SQL_MACROS,
+            )
+        for i, chunk in enumerate(chunks):
+            if i == 0 and video:
+                # the video the comments belong to: needed to map them again (remap)
+                chunk.context = context_table([(0, {"video_id": video})])
+            yield chunk
 
     def reframe(self, units: Iterable[Unit], out: BinaryIO) -> dict[str, Any]:
         """Stored comments back as JSON lines; the video id travels as the ``video_id`` option."""
@@ -358,70 +350,14 @@ def _pretty_lines(comments: list[Any]) -> pa.Table:
     )
 
 
-def line_blocks(fh: Any, head: bytes, chunk_bytes: int) -> Iterator[pa.Table]:
-    """``(line_no, line)`` tables of whole lines, each line with its line break (SQL trims it).
-
-    A block's lines are a binary array over the block's own buffer, cut at the newlines numpy finds:
-    no Python object per line.
-    """
-    pending = head.removeprefix(_BOM)
-    line_no = 1
-    eof = False
-    while not eof:
-        block = fh.read(chunk_bytes)
-        eof = not block
-        data = pending + block
-        if not eof:
-            cut = data.rfind(b"\n")
-            if cut < 0:
-                pending = data
-                continue
-            data, pending = data[: cut + 1], data[cut + 1 :]
-        if not data:
-            break
-        if not data.endswith(b"\n"):
-            data += b"\n"
-        if len(data) >= 1 << 31:
-            raise ValueError("a single line over 2 GiB cannot be mapped; is this a JSON lines file?")
-        ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0x0A) + 1
-        n = len(ends)
-        offsets = np.concatenate([[0], ends]).astype(np.int32)
-        parts = pa.Array.from_buffers(pa.binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
-        try:
-            lines = parts.cast(pa.string())
-            bad: list[tuple[int, str]] = []
-        except pa.ArrowInvalid:
-            lines, bad = _split_invalid_utf8(parts, line_no)
-        numbers = pa.array(np.arange(line_no, line_no + n, dtype=np.int64))
-        table = pa.table({"line_no": numbers, "line": lines})
-        if bad:
-            table = table.filter(pc.is_valid(table.column("line")))
-            table = pa.concat_tables([table, _invalid_table(bad)])
-        line_no += n
-        yield table
-
-
-def _split_invalid_utf8(parts: pa.Array, first: int) -> tuple[pa.Array, list[tuple[int, str]]]:
-    """Rare: some line is not UTF-8. Those become nulls here and are quarantined apart."""
-    good: list[str | None] = []
-    bad: list[tuple[int, str]] = []
-    for i, piece in enumerate(parts.to_pylist()):
-        try:
-            good.append(piece.decode("utf-8"))
-        except UnicodeDecodeError:
-            good.append(None)
-            bad.append((first + i, piece.decode("utf-8", "replace")))
-    return pa.array(good, pa.string()), bad
-
-
-def _invalid_table(bad: list[tuple[int, str]]) -> pa.Table:
-    # A marker no JSON line can be (a NUL byte first), so the SQL classifies it as invalid UTF-8.
-    return pa.table(
-        {
-            "line_no": pa.array([n for n, _ in bad], pa.int64()),
-            "line": pa.array([_BAD_UTF8 + s for _, s in bad], pa.string()),
-        }
-    )
+def _map_pretty(source: Source, video: str | None) -> AdapterChunk:
+    with source.open() as fh:
+        comments = _load_pretty(fh.read(), source.name)
+    con = connect(SQL_MACROS)
+    try:
+        return _CHUNK_SQL(con, _pretty_lines(comments), [], [video])
+    finally:
+        con.close()
 
 
 def _is_comment(obj: Any) -> bool:
@@ -430,23 +366,6 @@ def _is_comment(obj: Any) -> bool:
         and isinstance(obj.get("cid"), str)
         and "text" in obj
         and sum(k in obj for k in _FIELDS) >= 3
-    )
-
-
-def _map_lines(con: duckdb.DuckDBPyConnection, lines: pa.Table, video: str | None) -> AdapterChunk:
-    con.register("lines", lines)
-    try:
-        con.sql(_SQL_PARSED)
-        posts = con.sql(_SQL_POSTS, params=[video]).to_arrow_table()
-        quarantine = con.sql(_SQL_QUARANTINE).to_arrow_table()
-        ((blank,),) = con.sql("select count(*) from parsed where cls = 'blank'").fetchall()
-    finally:
-        con.unregister("lines")
-        con.sql("drop table if exists parsed")
-    return AdapterChunk(
-        posts=conform(posts, ADAPTER_SCHEMA),
-        quarantine=conform(quarantine, QUARANTINE_ADAPTER_SCHEMA),
-        skipped={"blank_line": int(blank)} if blank else {},
     )
 
 

@@ -35,12 +35,14 @@ time is quarantined with the reason. ``post_id`` is the platform's id as a strin
 ``pk``, without the ``_<user>`` suffix ``id`` carries); counts arriving as strings ("1.2K") are parsed
 as the YouTube adapter does. ``source_record`` is the line number and ``raw`` the line as captured.
 
-The mapping is vectorised: the decompressed file is cut into blocks of whole lines
-(``options["chunk_bytes"]``, default 64 MiB; the same framing as the YouTube adapter), the wrapper of
-every line is parsed once by DuckDB (``from_json`` to ``source_platform`` and the raw ``data``), and each
-platform's items are mapped by one SQL statement over their ``data`` (``from_json`` with a structure of
-just the fields read). ``pytest -m bench tests/adapters/test_zeeschuimer.py -s`` prints the throughput
-next to a bare DuckDB ``read_json`` → Parquet copy of the same file.
+The mapping is vectorised: ``ingest.lines`` cuts the decompressed file into blocks of whole lines
+(``options["chunk_bytes"]``, default 64 MiB) and frames each as an Arrow ``(line_no, line)`` table; the
+wrapper of every line is parsed once by DuckDB (``from_json`` to ``source_platform`` and the raw
+``data``), and each platform's items are mapped by one SQL statement over their ``data`` (``from_json``
+with a structure of just the fields read). ``options["workers"]`` blocks are mapped at once, each on a
+private single-threaded connection (``ingest.lines.run_chunks``).
+``pytest -m bench tests/adapters/test_zeeschuimer.py -s`` prints the throughput next to a bare DuckDB
+``read_json`` → Parquet copy of the same file.
 
 Quarantined records are written under the adapter's ``platform``, ``generic``: a line that cannot be
 read has no trustworthy platform of its own.
@@ -53,12 +55,10 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import duckdb
-import pyarrow as pa
-
-from ingest.adapters.youtube import DEFAULT_CHUNK_BYTES, SQL_MACROS, line_blocks
+from ingest.adapters.youtube import SQL_MACROS
+from ingest.lines import ChunkSQL, run_chunks
 from ingest.registry import Adapter, AdapterChunk, register
-from ingest.schema import ADAPTER_SCHEMA, QUARANTINE_ADAPTER_SCHEMA, QUARANTINE_RAW_MAX_CHARS, conform
+from ingest.schema import QUARANTINE_RAW_MAX_CHARS
 from ingest.sources import Source
 
 _BOM = b"\xef\xbb\xbf"
@@ -153,19 +153,13 @@ create or replace macro zs_unescape(s) as
 
 _SQL_PARSED = """
 create or replace temp table zparsed as
-with l as (
-    select line_no, rtrim(line, chr(10) || chr(13)) as line from lines
-),
-w as (
-    select line_no, line,
-        case when not starts_with(line, chr(0))
-             then try(from_json(line, '{"source_platform":"JSON","data":"JSON"}')) end as w
-    from l
+with w as (
+    select line_no, line, try(from_json(line, '{"source_platform":"JSON","data":"JSON"}')) as w
+    from lines
 ),
 k as (
     select line_no, line, w.data as data, w.source_platform ->> '$' as source_platform,
         case
-            when starts_with(line, chr(0)) then 'utf8'
             when w is null then case when trim(line, ' ' || chr(9)) = '' then 'blank' else 'invalid' end
             when w.source_platform is null and w.data is null and json_type(line) <> 'OBJECT'
                 then 'not_object'
@@ -384,9 +378,8 @@ _SQL_POSTS = " union all ".join(
 
 _SQL_QUARANTINE = f"""
 select line_no as source_record,
-    left(case when cls = 'utf8' then substr(line, 2) else line end, {QUARANTINE_RAW_MAX_CHARS}) as raw,
+    left(line, {QUARANTINE_RAW_MAX_CHARS}) as raw,
     case cls
-        when 'utf8' then 'invalid UTF-8'
         when 'invalid' then 'invalid JSON (malformed or truncated line)'
         when 'not_object'
             then 'not a Zeeschuimer item: a JSON ' || lower(json_type(line)) || ', not an object'
@@ -394,7 +387,7 @@ select line_no as source_record,
         else 'Zeeschuimer item has no ''data'' object'
     end as error
 from zparsed
-where cls in ('utf8', 'invalid', 'not_object', 'no_platform') or (platform is not null and not has_data)
+where cls in ('invalid', 'not_object', 'no_platform') or (platform is not null and not has_data)
 """ + "".join(
     f" union all select line_no, left(line, {QUARANTINE_RAW_MAX_CHARS}), error"
     f" from {table} where error is not null"
@@ -407,6 +400,10 @@ from zparsed where cls = 'item' and platform is null group by all
 union all
 select 'blank_line', count(*) from zparsed where cls = 'blank' having count(*) > 0
 """
+
+_CHUNK_SQL = ChunkSQL(
+    (_SQL_PARSED, _SQL_TIKTOK, _SQL_INSTAGRAM, _SQL_X), _SQL_POSTS, _SQL_QUARANTINE, _SQL_SKIPPED
+)
 
 
 @register
@@ -436,36 +433,5 @@ class ZeeschuimerAdapter(Adapter):
         return bool(_SOURCE_PLATFORM.search(first) and _COLLECTED.search(first) and _ITEM_ID.search(first))
 
     def read(self, source: Source, options: dict[str, Any] | None = None) -> Iterator[AdapterChunk]:
-        options = options or {}
-        chunk_bytes = int(options.get("chunk_bytes") or DEFAULT_CHUNK_BYTES)
-        if chunk_bytes <= 0:
-            raise ValueError(f"chunk_bytes must be positive, got {chunk_bytes}")
-        con = duckdb.connect(":memory:")
-        try:
-            con.sql("set TimeZone = 'UTC'")
-            con.sql(SQL_MACROS)
-            con.sql(_SQL_MACROS)
-            with source.open() as fh:
-                for lines in line_blocks(fh, fh.read(4096), chunk_bytes):
-                    yield _map_lines(con, lines)
-        finally:
-            con.close()
-
-
-def _map_lines(con: duckdb.DuckDBPyConnection, lines: pa.Table) -> AdapterChunk:
-    con.register("lines", lines)
-    try:
-        for statement in (_SQL_PARSED, _SQL_TIKTOK, _SQL_INSTAGRAM, _SQL_X):
-            con.sql(statement)
-        posts = con.sql(_SQL_POSTS).to_arrow_table()
-        quarantine = con.sql(_SQL_QUARANTINE).to_arrow_table()
-        skipped = {reason: int(n) for reason, n in con.sql(_SQL_SKIPPED).fetchall()}
-    finally:
-        con.unregister("lines")
-        for table in ("zparsed", *_MAPPED):
-            con.sql(f"drop table if exists {table}")
-    return AdapterChunk(
-        posts=conform(posts, ADAPTER_SCHEMA),
-        quarantine=conform(quarantine, QUARANTINE_ADAPTER_SCHEMA),
-        skipped=skipped,
-    )
+        """Options: ``chunk_bytes`` and ``workers`` (see ``ingest.lines.run_chunks``)."""
+        yield from run_chunks(source, options, _CHUNK_SQL, name="zeeschuimer", setup=SQL_MACROS + _SQL_MACROS)
