@@ -279,3 +279,26 @@ def test_throughput(tmp_path: Path):
     bare = time.perf_counter() - started
     con.close()
     print(f"bare DuckDB read_json -> Parquet: {n / bare:,.0f} items/s; adapter/bare {bare / seconds:.2f}")
+
+
+def test_tiktok_comments():
+    posts, quarantine, skipped = read(FIXTURES / "tiktok_comments.ndjson")
+    rows = by_uid(posts)
+    assert sorted(rows) == ["tiktok:7441300000000000001", "tiktok:7441300000000000002", "tiktok:7441300000000000003"]
+    assert quarantine.column("source_record").to_pylist() == [4]
+    assert "lacks a usable create_time" in quarantine.column("error")[0].as_py()
+    assert skipped == {}
+    top = rows["tiktok:7441300000000000001"]
+    assert top["kind"] == "comment" and top["platform"] == "tiktok"
+    assert top["created_at"] == utc(2025, 11, 24, 17, 0, 0)
+    assert top["text"].startswith("Setuju banget kak") and top["mentions"] == ["dimas.hr"]
+    assert (top["author_id"], top["author_handle"]) == ("6900000000000000001", "sari.dev")
+    # a comment on the video answers the video; the thread is the video
+    assert top["reply_to_id"] == top["thread_id"] == "7441234567890123456"
+    assert (top["like_count"], top["reply_count"], top["lang_declared"]) == (152, 2, "id")
+    assert top["url"].endswith("?comment_id=7441300000000000001")
+    reply = rows["tiktok:7441300000000000002"]
+    assert reply["created_at"] == utc(2025, 11, 24, 18, 0, 0)  # create_time as a string
+    assert reply["reply_to_id"] == "7441300000000000001" and reply["hashtags"] == ["careertips"]
+    # a reply to a reply names that one
+    assert rows["tiktok:7441300000000000003"]["reply_to_id"] == "7441300000000000002"

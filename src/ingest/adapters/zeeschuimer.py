@@ -29,6 +29,12 @@ Each line is ``{"item_id", "timestamp_collected" (ms epoch), "source_platform", 
   ``repost`` (``reposted_post.pk``) or a ``quote`` (``quoted_post.pk``), ``reply_to_author`` a
   ``reply``; ``direct_reply_count`` and ``repost_count`` are the reply and share counts.
 
+* ``tiktok-comments`` (the "TikTok (comments)" module) → ``tiktok`` comments: ``cid``; ``text``;
+  ``create_time`` (epoch seconds); ``user{uid, unique_id}``; ``digg_count`` → likes,
+  ``reply_comment_total`` → replies; ``comment_language``; ``kind`` ``comment`` with ``thread_id`` the
+  video (``aweme_id``) and ``reply_to_id`` the comment answered (``reply_to_reply_id``, else
+  ``reply_id``, "0" meaning none) or else the video; ``url`` ``share_info.url``.
+
 Any other ``source_platform`` is counted in ``skipped`` as ``source_platform:<value>``; blank lines as
 ``blank_line``. A line that is not JSON, not an object, without ``data``, or whose item lacks its id or
 time is quarantined with the reason. ``post_id`` is the platform's id as a string (Instagram's
@@ -81,6 +87,13 @@ _TIKTOK = {
     "stats": _COUNTS, "statsV2": _COUNTS, "challenges": [{"title": "VARCHAR"}],
     "textExtra": [{"hashtagName": "VARCHAR", "userUniqueId": "VARCHAR"}],
     "imagePost": {"images": ["JSON"]}, "textLanguage": "VARCHAR",
+}
+# A TikTok comment as the "TikTok (comments)" module captures it (source_platform ``tiktok-comments``).
+_TIKTOK_COMMENT = {
+    "cid": "JSON", "aweme_id": "JSON", "text": "VARCHAR", "create_time": "JSON", "digg_count": "JSON",
+    "reply_comment_total": "JSON", "reply_id": "JSON", "reply_to_reply_id": "JSON",
+    "comment_language": "VARCHAR", "user": {"uid": "JSON", "unique_id": "VARCHAR"},
+    "share_info": {"url": "VARCHAR"},
 }
 _INSTAGRAM = {
     "pk": "JSON", "id": "JSON", "code": "VARCHAR", "shortcode": "VARCHAR", "caption": "JSON",
@@ -171,7 +184,8 @@ k as (
 )
 select *,
     case when cls = 'item' then case regexp_replace(lower(source_platform), '^www\\.', '')
-        when 'tiktok.com' then 'tiktok' when 'instagram.com' then 'instagram'
+        when 'tiktok.com' then 'tiktok' when 'tiktok-comments' then 'tiktok-comments'
+        when 'instagram.com' then 'instagram'
         when 'twitter.com' then 'x' when 'x.com' then 'x'
         when 'threads.net' then 'threads' when 'threads.com' then 'threads' end end as platform,
     coalesce(json_type(data) = 'OBJECT', false) as has_data
@@ -222,6 +236,51 @@ select
     coalesce(len(d.imagePost.images), 1) as media_count,
     case when post_id is null then 'tiktok item: lacks id'
          when ts is null then 'tiktok item: ' || post_id || ' lacks a usable createTime' end as error
+from m
+"""
+
+# ``reply_id`` is "0" for a comment on the video itself, else the comment it answers (a reply to a reply
+# names that one in ``reply_to_reply_id``).
+_SQL_TIKTOK_COMMENTS = f"""
+create or replace temp table ztiktokc as
+with d as (
+    select line_no, line, try(from_json(data, {_sql_type(_TIKTOK_COMMENT)})) as d
+    from zparsed where platform = 'tiktok-comments' and has_data
+),
+m as (
+    select line_no, line, d,
+        zs_id(d.cid) as post_id,
+        zs_id(d.aweme_id) as video_id,
+        nullif(nullif(zs_id(d.reply_to_reply_id), '0'), '') as reply_reply,
+        nullif(nullif(zs_id(d.reply_id), '0'), '') as reply_comment,
+        zs_epoch(d.create_time) as ts,
+        nullif(d.user.unique_id, '') as handle,
+        coalesce(d.text, '') as text
+    from d
+)
+select
+    line_no, line, 'tiktok' as platform, post_id, ts,
+    coalesce(zs_id(d.user.uid), handle) as author_id,
+    handle as author_handle,
+    text,
+    nullif(nullif(d.comment_language, 'un'), '') as lang_declared,
+    'comment' as kind,
+    coalesce(reply_reply, reply_comment, video_id) as reply_to_id,
+    video_id as thread_id,
+    null::varchar as repost_of_id, null::varchar as quote_of_id,
+    coalesce(nullif(d.share_info.url, ''),
+             case when video_id is not null then 'https://www.tiktok.com/video/' || video_id end) as url,
+    zs_count(d.digg_count) as like_count,
+    null::bigint as share_count,
+    zs_count(d.reply_comment_total) as reply_count,
+    null::bigint as view_count,
+    yt_unique_small(case when contains(text, '#') then {_HASHTAGS.format(t="text")} else [] end) as hashtags,
+    yt_unique_small(case when contains(text, '@') then {_MENTIONS.format(t="text")} else [] end) as mentions,
+    []::varchar[] as links,
+    0 as media_count,
+    case when d is null then 'tiktok comment: not a comment object'
+         when post_id is null then 'tiktok comment: lacks cid'
+         when ts is null then 'tiktok comment: ' || post_id || ' lacks a usable create_time' end as error
 from m
 """
 
@@ -365,7 +424,7 @@ select
 from m
 """
 
-_MAPPED = ("ztiktok", "zinstagram", "zx")
+_MAPPED = ("ztiktok", "ztiktokc", "zinstagram", "zx")
 _SQL_POSTS = " union all ".join(
     f"""select
         platform || ':' || post_id as post_uid, platform, post_id, cast(ts as timestamptz) as created_at,
@@ -402,7 +461,10 @@ select 'blank_line', count(*) from zparsed where cls = 'blank' having count(*) >
 """
 
 _CHUNK_SQL = ChunkSQL(
-    (_SQL_PARSED, _SQL_TIKTOK, _SQL_INSTAGRAM, _SQL_X), _SQL_POSTS, _SQL_QUARANTINE, _SQL_SKIPPED
+    (_SQL_PARSED, _SQL_TIKTOK, _SQL_TIKTOK_COMMENTS, _SQL_INSTAGRAM, _SQL_X),
+    _SQL_POSTS,
+    _SQL_QUARANTINE,
+    _SQL_SKIPPED,
 )
 
 
@@ -411,7 +473,7 @@ class ZeeschuimerAdapter(Adapter):
     name = "zeeschuimer"
     platform = "generic"  # per item; quarantined records land under this one
     priority = 30
-    description = "Zeeschuimer / 4CAT NDJSON (TikTok, Instagram, X, Threads items)"
+    description = "Zeeschuimer / 4CAT NDJSON (TikTok posts and comments, Instagram, X, Threads items)"
 
     def sniff(self, head: bytes) -> bool:
         text = head.removeprefix(_BOM).lstrip()
