@@ -4,9 +4,14 @@
     Fuzzy matching on character trigrams of words (padded with spaces, so "sembuhkan" still matches
     most of "menyembuhkan"): match_score = the share of the claim's content-word trigrams that occur
     in the post (containment, since a post usually says more than the claim). A post matches when
-    match_score >= `claim_match_threshold`. Only trigrams that occur in some claim are looked at,
-    and each distinct word's trigrams are computed once, so the cost is one hash join over the posts'
-    words.
+    match_score >= `claim_match_threshold`.
+
+    How it stays cheap at millions of posts: only trigrams that occur in some claim are looked at, and
+    each distinct word's trigrams are computed once. The claims' trigrams are numbered; every word and
+    every claim gets a bit string with one bit per numbered trigram. A post's bit string is the OR of
+    its words' (one aggregation over the posts' words), and the number of a claim's trigrams in the
+    post is bit_count(post bits & claim bits): no (post, trigram) or (post, claim) rows are ever
+    grouped. The debunking check runs only on the matched posts.
 
     A post that repeats a claim to debunk it ("hati-hati informasi palsu soal ...") still matches,
     but `is_debunking` is true when it uses a debunking word (var `claim_debunk_markers`: hoaks,
@@ -29,51 +34,80 @@ claims as (
 
 ),
 
-claim_trigrams as (
+-- The claims' distinct trigrams, numbered 0..n-1: bit i of a bit string stands for trigram i.
+trigram_ids as (
 
-    select claim_id, unnest(claim_trigrams) as trigram, len(claim_trigrams) as n_trigrams
-    from claims
+    select trigram, row_number() over (order by trigram) - 1 as trigram_id
+    from (select distinct unnest(claim_trigrams) as trigram from claims)
 
 ),
 
-wanted as (
+bit_width as (
 
-    select distinct trigram from claim_trigrams
+    select count(*) as n from trigram_ids
+
+),
+
+claim_bits as (
+
+    select
+        c.claim_id,
+        any_value(len(c.claim_trigrams)) as n_trigrams,
+        cast(array_to_string(list_transform(
+            range(any_value(w.n)), lambda i: case when list_contains(list(t.trigram_id), i) then '1' else '0' end
+        ), '') as bit) as bits
+    from claims as c
+    cross join bit_width as w
+    inner join trigram_ids as t
+        on list_contains(c.claim_trigrams, t.trigram)
+    group by c.claim_id
 
 ),
 
 post_words as (
 
-    select distinct post_uid, word
-    from (select post_uid, unnest(tokens) as word from tokenised)
+    select post_uid, unnest(tokens) as word from tokenised
+
+),
+
+vocabulary as (
+
+    select distinct word
+    from post_words
     where regexp_matches(word, '^[\p{L}\p{N}]')
 
 ),
 
-word_trigrams as (
+-- Each distinct word's trigrams, computed once; only words sharing a trigram with some claim stay.
+word_bits as (
 
-    select distinct w.word, t.trigram
+    select
+        t.word,
+        cast(array_to_string(list_transform(
+            range(any_value(w.n)), lambda i: case when list_contains(list(x.trigram_id), i) then '1' else '0' end
+        ), '') as bit) as bits
     from (
         select
             word,
             unnest(list_transform(
                 range(1, length(' ' || word || ' ') - 1), lambda i: substr(' ' || word || ' ', i, 3)
             )) as trigram
-        from (select distinct word from post_words)
+        from vocabulary
     ) as t
-    inner join wanted as x
+    inner join trigram_ids as x
         on x.trigram = t.trigram
-    inner join (select distinct word from post_words) as w
-        on w.word = t.word
+    cross join bit_width as w
+    group by t.word
 
 ),
 
-post_trigrams as (
+post_bits as (
 
-    select distinct p.post_uid, t.trigram
+    select p.post_uid, bit_or(w.bits) as bits
     from post_words as p
-    inner join word_trigrams as t
-        on t.word = p.word
+    inner join word_bits as w
+        on w.word = p.word
+    group by p.post_uid
 
 ),
 
@@ -82,19 +116,10 @@ scored as (
     select
         p.post_uid,
         c.claim_id,
-        count(*) / any_value(c.n_trigrams) as match_score
-    from post_trigrams as p
-    inner join claim_trigrams as c
-        on c.trigram = p.trigram
-    group by p.post_uid, c.claim_id
-
-),
-
-debunking as (
-
-    select post_uid
-    from tokenised
-    where len(list_intersect(tokens, {{ var('claim_debunk_markers', ['hoaks', 'hoax', 'hoaxes', 'palsu', 'disinformasi', 'misinformasi', 'klarifikasi', 'faktanya', 'keliru', 'menyesatkan', 'bohong', 'debunk', 'debunked', 'false', 'fake', 'misleading', 'factcheck', 'cekfakta', 'turnbackhoax']) }})) > 0
+        -- the number of the claim's distinct trigrams that occur in the post, over the claim's count
+        bit_count(p.bits & c.bits) / c.n_trigrams as match_score
+    from post_bits as p
+    cross join claim_bits as c
 
 ),
 
@@ -107,12 +132,13 @@ final as (
         c.verdict,
         c.source_name,
         round(s.match_score, 4) as match_score,
-        d.post_uid is not null as is_debunking
+        coalesce(len(list_intersect(t.tokens, {{ var('claim_debunk_markers', ['hoaks', 'hoax', 'hoaxes', 'palsu', 'disinformasi', 'misinformasi', 'klarifikasi', 'faktanya', 'keliru', 'menyesatkan', 'bohong', 'debunk', 'debunked', 'false', 'fake', 'misleading', 'factcheck', 'cekfakta', 'turnbackhoax']) }})) > 0, false)
+            as is_debunking
     from scored as s
     inner join claims as c
         on c.claim_id = s.claim_id
-    left join debunking as d
-        on d.post_uid = s.post_uid
+    inner join tokenised as t
+        on t.post_uid = s.post_uid
     where s.match_score >= {{ var('claim_match_threshold', 0.6) }}
 
 )

@@ -44,31 +44,44 @@ buckets as (
 
     select
         text_hash,
-        minhash,
         band,
         hash(minhash[band * {{ rows_per_band }} + 1:(band + 1) * {{ rows_per_band }}], band) as bucket
     from texts, range({{ bands }}) as b(band)
 
 ),
 
+-- Buckets and their heads carry no signatures (most buckets hold one text; moving lists through
+-- that aggregation and join was most of this model's cost): the two signatures of a candidate link
+-- are looked up once it is known.
 bucket_heads as (
 
-    select bucket, band, arg_min(minhash, text_hash) as head_minhash, min(text_hash) as head
+    select bucket, band, min(text_hash) as head
     from buckets
     group by bucket, band
     having count(*) > 1
 
 ),
 
-links as (
+candidate_links as (
 
     select distinct b.text_hash, h.head
     from buckets as b
     inner join bucket_heads as h
         on h.bucket = b.bucket and h.band = b.band
     where b.text_hash <> h.head
-      and len(list_filter(
-              range(1, {{ n_hashes }} + 1), lambda i: b.minhash[i] = h.head_minhash[i]
+
+),
+
+links as (
+
+    select distinct l.text_hash, l.head
+    from candidate_links as l
+    inner join texts as t
+        on t.text_hash = l.text_hash
+    inner join texts as h
+        on h.text_hash = l.head
+    where len(list_filter(
+              range(1, {{ n_hashes }} + 1), lambda i: t.minhash[i] = h.minhash[i]
           )) >= {{ var('coordination_min_similarity', 0.7) }} * {{ n_hashes }}
 
 ),

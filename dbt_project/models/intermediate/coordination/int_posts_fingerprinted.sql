@@ -4,10 +4,11 @@
     `coordination_min_words` normalised words):
 
     * `norm_text`: lower-case, URLs, @mentions, punctuation, emoji and symbols removed, whitespace
-      collapsed; `text_hash` is its hash (exact near-verbatim copies share it);
+      collapsed; `text_hash` is its 128-bit MD5 as a number (exact near-verbatim copies share it;
+      DuckDB's 64-bit `hash()` collides on near-identical texts at a million posts);
     * `minhash`: a MinHash signature of the text's word 3-shingles (`coordination_minhash_bands` ×
       `coordination_minhash_rows` slots, each the minimum of a seeded hash over the shingles),
-      computed once per distinct normalised text, vectorised as list lambdas.
+      computed once per distinct normalised text: one row per shingle, one min() aggregate per slot.
 -#}
 
 {%- set n_hashes = var('coordination_minhash_bands', 8) * var('coordination_minhash_rows', 4) %}
@@ -21,6 +22,28 @@ posts as (
 
 ),
 
+lowered as (
+
+    select post_uid, platform, author_key, created_at, lower(coalesce(text, '')) as lowered
+    from posts
+    where kind is distinct from 'repost'
+
+),
+
+-- URL and @mention removal run only on texts that can hold one (most have neither).
+without_urls as (
+
+    select
+        * exclude (lowered),
+        case
+            when contains(lowered, 'http') or contains(lowered, 'www.')
+                then regexp_replace(lowered, '(?:https?://|www\.)\S+', ' ', 'g')
+            else lowered
+        end as without_urls
+    from lowered
+
+),
+
 normalised as (
 
     select
@@ -28,24 +51,22 @@ normalised as (
         platform,
         author_key,
         created_at,
+        -- every run of characters that are neither letters nor digits (punctuation, symbols, emoji,
+        -- whitespace) becomes one space, in one pass
         trim(regexp_replace(
-            regexp_replace(
-                regexp_replace(
-                    regexp_replace(lower(coalesce(text, '')), '(?:https?://|www\.)\S+', ' ', 'g'),
-                    '@[\w.]+', ' ', 'g'
-                ),
-                '[^\p{L}\p{N}\s]+', ' ', 'g'
-            ),
-            '\s+', ' ', 'g'
+            case
+                when contains(without_urls, '@') then regexp_replace(without_urls, '@[\w.]+', ' ', 'g')
+                else without_urls
+            end,
+            '[^\p{L}\p{N}]+', ' ', 'g'
         )) as norm_text
-    from posts
-    where kind is distinct from 'repost'
+    from without_urls
 
 ),
 
 eligible as (
 
-    select *, hash(norm_text) as text_hash
+    select *, md5_number(norm_text) as text_hash
     from normalised
     where len(string_split(norm_text, ' ')) >= {{ var('coordination_min_words', 6) }}
 
@@ -57,27 +78,32 @@ texts as (
 
 ),
 
-shingled as (
+-- One row per word 3-shingle (a shorter text is one shingle of all its words); concat_ws skips
+-- the NULLs past the last word.
+shingles as (
 
     select
         text_hash,
-        list_distinct(list_transform(
-            range(1, greatest(len(words) - 1, 1) + 1),
-            lambda i: array_to_string(words[i:i + 2], ' ')
-        )) as shingles
-    from (select text_hash, string_split(norm_text, ' ') as words from texts)
+        concat_ws(' ', words[i], words[i + 1], words[i + 2]) as shingle
+    from (
+        select text_hash, words, unnest(range(1, greatest(len(words) - 1, 1) + 1)) as i
+        from (select text_hash, string_split(norm_text, ' ') as words from texts)
+    )
 
 ),
 
+-- Slot k is min(hash(shingle, k)) over the text's shingles: plain aggregates, one per slot.
 signed as (
 
     select
         text_hash,
-        list_transform(
-            range({{ n_hashes }}),
-            lambda k: list_min(list_transform(shingles, lambda s: hash(s, k)))
-        ) as minhash
-    from shingled
+        [
+            {%- for k in range(n_hashes) %}
+            min(hash(shingle, cast({{ k }} as bigint))){{ "," if not loop.last }}
+            {%- endfor %}
+        ] as minhash
+    from shingles
+    group by text_hash
 
 ),
 
