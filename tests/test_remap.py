@@ -161,7 +161,7 @@ def test_interrupted_publish_is_rolled_forward(settings, monkeypatch):
 
     _upper_text(monkeypatch, "x_v2")
 
-    def crash(settings, plan):
+    def crash(lake, plan):
         raise KeyboardInterrupt("power cut")
 
     monkeypatch.setattr(remap_mod, "_publish", crash)

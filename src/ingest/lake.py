@@ -487,24 +487,12 @@ def cleanup_temp_files(lake: Path) -> int:
     from ingest.remap import recover
 
     n = 0
-    if (lake / "_manifest").is_dir():
-        recover(_LakeDirs(lake))
+    recover(lake)
     if lake.is_dir():
         for p in lake.rglob("*.tmp"):
             p.unlink(missing_ok=True)
             n += 1
     return n
-
-
-@dataclass(frozen=True)
-class _LakeDirs:
-    """The lake paths ``recover`` needs, when only the lake directory is known."""
-
-    lake: Path
-
-    @property
-    def manifest_dir(self) -> Path:
-        return self.lake / "_manifest"
 
 
 def iter_batches(settings: Any, batch_ids: Iterable[str]) -> list[dict[str, Any]]:

@@ -53,6 +53,7 @@ from ingest.lake import (
     Pseudonymiser,
     _atomic_write_text,
     _BatchWriter,
+    cleanup_temp_files,
     context_dir,
     manifest_path,
     read_manifests,
@@ -72,22 +73,21 @@ def journal_path(settings: Any, batch_id: str) -> Path:
     return Path(settings.manifest_dir) / f"{batch_id}.remap.json"
 
 
-def recover(settings: Any) -> int:
+def recover(lake: Path) -> int:
     """Roll forward remaps interrupted after their journal was written. Returns how many."""
-    mdir = Path(settings.manifest_dir)
+    mdir = Path(lake) / "_manifest"
     n = 0
     if not mdir.is_dir():
         return 0
     for journal in sorted(mdir.glob("*.remap.json")):
         plan = json.loads(journal.read_text(encoding="utf-8"))
-        _publish(settings, plan)
+        _publish(Path(lake), plan)
         journal.unlink(missing_ok=True)
         n += 1
     return n
 
 
-def _publish(settings: Any, plan: dict[str, Any]) -> None:
-    lake = Path(settings.lake)
+def _publish(lake: Path, plan: dict[str, Any]) -> None:
     for rel in plan["new"]:
         final = lake / rel
         tmp = final.with_name(final.name + ".tmp")
@@ -96,7 +96,7 @@ def _publish(settings: Any, plan: dict[str, Any]) -> None:
     for rel in set(plan["old"]) - set(plan["new"]):
         (lake / rel).unlink(missing_ok=True)
     _atomic_write_text(
-        manifest_path(settings.manifest_dir, plan["manifest"]["batch_id"]),
+        manifest_path(lake / "_manifest", plan["manifest"]["batch_id"]),
         json.dumps(plan["manifest"], indent=1, sort_keys=True),
     )
 
@@ -260,7 +260,7 @@ def remap_batch(settings: Any, entry: dict[str, Any],
     plan = {"new": new_files, "old": old_files, "manifest": new_entry}
     journal = journal_path(settings, batch_id)
     _atomic_write_text(journal, json.dumps(plan, indent=1, sort_keys=True))
-    _publish(settings, plan)
+    _publish(lake, plan)
     journal.unlink(missing_ok=True)
     if echo:
         echo(
@@ -275,8 +275,6 @@ def remap(settings: Any, fmt: str | None = None, batch_ids: list[str] | None = N
           echo: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
     """Re-map every batch (of ``fmt``, or the given batch ids). Batches are done one at a time, each
     published atomically; a batch that cannot be re-mapped raises before anything of it changes."""
-    from ingest.lake import cleanup_temp_files
-
     cleanup_temp_files(Path(settings.lake))
     entries = read_manifests(Path(settings.manifest_dir))
     if fmt:
