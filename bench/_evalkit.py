@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import time
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -97,43 +96,11 @@ def parse_label_map(spec: str | None) -> dict[str, str]:
 
 
 def write_lake(posts_dir: Path, rows: Sequence[dict[str, str]], declared_column: str | None = None) -> None:
-    """The texts as canonical lake posts of platform ``generic`` (uid ``generic:<i>``), one batch.
+    """The texts as canonical lake posts of platform ``generic`` (uid ``generic:<i>``), one batch; the
+    same lake ``discourse sentiment train`` builds (``lang_declared`` from ``declared_column``)."""
+    from discourse.sentiment_train import write_labelled_lake
 
-    ``lang_declared`` is taken from ``declared_column`` when given, else left empty (so the language
-    is detected, as for a generic CSV without a language column).
-    """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from ingest.schema import POST_SCHEMA
-
-    created = datetime(2026, 1, 1, tzinfo=UTC)
-    now = datetime.now(UTC)
-    records = []
-    for i, row in enumerate(rows):
-        rec: dict[str, Any] = {f.name: None for f in POST_SCHEMA}
-        rec.update(
-            post_uid=f"generic:{i}",
-            platform="generic",
-            post_id=str(i),
-            created_at=created,
-            text=row["text"],
-            lang_declared=(row.get(declared_column) or None) if declared_column else None,
-            kind="post",
-            hashtags=[],
-            mentions=[],
-            links=[],
-            media_count=0,
-            source_file="labelled.csv",
-            source_record=i + 1,
-            export_format="generic",
-            batch_id="labelled",
-            ingested_at=now,
-        )
-        records.append(rec)
-    out = posts_dir / "platform=generic" / "created_date=2026-01-01" / "labelled.parquet"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.Table.from_pylist(records, schema=POST_SCHEMA), out)
+    write_labelled_lake(posts_dir, rows, declared_column)
 
 
 def build_models(

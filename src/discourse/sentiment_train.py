@@ -31,6 +31,7 @@ from __future__ import annotations
 import csv
 import os
 import tempfile
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -78,8 +79,14 @@ def read_labelled(path: Path | str) -> list[dict[str, str]]:
     return rows
 
 
-def write_labelled_lake(posts_dir: Path, rows: list[dict[str, str]]) -> None:
-    """The labelled texts as canonical lake posts (platform ``generic``, uid ``generic:<i>``)."""
+def write_labelled_lake(
+    posts_dir: Path, rows: Sequence[dict[str, str]], declared_column: str | None = None
+) -> None:
+    """The labelled texts as canonical lake posts (platform ``generic``, uid ``generic:<i>``), one batch.
+
+    ``lang_declared`` is taken from ``declared_column`` when given, else left empty (so the language
+    is detected, as for a generic CSV without a language column).
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -96,6 +103,7 @@ def write_labelled_lake(posts_dir: Path, rows: list[dict[str, str]]) -> None:
             post_id=str(i),
             created_at=created,
             text=row["text"],
+            lang_declared=(row.get(declared_column) or None) if declared_column else None,
             kind="post",
             hashtags=[],
             mentions=[],
