@@ -7,8 +7,12 @@
       collapsed; `text_hash` is its 128-bit MD5 as a number (exact near-verbatim copies share it;
       DuckDB's 64-bit `hash()` collides on near-identical texts at a million posts);
     * `minhash`: a MinHash signature of the text's word 3-shingles (`coordination_minhash_bands` ×
-      `coordination_minhash_rows` slots, each the minimum of a seeded hash over the shingles),
+      `coordination_minhash_rows` slots, each the minimum of an independent hash over the shingles),
       computed once per distinct normalised text: one row per shingle, one min() aggregate per slot.
+      Slot k hashes the shingle's hash XOR a per-slot constant again. (DuckDB's two-argument
+      `hash(shingle, k)` was used before: its slots are correlated, so the share of equal slots
+      overestimated the shingles' Jaccard similarity, 0.61 against a true 0.50 on pairs of
+      template texts, and texts 0.4 alike were clustered against the 0.7 threshold.)
 -#}
 
 {%- set n_hashes = var('coordination_minhash_bands', 8) * var('coordination_minhash_rows', 4) %}
@@ -44,7 +48,8 @@ without_urls as (
 
 ),
 
-normalised as (
+-- materialized: the regular expressions run once per post, not once per consumer of norm_text
+normalised as materialized (
 
     select
         post_uid,
@@ -92,17 +97,20 @@ shingles as (
 
 ),
 
--- Slot k is min(hash(shingle, k)) over the text's shingles: plain aggregates, one per slot.
+-- Slot k is min(hash(h xor c_k)) over the text's shingles, h being the shingle's own hash and c_k a
+-- fixed 64-bit constant per slot (multiples of the golden-ratio constant): the string is hashed
+-- once, the 32 slot hashes are cheap integer hashes (each a full re-mix, so slots are independent).
+-- Plain aggregates, one per slot.
 signed as (
 
     select
         text_hash,
         [
             {%- for k in range(n_hashes) %}
-            min(hash(shingle, cast({{ k }} as bigint))){{ "," if not loop.last }}
+            min(hash(xor(h, cast({{ ((k + 1) * 11400714819323198485) % 18446744073709551616 }} as ubigint)))){{ "," if not loop.last }}
             {%- endfor %}
         ] as minhash
-    from shingles
+    from (select text_hash, hash(shingle) as h from shingles)
     group by text_hash
 
 ),

@@ -42,33 +42,20 @@
 
 with
 
-slang_map as (
-
-    select map_from_entries(list(struct_pack(k := slang, v := standard))) as standard_of
-    from {{ ref('slang_normalisation') }}
-
-),
-
 tokenised as materialized (
 
     select
         -- an integer key: the windows below sort by it far faster than by the post_uid string
         row_number() over () as post_key,
-        p.post_uid,
-        p.tokens,
-        p.token_alts,
-        -- the standard form of each token ("bgt" -> "banget"), else the token itself
-        list_transform(
-            p.tokens,
-            lambda t, i: coalesce(m.standard_of[t], m.standard_of[p.token_alts[i]], t)
-        ) as norm_tokens,
-        p.shouted_positions,
-        coalesce(p.token_clauses, list_transform(p.tokens, lambda t: 1)) as token_clauses,
-        coalesce(p.question_clauses, []) as question_clauses,
-        p.word_count,
-        p.exclamation_count
-    from {{ ref('int_posts_tokenised') }} as p
-    cross join slang_map as m
+        post_uid,
+        tokens,
+        token_alts,
+        shouted_positions,
+        coalesce(token_clauses, list_transform(tokens, lambda t: 1)) as token_clauses,
+        coalesce(question_clauses, []) as question_clauses,
+        word_count,
+        exclamation_count
+    from {{ ref('int_posts_tokenised') }}
 
 ),
 
@@ -154,22 +141,127 @@ bigrams as (
 
 ),
 
+-- Every single-token form a look-up can hit, with all it stands for: a lexicon word, a modifier, a
+-- slang form (its standard form), the first word of a two-token entry. One join of each token with
+-- this table replaces a join per source; a token that is none of these (most of them) is dropped.
+vocab as (
+
+    select
+        form,
+        max(uni_term) as uni_term,
+        max(uni_weight) as uni_weight,
+        max(kind) as kind,
+        max(modifier_value) as modifier_value,
+        max(position) as position,
+        max(standard) as standard,
+        bool_or(is_first) as is_first
+    from (
+        select
+            term as form, term as uni_term, weight as uni_weight, null as kind, null as modifier_value,
+            null as position, null as standard, false as is_first
+        from unigrams
+        union all
+        select term, null, null, kind, value, position, null, false from modifiers
+        where not contains(term, ' ')
+        union all
+        select slang, null, null, null, null, null, standard, false from {{ ref('slang_normalisation') }}
+        union all
+        select split_part(term, ' ', 1), null, null, null, null, null, null, true from bigrams
+    )
+    group by form
+
+),
+
 token_rows as (
 
     select
         post_key,
         unnest(tokens) as token,
         unnest(token_alts) as token_alt,
-        unnest(norm_tokens) as norm,
         unnest(token_clauses) as clause,
-        unnest(list_transform(range(1, len(tokens)), lambda i: tokens[i] || ' ' || tokens[i + 1]))
-            as bigram,
-        unnest(
-            list_transform(range(1, len(tokens)), lambda i: norm_tokens[i] || ' ' || norm_tokens[i + 1])
-        ) as norm_bigram,
+        -- the next token (NULL after the last one), for two-token entries
+        unnest(tokens[2:]) as next_token,
+        unnest(token_alts[2:]) as next_alt,
         generate_subscripts(tokens, 1) as pos
     from tokenised
     where len(tokens) > 0
+
+),
+
+-- The token as itself and as its cut-to-one-letter variant; its standard form ("bgt" -> "banget").
+-- Only tokens that can matter go on: known forms, variants, "...n't" and clitic forms.
+known as (
+
+    select
+        t.post_key,
+        t.pos,
+        t.clause,
+        t.token,
+        t.token_alt,
+        t.next_token,
+        t.next_alt,
+        coalesce(v.standard, va.standard, t.token) as norm,
+        v.uni_term as u_term,
+        v.uni_weight as u_weight,
+        va.uni_term as ua_term,
+        va.uni_weight as ua_weight,
+        v.kind as m_kind,
+        v.modifier_value as m_value,
+        v.position as m_position,
+        va.kind as ma_kind,
+        va.modifier_value as ma_value,
+        va.position as ma_position,
+        coalesce(v.is_first, false) as token_is_first
+    from token_rows as t
+    left join vocab as v
+        on v.form = t.token
+    left join vocab as va
+        on va.form = t.token_alt
+    where v.form is not null
+        or t.token_alt is not null
+        or t.token like '%n''t'
+        or (length(t.token) > 5 and regexp_matches(t.token, '(nya|lah|kah|pun)$'))
+
+),
+
+-- The standard form's own entries, the clitic-less form's, and the next token's standard form.
+with_norm as (
+
+    select
+        k.*,
+        vn.uni_term as un_term,
+        vn.uni_weight as un_weight,
+        vn.kind as mn_kind,
+        vn.modifier_value as mn_value,
+        vn.position as mn_position,
+        vc.uni_term as uc_term,
+        vc.uni_weight as uc_weight,
+        k.token_is_first or coalesce(vn.is_first, false) as is_first
+    from known as k
+    left join vocab as vn
+        on vn.form = k.norm and k.norm <> k.token
+    left join vocab as vc
+        on vc.form = case
+            when length(k.token) > 5 and regexp_matches(k.token, '(nya|lah|kah|pun)$')
+                then left(k.token, -3)
+        end
+
+),
+
+with_bigrams as (
+
+    select
+        w.*,
+        case when w.is_first then w.token || ' ' || w.next_token end as bigram,
+        case
+            when w.is_first
+                then w.norm || ' ' || coalesce(nv.standard, nva.standard, w.next_token)
+        end as norm_bigram
+    from with_norm as w
+    left join vocab as nv
+        on nv.form = case when w.is_first then w.next_token end
+    left join vocab as nva
+        on nva.form = case when w.is_first then w.next_alt end
 
 ),
 
@@ -182,34 +274,17 @@ looked_up as (
         t.token,
         coalesce(b.term, bn.term) as bigram_term,
         coalesce(b.weight, bn.weight) as bigram_weight,
-        coalesce(u.term, ua.term, un.term, uc.term) as uni_term,
-        coalesce(u.weight, ua.weight, un.weight, uc.weight) as uni_weight,
-        coalesce(m.kind, ma.kind, mn.kind, case when t.token like '%n''t' then 'negator' end) as kind,
-        coalesce(m.value, ma.value, mn.value, case when t.token like '%n''t' then -0.74 end)
+        coalesce(t.u_term, t.ua_term, t.un_term, t.uc_term) as uni_term,
+        coalesce(t.u_weight, t.ua_weight, t.un_weight, t.uc_weight) as uni_weight,
+        coalesce(t.m_kind, t.ma_kind, t.mn_kind, case when t.token like '%n''t' then 'negator' end) as kind,
+        coalesce(t.m_value, t.ma_value, t.mn_value, case when t.token like '%n''t' then -0.74 end)
             as modifier_value,
-        coalesce(m.position, ma.position, mn.position, 'before') as position
-    from token_rows as t
+        coalesce(t.m_position, t.ma_position, t.mn_position, 'before') as position
+    from with_bigrams as t
     left join bigrams as b
         on b.term = t.bigram
     left join bigrams as bn
         on bn.term = t.norm_bigram and t.norm_bigram <> t.bigram
-    left join unigrams as u
-        on u.term = t.token
-    left join unigrams as ua
-        on ua.term = t.token_alt
-    left join unigrams as un
-        on un.term = t.norm and t.norm <> t.token
-    left join unigrams as uc
-        on uc.term = case
-            when length(t.token) > 5 and regexp_matches(t.token, '(nya|lah|kah|pun)$')
-                then left(t.token, -3)
-        end
-    left join modifiers as m
-        on m.term = t.token
-    left join modifiers as ma
-        on ma.term = t.token_alt
-    left join modifiers as mn
-        on mn.term = t.norm and t.norm <> t.token
 
 ),
 
@@ -468,14 +543,31 @@ summed as (
 
 ),
 
--- The trained overlay's token weights, over each post's distinct normalised tokens.
+-- The trained overlay's token weights, over each post's distinct normalised tokens: the standard forms
+-- of the looked-up tokens, and the other tokens as themselves (a token with no variant that is no
+-- slang form is its own normal form).
 overlay_scored as (
 
     select
         p.post_key,
         sum(o.weight) as overlay_sum,
         list(printf('overlay %s:%+.2f', o.term, o.weight) order by o.term) as overlay_terms
-    from (select post_key, unnest(list_distinct(norm_tokens)) as norm from tokenised) as p
+    from (
+        select distinct post_key, norm
+        from (
+            select post_key, norm from known
+            union all
+            select t.post_key, t.token as norm
+            from token_rows as t
+            semi join overlay_tokens as o
+                on o.term = t.token
+            anti join (select form from vocab where standard is not null) as s
+                on s.form = t.token
+            where t.token_alt is null
+        ) as n
+        semi join overlay_tokens as o
+            on o.term = n.norm
+    ) as p
     inner join overlay_tokens as o
         on o.term = p.norm
     group by p.post_key

@@ -12,9 +12,10 @@
 
 with
 
-tokenised as (
+tokenised as materialized (
 
-    select post_uid, tokens from {{ ref('int_posts_tokenised') }}
+    -- an integer key: grouping and joining by it is far cheaper than by the post_uid string
+    select row_number() over () as post_key, post_uid, tokens from {{ ref('int_posts_tokenised') }}
 
 ),
 
@@ -31,11 +32,11 @@ keywords as (
 matches as (
 
     select
-        post_uid,
+        post_key,
         pos,
         term,
         pos + len(string_split(term, ' ')) - 1 as last_pos
-    from {{ match_phrases('tokenised', 'keywords') }}
+    from {{ match_phrases('tokenised', 'keywords', key='post_key') }}
 
 ),
 
@@ -43,10 +44,10 @@ matches as (
 -- ("kesehatan mental" is mental health, not also "kesehatan"; "pelayanan publik" is not customer care).
 covered as (
 
-    select distinct s.post_uid, s.pos, s.term
+    select distinct s.post_key, s.pos, s.term
     from matches as s
     inner join matches as l
-        on l.post_uid = s.post_uid
+        on l.post_key = s.post_key
         and l.pos <= s.pos
         and l.last_pos >= s.last_pos
         and l.last_pos - l.pos > s.last_pos - s.pos
@@ -55,10 +56,10 @@ covered as (
 
 kept_matches as (
 
-    select m.post_uid, m.term
+    select m.post_key, m.term
     from matches as m
     anti join covered as c
-        on c.post_uid = m.post_uid
+        on c.post_key = m.post_key
         and c.pos = m.pos
         and c.term = m.term
 
@@ -67,7 +68,7 @@ kept_matches as (
 topic_terms as (
 
     select distinct
-        m.post_uid,
+        m.post_key,
         k.topic_id,
         k.term,
         k.weight
@@ -80,13 +81,13 @@ topic_terms as (
 topic_scores as (
 
     select
-        post_uid,
+        post_key,
         topic_id,
         sum(weight) as topic_score,
         count(*) as term_count,
         list(term order by weight desc, term) as terms
     from topic_terms
-    group by post_uid, topic_id
+    group by post_key, topic_id
     having sum(weight) >= {{ var('topic_min_score') }}
 
 ),
@@ -96,7 +97,7 @@ ranked as (
     select
         *,
         row_number() over (
-            partition by post_uid
+            partition by post_key
             order by topic_score desc, term_count desc, topic_id
         ) as topic_rank
     from topic_scores
@@ -106,7 +107,7 @@ ranked as (
 per_post as (
 
     select
-        post_uid,
+        post_key,
         list(topic_id order by topic_rank) as topics,
         flatten(
             list(list_transform(terms, lambda x: topic_id || ':' || x) order by topic_rank)
@@ -114,7 +115,7 @@ per_post as (
         min(topic_id) filter (where topic_rank = 1) as primary_topic,
         min(topic_score) filter (where topic_rank = 1) as primary_topic_score
     from ranked
-    group by post_uid
+    group by post_key
 
 ),
 
@@ -128,7 +129,7 @@ final as (
         coalesce(p.topic_terms, []) as topic_terms
     from tokenised as t
     left join per_post as p
-        on p.post_uid = t.post_uid
+        on p.post_key = t.post_key
 
 )
 
