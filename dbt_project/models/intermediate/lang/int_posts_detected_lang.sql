@@ -7,7 +7,9 @@
       "qht", "qam", "qct", "qst") count as not declared.
     * Otherwise fastText's compact language-ID model decides (`detect_lang`, registered by the dbt
       plugin discourse.dbt_plugin and only called for undeclared posts), corrected by the marker words
-      (seed `lang_markers`, plus `lexicon_id` terms) where it is known to err:
+      (seed `lang_markers`, plus `lexicon_id` terms, plus the words of `int_lang_words`, derived from
+      the wordfreq, PySastrawi and stopwordsiso packages, for words the seeds do not list) where it
+      is known to err:
       - when at least `lang_marker_majority` (default 0.6) of the words, and at least two, are
         Indonesian markers and none is English, it is `id` (likewise `en`): fastText errs most on
         short posts of function words, often with high confidence ("kalau di sini" is Italian to it,
@@ -82,13 +84,26 @@ marker_terms as (
 
 ),
 
-markers as (
+seed_markers as (
 
     -- a word claimed by both languages marks neither
     select term, min(lang) as lang
     from marker_terms
     group by term
     having count(distinct lang) = 1
+
+),
+
+markers as (
+
+    select term, lang from seed_markers
+    union all
+    -- the package-derived word lists, for words the seeds do not settle (claimed by both languages there
+    -- counts as settled: such a word marks neither)
+    select w.term, w.lang
+    from {{ ref('int_lang_words') }} as w
+    anti join marker_terms as m
+        on m.term = w.term
 
 ),
 
