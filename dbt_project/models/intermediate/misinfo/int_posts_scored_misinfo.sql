@@ -1,8 +1,9 @@
 {#-
     Misinformation risk from explainable cues, each contributing a weight w in (0, 1):
 
-    * hoax/chain-message cues (seed `misinfo_cues`, matched as phrases; a cue inside a longer matched
-      cue does not count again): the cue's weight;
+    * hoax/chain-message cues (seed `misinfo_cues`, matched as phrases, also in the colloquial
+      spellings of `slang_normalisation`, one word at a time; a cue inside a longer matched cue does
+      not count again): the cue's weight;
     * links to low-credibility domains (rating r below `low_credibility_rating` = t, seed
       `domain_ratings`): w = `low_credibility_max_weight` × (1 − r / t), once per domain;
     * a link shortener hiding the destination: `shortener_weight`, once per post;
@@ -48,7 +49,7 @@ clustered as (
 
 ),
 
-cues as (
+seed_cues as (
 
     select
         {{ normalise_phrase('cue') }} as term,
@@ -56,6 +57,52 @@ cues as (
         weight,
         reason
     from {{ ref('misinfo_cues') }}
+
+),
+
+-- Colloquial spellings of a cue: one word at a time replaced by a slang form of it (seed
+-- `slang_normalisation`: "tidak diberitakan" also matches "gak diberitakan", "yang disembunyikan"
+-- "yg disembunyikan"). A spelling that is itself a cue keeps that cue; two cues giving the same
+-- spelling: the heavier wins.
+cue_words as (
+
+    select
+        term,
+        cue,
+        weight,
+        reason,
+        unnest(string_split(term, ' ')) as word,
+        generate_subscripts(string_split(term, ' '), 1) as i
+    from seed_cues
+
+),
+
+slang_variants as (
+
+    select
+        array_to_string(
+            list_transform(
+                string_split(w.term, ' '), lambda x, j: case when j = w.i then s.slang else x end
+            ),
+            ' '
+        ) as term,
+        w.cue,
+        w.weight,
+        w.reason
+    from cue_words as w
+    inner join {{ ref('slang_normalisation') }} as s
+        on s.standard = w.word
+
+),
+
+cues as (
+
+    select term, cue, weight, reason from seed_cues
+    union all
+    select term, arg_max(cue, weight), max(weight), arg_max(reason, weight)
+    from slang_variants
+    where term not in (select term from seed_cues)
+    group by term
 
 ),
 
