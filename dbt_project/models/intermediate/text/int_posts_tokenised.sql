@@ -95,7 +95,16 @@ with_words as (
 
     select
         *,
-        list_filter(tokens, lambda t: regexp_matches(t, '^\p{L}')) as words,
+        -- words: tokens that start with a letter. Most tokens start with a Latin letter below U+0300
+        -- (where combining marks begin) and are longer than one character: those are words unless
+        -- they are emoticons (":)", ";D", "=)", "<3"), decided without a regular expression.
+        list_filter(
+            tokens,
+            lambda t: case
+                when length(t) > 1 and unicode(t) < 768 then t[1] not in (':', ';', '=', '<')
+                else regexp_matches(t, '^\p{L}')
+            end
+        ) as words,
         -- the clause number of the i-th token: 1 + the markers before it (its position minus i)
         list_transform(token_positions, lambda p, i: 1 + p - i) as token_clauses,
         -- the clause numbers of the clauses that end with a question mark
