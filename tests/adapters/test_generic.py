@@ -88,6 +88,17 @@ def test_sniff_refuses_other_content(head: bytes):
     assert not get("generic").sniff(head)
 
 
+@pytest.mark.parametrize("column", ["title", "headline", "claim", "statement", "judul", "kalimat"])
+def test_headline_and_claim_sets_are_read_without_a_map(tmp_path: Path, column: str):
+    """News-headline, fact-check and sentence sets name their text column otherwise."""
+    path = tmp_path / f"{column}.csv"
+    path.write_text(f"{column},label\n\"Timnas menang 2-1\",sport\n\"Harga saham turun\",finance\n")
+    assert get("generic").sniff(path.read_bytes())
+    posts, quarantine, _ = read(path)
+    assert posts.column("text").to_pylist() == ["Timnas menang 2-1", "Harga saham turun"]
+    assert quarantine.num_rows == 0
+
+
 def test_telegram_does_not_claim_generic_files():
     for name in ("posts.csv", "posts.tsv", "posts.jsonl", "labelled.csv"):
         assert not get("telegram_desktop").sniff((FIXTURES / name).read_bytes())
