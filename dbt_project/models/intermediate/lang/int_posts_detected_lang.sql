@@ -3,7 +3,10 @@
     code (`und` when there is nothing to detect).
 
     * A language the platform declared is used as is, normalised to its primary ISO 639-1 subtag
-      (X's "in" -> "id", "iw" -> "he", "pt-BR" -> "pt"). "und", "zxx" and X's pseudo-codes ("qme",
+      (X's "in" -> "id", "iw" -> "he", "pt-BR" -> "pt"; ISO 639-2/3 codes and English names of the
+      project's languages too: "ind"/"Indonesian" -> "id", "eng" -> "en"). A value that names several
+      languages ("mixed", "id-en") or is no language code is a labelled set's column, not a
+      declaration, and counts as not declared. "und", "zxx" and X's pseudo-codes ("qme",
       "qht", "qam", "qct", "qst") count as not declared.
     * Otherwise fastText's compact language-ID model decides (`detect_lang`, registered by the dbt
       plugin discourse.dbt_plugin and only called for undeclared posts), corrected by the marker words
@@ -127,16 +130,27 @@ declared as (
         case
             when primary_tag in ('', 'und', 'zxx', 'mul', 'mis', 'art', 'qme', 'qht', 'qam', 'qct', 'qst')
                 then null
-            when primary_tag = 'in' then 'id'
+            -- a "language" column of a labelled set, not a platform's declaration: several languages
+            -- ("mixed", "id-en", "en_id") or no code at all; detection decides
+            when value in ('mixed', 'mix', 'code-mixed', 'code mixed', 'codemixed', 'cm', 'cs', 'campur')
+                or regexp_matches(value, '^(id|in|ind|en|eng)[-_ /+](id|in|ind|en|eng)$')
+                or not regexp_matches(primary_tag, '^[a-z]{2,3}$')
+                    and primary_tag not in ('indonesian', 'indonesia', 'english', 'malay', 'javanese', 'sundanese')
+                then null
+            when primary_tag in ('in', 'ind', 'indonesian', 'indonesia') then 'id'
+            when primary_tag in ('eng', 'english') then 'en'
+            when primary_tag in ('msa', 'may', 'zsm', 'zlm', 'malay') then 'ms'
+            when primary_tag in ('jw', 'jav', 'javanese') then 'jv'
+            when primary_tag in ('sun', 'sundanese') then 'su'
             when primary_tag = 'iw' then 'he'
             when primary_tag = 'ji' then 'yi'
-            when primary_tag = 'jw' then 'jv'
             else primary_tag
         end as declared_lang
     from (
         select
             post_uid,
-            lower(split_part(replace(coalesce(lang_declared, ''), '_', '-'), '-', 1)) as primary_tag
+            lower(trim(coalesce(lang_declared, ''))) as value,
+            lower(split_part(replace(trim(coalesce(lang_declared, '')), '_', '-'), '-', 1)) as primary_tag
         from posts
     )
 
