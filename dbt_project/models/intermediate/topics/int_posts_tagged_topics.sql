@@ -1,6 +1,6 @@
 {#-
-    Topics from bilingual keywords (seed `topic_keywords`, matched as phrases in normal form). The
-    longest match wins: a keyword inside a longer matched phrase at the same place does not count
+    Topics from bilingual keywords (seed `topic_keywords`, matched as phrases in normal form, an
+    English possessive "'s" dropped on both sides). The longest match wins: a keyword inside a longer matched phrase at the same place does not count
     ("kesehatan mental" scores mental health only, not health through "kesehatan").
 
     A topic's score is the sum of the weights of its distinct matched terms; the post carries every
@@ -15,7 +15,13 @@ with
 tokenised as materialized (
 
     -- an integer key: grouping and joining by it is far cheaper than by the post_uid string
-    select row_number() over () as post_key, post_uid, tokens from {{ ref('int_posts_tokenised') }}
+    select
+        row_number() over () as post_key,
+        post_uid,
+        -- English possessives match their noun: "china's" is "china", "britain's got talent" is
+        -- matched as "britain got talent"
+        list_transform(tokens, lambda t: case when suffix(t, '''s') then left(t, -2) else t end) as tokens
+    from {{ ref('int_posts_tokenised') }}
 
 ),
 
@@ -23,9 +29,10 @@ keywords as (
 
     select
         topic_id,
-        {{ normalise_phrase('term') }} as term,
-        weight
+        regexp_replace({{ normalise_phrase('term') }}, '''s( |$)', '\1', 'g') as term,
+        max(weight) as weight
     from {{ ref('topic_keywords') }}
+    group by all
 
 ),
 
