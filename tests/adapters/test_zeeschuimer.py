@@ -89,7 +89,10 @@ def test_tiktok():
     assert video["kind"] == "post"
     assert video["url"] == "https://www.tiktok.com/@rina.karier/video/7441234567890123456"
     assert (video["like_count"], video["share_count"], video["reply_count"], video["view_count"]) == (
-        15400, 320, 210, 250300,
+        15400,
+        320,
+        210,
+        250300,
     )
     assert video["hashtags"] == ["karier", "personalbranding"]
     assert video["mentions"] == ["hrd.indonesia"]
@@ -102,7 +105,10 @@ def test_tiktok():
     assert (photos["author_id"], photos["author_handle"]) == ("6899999999999999999", "cekfakta.id")
     assert photos["created_at"] == utc(2025, 11, 24, 17, 0)
     assert (photos["like_count"], photos["share_count"], photos["reply_count"], photos["view_count"]) == (
-        1200, 87, 45, 30100,
+        1200,
+        87,
+        45,
+        30100,
     )
     assert photos["media_count"] == 3
     assert photos["lang_declared"] is None  # "un"
@@ -145,7 +151,10 @@ def test_x():
     assert tweet["links"] == ["https://cekfakta.example.id/bansos"]
     assert (tweet["hashtags"], tweet["mentions"]) == (["hoaks"], ["kemkominfo"])
     assert (tweet["like_count"], tweet["share_count"], tweet["reply_count"], tweet["view_count"]) == (
-        210, 88, 12, 12345,
+        210,
+        88,
+        12,
+        12345,
     )
     assert tweet["url"] == "https://x.com/kominfo_watch/status/1861234567890123456"
     assert tweet["thread_id"] == "1861234567890123456"
@@ -284,7 +293,11 @@ def test_throughput(tmp_path: Path):
 def test_tiktok_comments():
     posts, quarantine, skipped = read(FIXTURES / "tiktok_comments.ndjson")
     rows = by_uid(posts)
-    assert sorted(rows) == ["tiktok:7441300000000000001", "tiktok:7441300000000000002", "tiktok:7441300000000000003"]
+    assert sorted(rows) == [
+        "tiktok:7441300000000000001",
+        "tiktok:7441300000000000002",
+        "tiktok:7441300000000000003",
+    ]
     assert quarantine.column("source_record").to_pylist() == [4]
     assert "lacks a usable create_time" in quarantine.column("error")[0].as_py()
     assert skipped == {}
