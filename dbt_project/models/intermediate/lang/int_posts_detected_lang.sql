@@ -25,9 +25,15 @@
         are now and then Italian to it, whose "di" is Indonesian's too), Indonesian markers make up at
         least 30% of the words and outnumber the English ones (for an `en` answer: no English marker
         at all), it is `id`;
+      - when fastText answered a language other than Indonesian or English and Indonesian markers
+        are at least two and `lang_marker_share` (0.4) of the words and outnumber the English ones,
+        it is `id` whatever the runner-up: posts mixing Indonesian with English words and brand
+        names ("serial Senja … tayang tadi pagi di platform streaming") are Italian or Tagalog to
+        fastText, and the English words block the markers-only rule above;
       - below `lang_min_confidence`, the marker words decide when they can.
-    * Code-mix rule, on top of all of these: a post whose language is `id` or `en` becomes `mixed`
-      when both Indonesian and English marker words are substantial: at least `code_mix_min_hits` of
+    * Code-mix rule, on top of all of these: a post whose language is `id` or `en`, or any language
+      fastText detected (not declared), becomes `mixed` when both Indonesian and English marker words
+      are substantial: at least `code_mix_min_hits` of
       each and each at least `code_mix_min_share` of the words.
     `lang_method` says which rule decided: declared, detected, markers, code_mix, none.
 -#}
@@ -49,6 +55,11 @@
         and c.id_hits >= 0.3 * c.word_count
         and c.id_hits > c.en_hits
         and (d.detection.lang <> 'en' or c.en_hits = 0)
+    )
+    or (
+        d.detection.lang not in ('id', 'en')
+        and c.id_hits >= greatest(2, {{ var('lang_marker_share', 0.4) }} * c.word_count)
+        and c.id_hits > c.en_hits
     )
 {%- endset %}
 
@@ -235,7 +246,9 @@ final as (
     from (
         select
             *,
-            base_lang in ('id', 'en')
+            -- an Indonesian or English post, or one fastText gave another language (code-mixed posts
+            -- are Italian or Tagalog to it now and then); a declared other language stays
+            (base_lang in ('id', 'en') or base_method = 'detected')
                 and id_hits >= {{ var('code_mix_min_hits') }}
                 and en_hits >= {{ var('code_mix_min_hits') }}
                 and id_hits >= {{ var('code_mix_min_share') }} * word_count
