@@ -20,6 +20,11 @@ STOPWORD_SCHEMA = pa.schema(
 _WORD = re.compile(r"^[^\W\d_]+(?:'[^\W\d_]+)*$")
 
 
+def normal_word(word: str) -> str:
+    """A package's word in the tokeniser's case and apostrophe form: lower case, straight apostrophes."""
+    return word.strip().lower().replace("\u2019", "'").replace("\u2018", "'")
+
+
 class StopwordsError(Exception):
     """The stopword lists could not be read."""
 
@@ -35,7 +40,7 @@ def stopword_table(langs: Sequence[str] = STOPWORD_LANGS) -> pa.Table:
         if not stopwordsiso.has_lang(lang):
             raise StopwordsError(f"stopwordsiso has no stopword list for language {lang!r}")
         for word in stopwordsiso.stopwords(lang):
-            term = word.strip().lower().replace("\u2019", "'").replace("\u2018", "'")
+            term = normal_word(word)
             if _WORD.match(term):
                 rows.add((term, lang))
     ordered = sorted(rows)

@@ -34,6 +34,8 @@ from importlib import resources
 
 import pyarrow as pa
 
+from discourse.stopwords import normal_word, stopword_table
+
 WORD_LANG_SCHEMA = pa.schema(
     [
         pa.field("term", pa.string(), nullable=False),
@@ -84,10 +86,6 @@ def _frequencies(lang: str) -> dict[str, float]:
     return get_frequency_dict(lang, wordlist="small")
 
 
-def _normal(word: str) -> str:
-    return word.strip().lower().replace("\u2019", "'").replace("\u2018", "'")
-
-
 def classify(
     en_freq: dict[str, float],
     id_freq: dict[str, float],
@@ -96,8 +94,8 @@ def classify(
     en_stopwords: set[str],
 ) -> pa.Table:
     """One row per marker word: (term, lang, zipf_en, zipf_id), sorted by term."""
-    en = {_normal(w): f for w, f in en_freq.items()}
-    idn = {_normal(w): f for w, f in id_freq.items()}
+    en = {normal_word(w): f for w, f in en_freq.items()}
+    idn = {normal_word(w): f for w, f in id_freq.items()}
     rows: list[tuple[str, str, float, float]] = []
     for term in sorted(set(en) | set(idn)):
         if not _WORD.match(term):
@@ -120,8 +118,6 @@ def classify(
 
 def word_language_table() -> pa.Table:
     """The marker words of both languages from the installed packages (see the module docstring)."""
-    from discourse.stopwords import stopword_table
-
     stop = stopword_table(("id", "en")).to_pylist()
     return classify(
         _frequencies("en"),

@@ -211,7 +211,11 @@ known as (
         va.kind as ma_kind,
         va.modifier_value as ma_value,
         va.position as ma_position,
-        coalesce(v.is_first, false) as token_is_first
+        coalesce(v.is_first, false) as token_is_first,
+        -- the token without an Indonesian clitic ("-nya", "-lah", "-kah", "-pun")
+        case
+            when length(t.token) > 5 and regexp_matches(t.token, '(nya|lah|kah|pun)$') then left(t.token, -3)
+        end as clitic_stem
     from token_rows as t
     left join vocab as v
         on v.form = t.token
@@ -220,7 +224,7 @@ known as (
     where v.form is not null
         or t.token_alt is not null
         or t.token like '%n''t'
-        or (length(t.token) > 5 and regexp_matches(t.token, '(nya|lah|kah|pun)$'))
+        or clitic_stem is not null
 
 ),
 
@@ -241,10 +245,7 @@ with_norm as (
     left join vocab as vn
         on vn.form = k.norm and k.norm <> k.token
     left join vocab as vc
-        on vc.form = case
-            when length(k.token) > 5 and regexp_matches(k.token, '(nya|lah|kah|pun)$')
-                then left(k.token, -3)
-        end
+        on vc.form = k.clitic_stem
 
 ),
 
