@@ -1,11 +1,13 @@
 # The two commands that set up everything on a fresh machine (uv bootstraps itself from PyPI):
 #   make demo   – the nightly job on generated sample exports (local DuckDB, embedded default)
 #   make test   – the test suite
+# and for the edit-test loop:
+#   make check  – lint plus the fast lane (every test not marked integration, e2e or bench), under 2 min
 UV := ./scripts/uv.sh
 POSTS ?= 20000
 PYTEST_ARGS ?=
 
-.PHONY: demo test sync lint bench clean
+.PHONY: demo test check sync lint bench clean codegen
 
 sync:
 	$(UV) sync --frozen
@@ -21,6 +23,16 @@ test:
 
 lint: sync
 	$(UV) run --frozen ruff check src dags tests bench
+
+# The fast lane: no dbt build, no Airflow, no end-to-end run (same environment as `make test`).
+check:
+	$(UV) sync --frozen --extra prod
+	$(UV) run --frozen --extra prod ruff check src dags tests bench
+	$(UV) run --frozen --extra prod pytest -m "not integration and not e2e and not bench" $(PYTEST_ARGS)
+
+# Regenerate the dbt files derived from the canonical schema (src/ingest/schema.py).
+codegen:
+	$(UV) run --frozen python -m discourse.transform.codegen
 
 bench: sync
 	$(UV) run --frozen python bench/bench_ingest.py

@@ -98,7 +98,7 @@ def parse_label_map(spec: str | None) -> dict[str, str]:
 def write_lake(posts_dir: Path, rows: Sequence[dict[str, str]], declared_column: str | None = None) -> None:
     """The texts as canonical lake posts of platform ``generic`` (uid ``generic:<i>``), one batch; the
     same lake ``discourse sentiment train`` builds (``lang_declared`` from ``declared_column``)."""
-    from discourse.sentiment_train import write_labelled_lake
+    from discourse.transform.sentiment_train import write_labelled_lake
 
     write_labelled_lake(posts_dir, rows, declared_column)
 
@@ -115,9 +115,9 @@ def build_models(
     Returns the build warehouse (a DuckDB file; posts are ``generic:<row index>``) and the seconds the
     build took.
     """
-    from discourse.reference import prepare_reference
     from discourse.settings import load_settings
     from discourse.transform import dbt_args, run_dbt
+    from discourse.transform.reference import prepare_reference
 
     settings = load_settings(env={}, home=Path(work) / "home", dbt_threads=2)
     write_lake(settings.posts_dir, rows, declared_column)

@@ -3,7 +3,7 @@
 The requirement: the enrichment models together run at >= 30x the throughput of VADER alone on the
 same posts, measured on generated data (1M posts) and reported as a ratio. This script:
 
-1. generates ``--posts`` posts with the project's generator (``ingest.generate.generate``, what
+1. generates ``--posts`` posts with the project's generator (``synth.generate``, what
    ``discourse generate`` calls) and ingests every export with ``ingest.lake.ingest_file`` into a
    temporary ``DISCOURSE_HOME`` (pseudonymisation on), or reuses the home given with ``--home``;
 2. prepares the reference data and loads the seeds (``dbt seed``: setup, timed but not counted);
@@ -134,8 +134,8 @@ def build_lake(
 ) -> dict[str, Any]:
     """Generate ``posts`` posts as exports (the project's generator), then ingest every file."""
     from discourse.pipeline import ensure_home
-    from ingest.generate import generate
     from ingest.lake import ingest_file
+    from synth import generate
 
     t0 = time.perf_counter()
     generate(exports, posts=posts, seed=seed, days=days, **({"formats": formats} if formats else {}))
@@ -306,7 +306,7 @@ def floors(settings, threads: int, fasttext: bool = True) -> dict[str, dict[str,
             # The language detector the requirement asks for (a maintained one with a bundled model),
             # called as the dbt plugin calls it, on every post's text (cut to the plugin's max_chars):
             # one C++ call per post. The model calls it only for posts without a declared language.
-            from discourse.dbt_plugin import detect_arrow
+            from discourse.transform.dbt_plugin import detect_arrow
 
             texts = con.sql("select text from posts_text").to_arrow_table().column("text")
             detect_arrow(texts.slice(0, 100))  # warm-up: model load
@@ -325,7 +325,7 @@ def floors(settings, threads: int, fasttext: bool = True) -> dict[str, dict[str,
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from discourse.reference import prepare_reference
+    from discourse.transform.reference import prepare_reference
 
     own_workdir = args.home is None
     workdir = Path(tempfile.mkdtemp(prefix="bench-enrich-", dir=args.workdir)) if own_workdir else None

@@ -1,6 +1,6 @@
 """Ingest throughput: the X API v2 (twarc2) adapter against a bare DuckDB ``read_json`` → Parquet copy.
 
-DESIGN.md holds the ingest path to at least half the throughput of a bare DuckDB copy of the same file,
+The project holds the ingest path to at least half the throughput of a bare DuckDB copy of the same file,
 measured in the same process run. This script:
 
 1. writes a synthetic twarc2 paged JSONL (``--tweets`` tweets in ``--page-size`` pages, each page with
@@ -8,7 +8,7 @@ measured in the same process run. This script:
 2. times, in this one process and on that one file: (a) the reference
    ``COPY (SELECT * FROM read_json(file)) TO 'x.parquet'``, (b) the adapter alone, draining ``read()``,
    and (c) the full ``ingest.lake.ingest_file`` into a temporary home (pseudonymisation on);
-3. prints a table (seconds, tweets/s, ratio against the reference, peak RSS) and writes JSON to
+3. prints a table (seconds, CPU seconds, tweets/s, ratio against the reference, peak RSS) and writes JSON to
    ``--json``.
 
 ``ratio`` is a stage's throughput over the reference's (reference seconds / stage seconds); the target

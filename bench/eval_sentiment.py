@@ -8,7 +8,7 @@ script prints macro-F1 over the three classes, per-class precision/recall/F1 and
 and the same figures for VADER (vaderSentiment, as shipped) on the same texts as a baseline.
 
 ``--overlay PARQUET`` evaluates with a trained sentiment overlay (the file written by
-``discourse.sentiment_train.train_overlay``); ``--train CSV`` first trains one on that CSV (in a
+``discourse.transform.sentiment_train.train_overlay``); ``--train CSV`` first trains one on that CSV (in a
 temporary directory, or at ``--save-overlay PATH``) and evaluates with it. Without either, the shipped
 lexicons alone are measured.
 
@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from discourse.sentiment_train import LABELS, read_labelled, score_labelled, train_overlay
+from discourse.transform.sentiment_train import LABELS, read_labelled, score_labelled, train_overlay
 
 
 def scores(gold: list[str], pred: list[str]) -> dict[str, Any]:

@@ -139,7 +139,7 @@ def _run_id() -> str:
 
 
 SETTINGS = load_settings()
-DBT_PROJECT_DIR = dbt_project_dir()
+DBT_PROJECT_DIR = dbt_project_dir(SETTINGS)
 DBT_ENV = {**dbt_env(SETTINGS), **NO_TRACKING}
 PROFILE_NAME = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["profile"]
 WAREHOUSE_ASSET = Asset(name="discourse_warehouse", uri=SETTINGS.warehouse.as_uri())

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.generate import FORMATS, MIN_POSTS, TRUTH_FILE, generate
 from ingest.sources import expand
+from synth import FORMATS, MIN_POSTS, TRUTH_FILE, generate
 
 N = 2000
 X_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -958,11 +958,12 @@ def test_bad_arguments(tmp_path):
         generate(tmp_path, 1000, days=0)
 
 
+@pytest.mark.integration  # generates a large corpus
 def test_memory_stays_bounded(tmp_path):
     """Peak RSS of a 150k-post run stays far below what its output would need in memory."""
     script = textwrap.dedent(f"""
         from pathlib import Path
-        from ingest.generate import generate
+        from synth import generate
         generate(Path({str(tmp_path)!r}), 150_000, seed=1)
         # VmHWM belongs to this process's own address space; getrusage's maxrss would carry over the
         # (large) pytest parent's peak across fork+exec.
@@ -976,6 +977,66 @@ def test_memory_stays_bounded(tmp_path):
     written_mb = sum(p.stat().st_size for p in tmp_path.iterdir()) / 1e6
     assert written_mb > 120
     assert peak_mb < 110, f"peak RSS {peak_mb:.0f} MB for {written_mb:.0f} MB written"
+
+
+# ------------------------------------------------------------------ the writer registry
+def test_every_format_module_is_a_discovered_writer():
+    """Each module of ``synth.formats`` is one format's writer, and the registry has found them all."""
+    import importlib
+    import pkgutil
+
+    import synth.formats
+    from synth.output import Writer
+
+    modules = sorted(
+        m.name for m in pkgutil.iter_modules(synth.formats.__path__) if not m.name.startswith("_")
+    )
+    assert modules == sorted(synth.formats.WRITERS)
+    assert set(modules) == {
+        "x_v2",
+        "telegram_desktop",
+        "generic",
+        "x_archive",
+        "reddit",
+        "mastodon",
+        "bluesky_jetstream",
+        "youtube_comments",
+        "zeeschuimer",
+    }
+    for name, writer in synth.formats.WRITERS.items():
+        assert importlib.import_module(f"synth.formats.{name}").WRITER is writer
+        assert issubclass(writer, Writer) and writer.FORMAT == name
+        assert writer.PLATFORM and writer.WEIGHT > 0
+        assert synth.formats.PLATFORM_OF[name] == writer.PLATFORM
+        assert all(synth.formats.FORMAT_ALIASES[a] == name for a in writer.ALIASES)
+    assert abs(sum(synth.formats.FORMAT_WEIGHTS.values()) - 1) < 1e-9
+
+
+def test_default_formats_are_the_registry_in_rank_order():
+    import inspect
+
+    import synth.formats
+    from synth.corpus import CAMPAIGN_FALLBACK
+
+    writers = synth.formats.WRITERS
+    assert FORMATS == synth.formats.FORMATS == tuple(writers)
+    assert list(FORMATS) == sorted(writers, key=lambda f: writers[f].RANK)
+    assert inspect.signature(generate).parameters["formats"].default == FORMATS
+    # the order seeds' outputs depend on: a new format must rank after these
+    assert FORMATS[:9] == (
+        "x_v2",
+        "telegram_desktop",
+        "generic",
+        "x_archive",
+        "reddit",
+        "mastodon",
+        "bluesky_jetstream",
+        "youtube_comments",
+        "zeeschuimer",
+    )
+    # the formats the planted campaign may go to can post it
+    for f in ("x_v2", "telegram_desktop", *CAMPAIGN_FALLBACK):
+        assert callable(getattr(writers[f], "campaign", None)), f
 
 
 # ------------------------------------------------------------------ against the project's adapters
@@ -1006,53 +1067,10 @@ def test_adapters_load_exactly_what_the_truth_says(run):
 
 def test_lake_ingest_gives_exactly_the_ground_truth(run, tmp_path):
     """Every written file through the real lake code: loaded, quarantined (where), skipped by reason."""
-    import duckdb
+    from adapters._helpers import assert_lake_matches_truth
 
     from discourse.settings import load_settings
-    from ingest.lake import ingest_file
 
     out, truth = run
     settings = load_settings(env={"DISCOURSE_PSEUDONYM_KEY": "generate-test-key"}, home=tmp_path / "home")
-    for name, f in truth["files"].items():
-        entries = ingest_file(settings, out / name)
-        assert {e["export_format"] for e in entries} == {f["format"]}, name
-        skipped: Counter = Counter()
-        for e in entries:
-            skipped.update(e["skipped"])
-        assert sum(e["loaded"] for e in entries) == f["valid_posts"], name
-        assert sum(e["quarantined"] for e in entries) == f["malformed"], name
-        assert sum(e["duplicates_within_batch"] for e in entries) == 0, name
-        assert dict(skipped) == f["skipped"], name
-    con = duckdb.connect()
-    lake = settings.lake
-    rows = con.execute(
-        "select source_file, source_record from read_parquet(?, union_by_name = true)",
-        [str(lake / "quarantine" / "**" / "*.parquet")],
-    ).fetchall()
-    got = sorted((Path(f.split("!")[0]).name, r) for f, r in rows)
-    planted = sorted(
-        (name, m.get("record", m.get("row", m.get("line"))))
-        for name, f in truth["files"].items()
-        for m in f["malformed_records"]
-    )
-    assert got == planted
-    kinds = con.execute(
-        "select platform, kind, count(*), count(distinct post_uid), count(author_key) "
-        "from read_parquet(?, hive_partitioning = true, union_by_name = true) group by all",
-        [str(lake / "posts" / "**" / "*.parquet")],
-    ).fetchall()
-    by_kind: dict[str, dict[str, int]] = defaultdict(dict)
-    for platform, kind, n, distinct, authors in kinds:
-        assert n == distinct
-        assert authors == n or (platform == "reddit" and authors >= n * 0.9), (platform, kind)
-        by_kind[platform][kind] = n
-    assert by_kind == {p: v["kind"] for p, v in truth["aggregates"]["by_platform"].items()}
-    daily = con.execute(
-        "select strftime(created_at at time zone 'UTC', '%Y-%m-%d'), platform, count(*) "
-        "from read_parquet(?, hive_partitioning = true, union_by_name = true) group by all",
-        [str(lake / "posts" / "**" / "*.parquet")],
-    ).fetchall()
-    per_day: dict[str, dict[str, int]] = {d: {} for d in truth["dates"]}
-    for day, platform, n in daily:
-        per_day[day][platform] = n
-    assert per_day == truth["aggregates"]["daily_platform_counts"]
+    assert_lake_matches_truth(settings, out, truth)

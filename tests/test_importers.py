@@ -1,4 +1,4 @@
-"""Domain-list and claims importers (discourse.importers) and the stopword table, on small fixtures."""
+"""Domain-list and claims importers (discourse.transform.importers) and the stopword table."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from discourse.importers import (
+from discourse.settings import load_settings
+from discourse.transform.importers import (
     CLAIMS_FILE,
     DOMAINS_FILE,
     IFFY_RATING,
@@ -19,8 +20,7 @@ from discourse.importers import (
     import_domains,
     registered_domain,
 )
-from discourse.settings import load_settings
-from discourse.stopwords import stopword_table
+from discourse.transform.stopwords import stopword_table
 
 FIXTURES = Path(__file__).parent / "fixtures" / "reference"
 

@@ -9,7 +9,8 @@ import duckdb
 import numpy as np
 import pytest
 
-from discourse.sentiment_train import (
+from discourse.settings import load_settings
+from discourse.transform.sentiment_train import (
     SentimentTrainError,
     fit_overlay,
     fit_thresholds,
@@ -17,7 +18,6 @@ from discourse.sentiment_train import (
     score_labelled,
     train_overlay,
 )
-from discourse.settings import load_settings
 
 # Made-up words with no entry in any shipped lexicon: only training can give them a polarity.
 POS_WORDS = ["zorbik", "flimmo", "quandel"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from discourse.word_lang import classify, word_language_table, zipf
+from discourse.transform.word_lang import classify, word_language_table, zipf
 
 
 def _per_billion(z: float) -> float:

@@ -1,12 +1,12 @@
-{#- Column types of the lake tables (ingest.schema), for the empty-lake fallback in lake_relation. -#}
+{#- Column types of the lake tables, for the empty-lake fallback in lake_relation. Generated from
+    ingest.schema by `python -m discourse.transform.codegen`; do not edit. -#}
 
 {% macro lake_post_columns() -%}
     {{ return({
-        'post_uid': 'varchar', 'platform': 'varchar', 'post_id': 'varchar',
-        'created_at': 'timestamptz', 'author_handle': 'varchar', 'text': 'varchar',
-        'lang_declared': 'varchar', 'kind': 'varchar', 'reply_to_id': 'varchar',
-        'thread_id': 'varchar', 'repost_of_id': 'varchar', 'quote_of_id': 'varchar',
-        'url': 'varchar', 'like_count': 'bigint', 'share_count': 'bigint',
+        'post_uid': 'varchar', 'platform': 'varchar', 'post_id': 'varchar', 'created_at': 'timestamptz',
+        'author_handle': 'varchar', 'text': 'varchar', 'lang_declared': 'varchar', 'kind': 'varchar',
+        'reply_to_id': 'varchar', 'thread_id': 'varchar', 'repost_of_id': 'varchar',
+        'quote_of_id': 'varchar', 'url': 'varchar', 'like_count': 'bigint', 'share_count': 'bigint',
         'reply_count': 'bigint', 'view_count': 'bigint', 'hashtags': 'varchar[]',
         'mentions': 'varchar[]', 'links': 'varchar[]', 'media_count': 'integer', 'raw': 'varchar',
         'author_key': 'varchar', 'source_file': 'varchar', 'source_record': 'bigint',
@@ -29,9 +29,9 @@
     {{ return({
         'batch_id': 'varchar', 'source_file': 'varchar', 'source_path': 'varchar',
         'source_member': 'varchar', 'source_size': 'bigint', 'compression': 'varchar',
-        'export_format': 'varchar', 'platform': 'varchar', 'records_in': 'bigint',
-        'loaded': 'bigint', 'quarantined': 'bigint', 'duplicates_within_batch': 'bigint',
-        'skipped': 'json', 'skipped_total': 'bigint', 'ingested_at': 'timestamptz',
-        'seconds': 'double', 'pseudonymised': 'boolean'
+        'export_format': 'varchar', 'platform': 'varchar', 'records_in': 'bigint', 'loaded': 'bigint',
+        'quarantined': 'bigint', 'duplicates_within_batch': 'bigint', 'skipped': 'json',
+        'skipped_total': 'bigint', 'ingested_at': 'timestamptz', 'seconds': 'double',
+        'pseudonymised': 'boolean'
     }) }}
 {%- endmacro %}

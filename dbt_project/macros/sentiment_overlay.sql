@@ -1,5 +1,5 @@
 {#-
-    The trained sentiment overlay (`discourse.sentiment_train.train_overlay`) is an optional Parquet file:
+    The trained sentiment overlay (`discourse.transform.sentiment_train.train_overlay`) is an optional Parquet file:
     var `sentiment_overlay` when set, else `$DISCOURSE_REFERENCE/sentiment_overlay.parquet`. When the
     file is absent, `sentiment_overlay_relation` is an empty relation of the same columns, so the shipped
     lexicons alone score posts.

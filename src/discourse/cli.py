@@ -64,19 +64,17 @@ def cmd_ingest(s: Settings, a: argparse.Namespace) -> int:
     from discourse.pipeline import ensure_home, ingest_one
 
     ensure_home(s)
-    from ingest.adapters.generic import parse_column_map
+    from ingest.registry import option_declarations
 
+    # the formats' options offered as flags (see ingest_flags), read the way each format declares
     options: dict[str, Any] = {}
-    if a.map:
-        try:
-            options["map"] = parse_column_map(a.map)
-        except ValueError as exc:
-            raise CliError(f"--map: {exc}") from exc
-    for opt in ("platform", "delimiter", "timezone", "channel_username", "account", "video_id"):
-        if getattr(a, opt):
-            options[opt] = getattr(a, opt)
-    if a.chat_types:
-        options["chat_types"] = [t.strip() for t in a.chat_types.split(",") if t.strip()]
+    for opt in option_declarations():
+        text = getattr(a, opt.name, None) if opt.flag else None
+        if text:
+            try:
+                options[opt.name] = opt.from_text(text)
+            except ValueError as exc:
+                raise CliError(f"{opt.flag}: {exc}") from exc
     rc = 0
     totals = {"records_in": 0, "loaded": 0, "quarantined": 0, "duplicates_within_batch": 0,
               "skipped_total": 0}
@@ -160,7 +158,7 @@ def cmd_run(s: Settings, a: argparse.Namespace) -> int:
 
 
 def cmd_generate(s: Settings, a: argparse.Namespace) -> int:
-    from ingest.generate import generate
+    from synth import generate
 
     prog = Progress("generate")
     kwargs: dict[str, Any] = {}
@@ -187,7 +185,7 @@ def cmd_generate(s: Settings, a: argparse.Namespace) -> int:
 
 
 def cmd_demo(s: Settings, a: argparse.Namespace) -> int:
-    from ingest.generate import generate
+    from synth import generate
 
     s = s.with_(is_demo=True)
     if s.pseudonymise and not s.pseudonym_key:
@@ -274,7 +272,8 @@ def cmd_export(s: Settings, a: argparse.Namespace) -> int:
 
 def cmd_validate(s: Settings, a: argparse.Namespace) -> int:
     from ingest.lake import read_manifests
-    from quality.gates import check_volume, run_marts_gate, run_raw_gate
+    from quality.gates import run_marts_gate, run_raw_gate
+    from quality.volume import check_volume
 
     results = []
     if a.stage in ("raw", "all"):
@@ -321,7 +320,7 @@ def cmd_remap(s: Settings, a: argparse.Namespace) -> int:
 
 
 def cmd_domains_import(s: Settings, a: argparse.Namespace) -> int:
-    from discourse.importers import ReferenceImportError, import_domains
+    from discourse.transform.importers import ReferenceImportError, import_domains
 
     try:
         n = import_domains(s, Path(a.file), a.format, source=a.source)
@@ -333,7 +332,7 @@ def cmd_domains_import(s: Settings, a: argparse.Namespace) -> int:
 
 
 def cmd_claims_import(s: Settings, a: argparse.Namespace) -> int:
-    from discourse.importers import ReferenceImportError, import_claims
+    from discourse.transform.importers import ReferenceImportError, import_claims
 
     try:
         n = import_claims(s, Path(a.file))
@@ -344,7 +343,7 @@ def cmd_claims_import(s: Settings, a: argparse.Namespace) -> int:
 
 
 def cmd_sentiment_train(s: Settings, a: argparse.Namespace) -> int:
-    from discourse.sentiment_train import SentimentTrainError, train_overlay
+    from discourse.transform.sentiment_train import SentimentTrainError, train_overlay
 
     try:
         res = train_overlay(s, Path(a.file), Path(a.out) if a.out else None)
@@ -356,6 +355,16 @@ def cmd_sentiment_train(s: Settings, a: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------- parser
 
+def ingest_flags(sp: argparse.ArgumentParser) -> None:
+    """One flag per format option that declares one (``ingest.formats.<name>.options``); ``cmd_ingest``
+    reads them back. Loads the option declarations only, not the adapters."""
+    from ingest.registry import option_declarations
+
+    for opt in option_declarations():
+        if opt.flag:
+            sp.add_argument(opt.flag, dest=opt.name, help=opt.help)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="discourse", description=__doc__.splitlines()[0])
     p.add_argument("--home", help="runtime home (default: $DISCOURSE_HOME or ./discourse_home)")
@@ -365,17 +374,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("ingest", help="ingest export files or folders into the lake")
     sp.add_argument("paths", nargs="+")
     sp.add_argument("--format", help="skip detection and use this adapter")
-    sp.add_argument("--map", help="generic column mapping, e.g. id=tweet_id,text=content,created_at=date")
-    sp.add_argument("--platform", help="platform to assign to generic records")
-    sp.add_argument("--delimiter", help="generic CSV delimiter (default: detected)")
-    sp.add_argument("--timezone", help="Telegram: IANA zone of old exports' local 'date' (default UTC)")
-    sp.add_argument("--chat-types",
-                    help="Telegram: only these chat types, e.g. public_channel,public_supergroup")
-    sp.add_argument("--channel-username", help="Telegram: public username of a single-chat export (for URLs)")
-    sp.add_argument("--account",
-                    help="X archive: the account as ID or ID:username when account.js is absent")
-    sp.add_argument("--video-id",
-                    help="YouTube comments: the video id when neither sidecar nor file name has it")
+    ingest_flags(sp)
     sp.add_argument("--force", action="store_true", help="re-ingest even if the content was ingested")
     sp.set_defaults(fn=cmd_ingest)
 

@@ -1,7 +1,7 @@
 """The nightly steps as plain functions, shared by the CLI (`discourse run`), the tests and the DAG.
 
     list_new_files → ingest_one (per file) → raw_gate → prepare_transform + transform (dbt build)
-    → marts_gate → publish → report
+    → marts_gate → publish (``discourse.publish``) → report
 
 A failing gate sends its alert and raises ``GateFailed``; publish then never happens, so the previously
 published warehouse stays in place for analysts. dbt always builds into ``settings.build_warehouse``;
@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from discourse.publish import publish
 from discourse.settings import Settings
 
 Echo = Callable[[str], None]
@@ -222,7 +223,7 @@ def marts_gate(settings: Settings, run_id: str | None = None) -> dict[str, Any]:
 
 def volume_check(settings: Settings, run_id: str | None = None) -> dict[str, Any]:
     """Warn (never block) when a platform's daily volume collapses or jumps against its baseline."""
-    from quality.gates import check_volume
+    from quality.volume import check_volume
 
     return _gate(settings, check_volume(settings, settings.build_warehouse), run_id)
 
@@ -231,8 +232,8 @@ def volume_check(settings: Settings, run_id: str | None = None) -> dict[str, Any
 
 def prepare_transform(settings: Settings) -> dict[str, str]:
     """Reference data for dbt (VADER's lexicon from its package, ...) and the env vars dbt reads."""
-    from discourse.reference import prepare_reference
     from discourse.transform import dbt_env
+    from discourse.transform.reference import prepare_reference
 
     prepare_reference(settings)
     return dbt_env(settings)
@@ -246,26 +247,6 @@ def transform(settings: Settings) -> dict[str, Any]:
     for suffix in ("", ".wal"):
         Path(str(settings.build_warehouse) + suffix).unlink(missing_ok=True)
     return build_marts(settings)
-
-
-def publish(settings: Settings, run_id: str | None = None) -> dict[str, Any]:
-    """Swap the validated build warehouse into place atomically and record what was published."""
-    build = settings.build_warehouse
-    if not build.exists():
-        raise FileNotFoundError(f"{build}: nothing built to publish")
-    wal = Path(str(build) + ".wal")
-    if wal.exists():
-        raise RuntimeError(f"{wal} exists: the build warehouse was not closed cleanly")
-    os.replace(build, settings.warehouse)
-    info = {
-        "run_id": run_id,
-        "published_at": datetime.now(UTC).isoformat(),
-        "warehouse": str(settings.warehouse),
-    }
-    tmp = settings.home / ".published.json.tmp"
-    tmp.write_text(json.dumps(info, indent=1))
-    os.replace(tmp, settings.home / "published.json")
-    return info
 
 
 def report(settings: Settings) -> dict[str, Any]:

@@ -44,6 +44,7 @@ class Settings:
     # dbt
     dbt_threads: int = 2
     dbt_target: str = "local"
+    dbt_project_dir: Path | None = None  # default: the packaged project, or the checkout's dbt_project/
     # Quality
     volume_change_threshold: float = 0.8  # relative drop/jump vs trailing baseline that alerts
     is_demo: bool = False
@@ -132,7 +133,7 @@ def _coerce(name: str, value: Any) -> Any:
     kind = _FIELDS[name].type
     if value is None:
         return None
-    if name == "home":
+    if name in ("home", "dbt_project_dir"):
         return Path(value).expanduser().resolve()
     if kind == "bool":
         return _bool(value)

@@ -1,6 +1,6 @@
 """The lake writer: adapter output → Hive-partitioned Parquet, quarantine, and a manifest per batch.
 
-Contracts (DESIGN.md, "Lake layout"):
+Contracts (the README's "Decisions"; files are written and published by ``ingest.store``):
 
 * ``lake/posts/platform=<p>/created_date=<YYYY-MM-DD>/<batch_id>.parquet`` and
   ``lake/quarantine/platform=<p>/<batch_id>.parquet``; every file is written under a ``.tmp`` name and
@@ -23,7 +23,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,22 +31,20 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from ingest import registry
 from ingest.drift import ProfileSampler
 from ingest.schema import (
     ADAPTER_SCHEMA,
-    CONTEXT_SCHEMA,
     POST_SCHEMA,
     QUARANTINE_RAW_MAX_CHARS,
     QUARANTINE_SCHEMA,
     conform,
 )
 from ingest.sources import Source, expand
+from ingest.store import BatchWriter, atomic_write_text, manifest_path, recover
 
 HASH_CHUNK = 8 << 20
-PARQUET_COMPRESSION = "zstd"
 
 
 class IngestError(Exception):
@@ -61,20 +59,6 @@ def content_hash(source: Source) -> str:
     if source.member:
         h.update(b"\0" + source.member.encode())
     return h.hexdigest()[:20]
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
-def manifest_path(lake_manifest_dir: Path, batch_id: str) -> Path:
-    return lake_manifest_dir / f"{batch_id}.json"
 
 
 def read_manifests(manifest_dir: Path) -> list[dict[str, Any]]:
@@ -110,81 +94,6 @@ class Pseudonymiser:
         keys = pa.array([self.key_for(s) for s in uniq.to_pylist()], type=pa.string())
         idx = pc.index_in(joined, value_set=uniq)
         return pc.take(keys, idx)
-
-
-@dataclass
-class _BatchWriter:
-    """Per-partition Parquet writers for one batch, published together."""
-
-    settings_posts: Path
-    settings_quarantine: Path
-    batch_id: str
-    settings_context: Path | None = None
-    writers: dict[Path, pq.ParquetWriter] = field(default_factory=dict)
-
-    def _writer(self, final: Path, schema: pa.Schema) -> pq.ParquetWriter:
-        w = self.writers.get(final)
-        if w is None:
-            final.parent.mkdir(parents=True, exist_ok=True)
-            tmp = final.with_name(final.name + ".tmp")
-            w = pq.ParquetWriter(tmp, schema, compression=PARQUET_COMPRESSION)
-            self.writers[final] = w
-        return w
-
-    def write_posts(self, table: pa.Table) -> None:
-        if table.num_rows == 0:
-            return
-        dates = pc.cast(table.column("created_at"), pa.date32())
-        keys = pl.DataFrame(
-            {"platform": pl.from_arrow(table.column("platform")), "d": pl.from_arrow(dates)}
-        )
-        groups = keys.with_row_index("i").group_by(["platform", "d"], maintain_order=True).agg("i")
-        for platform, day, idx in groups.iter_rows():
-            part = table.take(pa.array(idx, type=pa.uint32()))
-            final = (
-                self.settings_posts
-                / f"platform={platform}"
-                / f"created_date={day.isoformat()}"
-                / f"{self.batch_id}.parquet"
-            )
-            self._writer(final, POST_SCHEMA).write_table(part)
-
-    def write_quarantine(self, table: pa.Table, platform: str) -> None:
-        if table.num_rows == 0:
-            return
-        final = self.settings_quarantine / f"platform={platform}" / f"{self.batch_id}.parquet"
-        self._writer(final, QUARANTINE_SCHEMA).write_table(table)
-
-    def write_context(self, table: pa.Table) -> None:
-        if table.num_rows == 0 or self.settings_context is None:
-            return
-        final = self.settings_context / f"{self.batch_id}.parquet"
-        self._writer(final, CONTEXT_SCHEMA).write_table(conform(table, CONTEXT_SCHEMA))
-
-    def close(self) -> list[Path]:
-        """Finish every ``.tmp`` file; return the final paths (nothing is renamed yet)."""
-        for w in self.writers.values():
-            w.close()
-        return list(self.writers)
-
-    def commit(self) -> list[Path]:
-        for w in self.writers.values():
-            w.close()
-        finals = []
-        for final in self.writers:
-            os.replace(final.with_name(final.name + ".tmp"), final)
-            finals.append(final)
-        self.writers.clear()
-        return finals
-
-    def abort(self) -> None:
-        for final, w in self.writers.items():
-            try:
-                w.close()
-            except Exception:  # noqa: BLE001 - best effort cleanup of a failed batch
-                pass
-            final.with_name(final.name + ".tmp").unlink(missing_ok=True)
-        self.writers.clear()
 
 
 @dataclass(frozen=True)
@@ -261,16 +170,11 @@ def context_dir(settings: Any) -> Path:
     return Path(settings.lake) / "context"
 
 
-# Adapter options that shape the mapping, recorded in the manifest so a remap maps the same way.
-REMAP_OPTIONS = (
-    "map", "platform", "delimiter", "quote", "timezone", "chat_types", "channel_username", "account",
-    "video_id", "include_private",
-)
-
-
 def recordable_options(options: dict[str, Any]) -> dict[str, Any]:
+    """The options that shape a mapping (those the formats declare ``recorded``), JSON-able, for the
+    manifest: ``discourse remap`` maps the batch with them again."""
     out = {}
-    for k in REMAP_OPTIONS:
+    for k in registry.recorded_options():
         v = options.get(k)
         if v is None:
             continue
@@ -284,7 +188,7 @@ def recordable_options(options: dict[str, Any]) -> dict[str, Any]:
 
 def write_chunks(
     chunks: Iterable[registry.AdapterChunk],
-    writer: _BatchWriter,
+    writer: BatchWriter,
     *,
     pseudo: Pseudonymiser,
     pseudonymise: bool,
@@ -386,7 +290,7 @@ def ingest_source(
     ingested_at = datetime.now(UTC)
     options.setdefault("ingested_at", ingested_at)
     stat = source.path.stat()
-    writer = _BatchWriter(settings.posts_dir, settings.quarantine_dir, batch_id, context_dir(settings))
+    writer = BatchWriter(settings.posts_dir, settings.quarantine_dir, batch_id, context_dir(settings))
     try:
         counts = write_chunks(
             adapter.read(source, options),
@@ -428,7 +332,7 @@ def ingest_source(
         "options": recordable_options(options),
         "remappable": True,
     }
-    _atomic_write_text(mpath, json.dumps(entry, indent=1, sort_keys=True))
+    atomic_write_text(mpath, json.dumps(entry, indent=1, sort_keys=True))
     return {**entry, "status": "ingested"}
 
 
@@ -483,9 +387,7 @@ def ingested_sources(settings: Any) -> set[tuple[str, int, int]]:
 def cleanup_temp_files(lake: Path) -> int:
     """Remove ``*.tmp`` leftovers of a crashed ingest (never visible to readers: they lack .parquet).
 
-    A remap interrupted after its journal was written is rolled forward first (``ingest.remap``)."""
-    from ingest.remap import recover
-
+    A remap interrupted after its journal was written is rolled forward first (``ingest.store.recover``)."""
     n = 0
     recover(lake)
     if lake.is_dir():

@@ -1,6 +1,6 @@
 """Line-oriented exports: whole lines as Arrow tables, and the chunk runner that maps them with DuckDB.
 
-Every JSON-lines adapter (``x_v2``, ``reddit``, ``bluesky_jetstream``, ``youtube_comments``,
+Every JSON-lines format (``x_v2``, ``reddit``, ``bluesky_jetstream``, ``youtube_comments``,
 ``zeeschuimer`` and the JSONL path of ``generic``) reads its file through this module, in steps that
 need no Python loop per line:
 
@@ -23,11 +23,12 @@ need no Python loop per line:
 * ``ChunkSQL``: the usual mapper, an adapter's fixed set of SQL statements run over the table
   ``lines``.
 
-Options read by ``run_chunks`` (``chunk_options``): ``chunk_bytes``, decompressed bytes per block
-(default 64 MiB; for a plain file under ``workers`` * 64 MiB, less, so that every worker gets a share,
-but not under 8 MiB, where per-block planning costs more than splitting gains), and ``workers``,
-blocks mapped at once (default, or 0: the CPU count, at most 4). Memory stays bounded by about
-``chunk_bytes * (workers + 3)`` of text plus what the blocks in flight produce.
+Options read by ``run_chunks`` (``chunk_options``; declared in ``ingest.registry.CHUNK_OPTIONS``):
+``chunk_bytes``, decompressed bytes per block (default 64 MiB; for a plain file under ``workers`` *
+64 MiB, less, so that every worker gets a share, but not under 8 MiB, where per-block planning costs
+more than splitting gains), and ``workers``, blocks mapped at once (default, or 0: the CPU count, at
+most 4). Memory stays bounded by about ``chunk_bytes * (workers + 3)`` of text plus what the blocks
+in flight produce.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from ingest.formats.common import UTF8_BOM
 from ingest.prefetch import prefetch
 from ingest.registry import AdapterChunk
 from ingest.schema import (
@@ -64,7 +66,6 @@ MAX_DEFAULT_WORKERS = 4
 # DuckDB parses a vector of lines at a time (up to 2048, never across record batches); with lines of a
 # few hundred KB (twarc2 pages), record batches of about this size keep that working set small.
 BATCH_BYTES = 4 << 20
-UTF8_BOM = b"\xef\xbb\xbf"
 _CREATED_TABLE = re.compile(r"create\s+(?:or\s+replace\s+)?temp(?:orary)?\s+table\s+(\w+)", re.IGNORECASE)
 
 BadLines = list[tuple[int, str]]

@@ -1,23 +1,34 @@
-"""Adapter registry: each export format is one module in ``ingest.adapters`` that registers a class.
+"""Adapter registry: each export format is one package ``ingest.formats.<name>`` that registers a class.
 
-An adapter has a ``name`` (the ``export_format``), a default ``platform``, ``sniff(head) -> bool`` on the
-first 64 KiB of decompressed content, and ``read(source, options)`` yielding ``AdapterChunk``s. Adding a
-format means adding one module (and its fixtures); nothing else changes.
+A format package holds ``adapter.py`` (the adapter class, registered with ``register``), ``options.py``
+(``OPTIONS``: the typed options it reads) and, for formats mapped with DuckDB, ``sql.py``. An adapter has a
+``name`` (the ``export_format``), a default ``platform`` (where its quarantined records go), the
+``platforms`` its posts can have, ``sniff(head) -> bool`` on the first 64 KiB of decompressed content, and
+``read(source, options)`` yielding ``AdapterChunk``s. Adding a format means adding one package (and its
+fixtures); nothing else changes: the ``discourse ingest`` flags and the options recorded for ``remap``
+come from the formats' ``OPTIONS`` (``option_declarations``).
+
+Importing this module, and reading the option declarations, loads no adapter (and none of their
+DuckDB, numpy or Arrow imports), so the command line starts quickly.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import itertools
 import json
 import pkgutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar, NamedTuple
 
-import pyarrow as pa
+if TYPE_CHECKING:
+    import pyarrow as pa
 
-from ingest.sources import Source
+    from ingest.sources import Source
+
+FORMATS_PACKAGE = "ingest.formats"
 
 
 class UnrecognisedFormat(Exception):
@@ -45,6 +56,8 @@ class Unit(NamedTuple):
 
 def context_table(rows: Iterable[tuple[int, Any]]) -> pa.Table:
     """A ``CONTEXT_SCHEMA`` table from ``(source_record, JSON-able object)`` pairs."""
+    import pyarrow as pa
+
     rows = list(rows)
     return pa.table(
         {
@@ -66,9 +79,42 @@ def first_context(units: Iterable[Unit]) -> tuple[Iterator[Unit], dict[str, Any]
     return itertools.chain([first], it), ctx
 
 
+@dataclass(frozen=True)
+class Option:
+    """One option a format reads from ``options[name]``: its type, what it does, how the command line
+    offers it and whether ``discourse remap`` needs it again.
+
+    ``flag`` is the ``discourse ingest`` flag (``None``: not on the command line); ``parse`` turns the
+    flag's text into the value (default: the text as it is; a ``ValueError`` is reported against the
+    flag). ``recorded`` options are kept in the batch's manifest, so a remap maps it the same way.
+    """
+
+    name: str
+    type: Any
+    help: str
+    flag: str | None = None
+    recorded: bool = True
+    parse: Callable[[str], Any] | None = None
+
+    def from_text(self, text: str) -> Any:
+        return self.parse(text) if self.parse is not None else text
+
+
+# What ``ingest.lines.run_chunks`` reads: part of the ``OPTIONS`` of every format mapped with it.
+CHUNK_OPTIONS = (
+    Option("chunk_bytes", int, "decompressed bytes per block of lines (default 64 MiB; see ingest.lines)",
+           recorded=False),
+    Option("workers", int, "blocks of lines mapped at once (default, or 0: the CPU count, at most 4)",
+           recorded=False),
+)
+
+
 class Adapter:
     name: ClassVar[str]
+    # where records that cannot be mapped are quarantined (and the platform of its posts, by default)
     platform: ClassVar[str]
+    # every platform its posts can have; each must be in ``ingest.schema.PLATFORMS``
+    platforms: ClassVar[tuple[str, ...]] = ()
     # Sniffed in ascending order; generic formats sniff last so specific ones win.
     priority: ClassVar[int] = 100
     description: ClassVar[str] = ""
@@ -107,21 +153,58 @@ def register(cls: type[Adapter]) -> type[Adapter]:
     return cls
 
 
+def format_packages() -> list[str]:
+    """The format packages (``ingest.formats.<name>``), by name; ``common`` and ``_x`` are not formats."""
+    pkg = importlib.import_module(FORMATS_PACKAGE)
+    found = pkgutil.iter_modules(pkg.__path__)
+    return sorted(m.name for m in found if m.ispkg and not m.name.startswith("_"))
+
+
 def _load_all() -> None:
     global _loaded
     if _loaded:
         return
-    import ingest.adapters as pkg
-
-    for mod in pkgutil.iter_modules(pkg.__path__):
-        if not mod.name.startswith("_"):
-            importlib.import_module(f"ingest.adapters.{mod.name}")
+    for name in format_packages():
+        module = f"{FORMATS_PACKAGE}.{name}.adapter"
+        if importlib.util.find_spec(module) is None:
+            raise ImportError(f"format package {FORMATS_PACKAGE}.{name} has no adapter module ({module})")
+        importlib.import_module(module)
     _loaded = True
 
 
 def adapters() -> dict[str, type[Adapter]]:
     _load_all()
     return dict(sorted(_REGISTRY.items(), key=lambda kv: (kv[1].priority, kv[0])))
+
+
+def format_options() -> dict[str, tuple[Option, ...]]:
+    """Each format package's declared ``OPTIONS`` (from its ``options`` module), by package name."""
+    out: dict[str, tuple[Option, ...]] = {}
+    for name in format_packages():
+        module = f"{FORMATS_PACKAGE}.{name}.options"
+        if importlib.util.find_spec(module) is not None:
+            out[name] = tuple(importlib.import_module(module).OPTIONS)
+    return out
+
+
+def option_declarations() -> list[Option]:
+    """Every option any format declares, once each, in package order. Formats may share an option
+    (the same declaration); two different declarations of one name are an error."""
+    seen: dict[str, tuple[str, Option]] = {}
+    for package, options in format_options().items():
+        for opt in options:
+            if opt.name in seen and seen[opt.name][1] != opt:
+                raise ValueError(
+                    f"option {opt.name!r} is declared differently by formats {seen[opt.name][0]!r} and "
+                    f"{package!r}; share one declaration"
+                )
+            seen.setdefault(opt.name, (package, opt))
+    return [opt for _, opt in seen.values()]
+
+
+def recorded_options() -> tuple[str, ...]:
+    """The names of the options that shape a mapping: recorded in the manifest for ``discourse remap``."""
+    return tuple(opt.name for opt in option_declarations() if opt.recorded)
 
 
 def get(name: str) -> Adapter:

@@ -18,8 +18,8 @@ an X page's ``includes``, a Telegram message's chat, the account of an X archive
    old files and the new manifest entry; then the ``.tmp`` files are renamed into place, old files no
    longer produced are removed, the manifest is replaced and the journal deleted. A crash before the
    journal leaves the old batch untouched (the ``.tmp`` files are cleaned up); a crash after it is rolled
-   forward by ``recover`` at the start of the next ingest or remap. Readers never see a half-written
-   file; the marts pick the change up at the next ``discourse run``.
+   forward (``ingest.store.recover``) at the start of the next ingest or remap. Readers never see a
+   half-written file; the marts pick the change up at the next ``discourse run``.
 
 The manifest keeps ``ingested_at`` and ``batch_id`` and gains ``remapped_at`` and a ``remaps`` history
 (counts before and after). Skipped counts of the original ingest stay (skipped records were never in the
@@ -33,7 +33,6 @@ refused with the reason: re-ingest their export with ``--force`` once.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 import time
@@ -51,54 +50,20 @@ from ingest import registry
 from ingest.lake import (
     Provenance,
     Pseudonymiser,
-    _atomic_write_text,
-    _BatchWriter,
     cleanup_temp_files,
     context_dir,
-    manifest_path,
     read_manifests,
     write_chunks,
 )
 from ingest.registry import AdapterChunk, Unit
 from ingest.sources import Source
+from ingest.store import BatchWriter, atomic_write_text, journal_path, publish
 
 FETCH_ROWS = 50_000
 
 
 class RemapError(Exception):
     """A batch cannot be re-mapped; nothing of it was changed."""
-
-
-def journal_path(settings: Any, batch_id: str) -> Path:
-    return Path(settings.manifest_dir) / f"{batch_id}.remap.json"
-
-
-def recover(lake: Path) -> int:
-    """Roll forward remaps interrupted after their journal was written. Returns how many."""
-    mdir = Path(lake) / "_manifest"
-    n = 0
-    if not mdir.is_dir():
-        return 0
-    for journal in sorted(mdir.glob("*.remap.json")):
-        plan = json.loads(journal.read_text(encoding="utf-8"))
-        _publish(Path(lake), plan)
-        journal.unlink(missing_ok=True)
-        n += 1
-    return n
-
-
-def _publish(lake: Path, plan: dict[str, Any]) -> None:
-    for rel in plan["new"]:
-        final = lake / rel
-        tmp = final.with_name(final.name + ".tmp")
-        if tmp.exists():
-            os.replace(tmp, final)
-    for rel in set(plan["old"]) - set(plan["new"]):
-        (lake / rel).unlink(missing_ok=True)
-    _atomic_write_text(
-        manifest_path(lake / "_manifest", plan["manifest"]["batch_id"]),
-        json.dumps(plan["manifest"], indent=1, sort_keys=True),
-    )
 
 
 def _units(con: duckdb.DuckDBPyConnection, post_files: list[str], ctx_file: Path | None,
@@ -187,7 +152,7 @@ def remap_batch(settings: Any, entry: dict[str, Any],
     started = time.perf_counter()
     ingested_at = datetime.fromisoformat(entry["ingested_at"])
     q_platform = str(entry.get("options", {}).get("platform") or entry.get("platform") or adapter.platform)
-    writer = _BatchWriter(settings.posts_dir, settings.quarantine_dir, batch_id, context_dir(settings))
+    writer = BatchWriter(settings.posts_dir, settings.quarantine_dir, batch_id, context_dir(settings))
     tmpdir = Path(tempfile.mkdtemp(prefix="remap-", dir=settings.home))
     try:
         # the quarantine of the ingest is kept as it is
@@ -258,9 +223,9 @@ def remap_batch(settings: Any, entry: dict[str, Any],
         "remaps": [*entry.get("remaps", []), change],
     }
     plan = {"new": new_files, "old": old_files, "manifest": new_entry}
-    journal = journal_path(settings, batch_id)
-    _atomic_write_text(journal, json.dumps(plan, indent=1, sort_keys=True))
-    _publish(lake, plan)
+    journal = journal_path(settings.manifest_dir, batch_id)
+    atomic_write_text(journal, json.dumps(plan, indent=1, sort_keys=True))
+    publish(lake, plan)
     journal.unlink(missing_ok=True)
     if echo:
         echo(

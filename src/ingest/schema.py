@@ -1,4 +1,4 @@
-"""The canonical post: the one Arrow schema every adapter maps onto (DESIGN.md, "Canonical post").
+"""The canonical post: the one Arrow schema every adapter maps onto, the contract between ingest and dbt.
 
 Adapters produce ``ADAPTER_SCHEMA`` tables (the canonical columns the export itself can fill, plus the
 platform's raw ``author_id``). The lake writer turns them into ``POST_SCHEMA`` by adding provenance and
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+# Every platform a post can have: the quality suite and dbt accept these. A format's adapter declares
+# the platforms it emits (``Adapter.platforms``); each must be listed here.
 PLATFORMS = (
     "x",
     "reddit",

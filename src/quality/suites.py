@@ -1,8 +1,8 @@
-"""Expectation suites, one per stage, defined in code (DESIGN.md, "Quality gates").
+"""Expectation suites, one per stage, defined in code.
 
-Each ``*_suite()`` returns a fresh ``gx.ExpectationSuite``; ``quality.gates`` stores it in the file-backed
-GX context (add-or-update) and validates a DataFrame that holds only the columns the suite references
-(``suite_columns``) plus the key columns used for sample rows.
+Each ``*_suite()`` returns a fresh ``gx.ExpectationSuite``; ``quality.context`` stores it in the
+file-backed GX context (add-or-update) and the gates validate a DataFrame that holds only the columns
+the suite references (``suite_columns``) plus the key columns used for sample rows (``quality.frames``).
 
 Severity uses GX's own field: ``critical`` expectations block publish, ``warning`` ones only alert.
 The contract columns the brief of each stage names are critical; consistency checks added on top are

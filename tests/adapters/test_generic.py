@@ -14,7 +14,7 @@ import pytest
 import zstandard
 from _helpers import by_id, collect, read_chunks, utc
 
-from ingest.adapters.generic import parse_column_map
+from ingest.formats.generic.options import parse_column_map
 from ingest.registry import detect, get
 from ingest.sources import expand
 
@@ -317,7 +317,7 @@ def test_malformed_csv_records_are_quarantined_with_their_numbers(tmp_path: Path
 
 
 def test_csv_chunks_keep_record_numbers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    import ingest.adapters.generic as generic
+    import ingest.formats.generic.adapter as generic
 
     monkeypatch.setattr(generic, "CHUNK_ROWS", 2)
     posts, quarantine, _ = read(FIXTURES / "posts.csv")
@@ -370,7 +370,7 @@ def test_jsonl_counts_reasons_and_mapping():
 
 
 def test_jsonl_bad_bytes_and_line_numbers_across_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    import ingest.adapters.generic as generic
+    import ingest.formats.generic.adapter as generic
 
     lines = [
         json.dumps({"id": i, "text": f"pesan nomor {i} #uji", "created_at": 1709600000 + i}).encode()

@@ -282,7 +282,7 @@ def test_chat_without_id_uses_bare_message_ids(tmp_path: Path):
 
 
 def test_chunks_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    import ingest.adapters.telegram as telegram
+    import ingest.formats.telegram.adapter as telegram
 
     monkeypatch.setattr(telegram, "CHUNK_MESSAGES", 3)
     msgs = [

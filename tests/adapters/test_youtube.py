@@ -15,7 +15,8 @@ import pytest
 import zstandard
 from _helpers import by_id, read_export
 
-from ingest.adapters.youtube import parse_count, video_id_for
+from ingest.formats.youtube.adapter import parse_votes as parse_count
+from ingest.formats.youtube.adapter import video_id_for
 from ingest.lake import ingest_file
 from ingest.registry import detect, get
 from ingest.sources import Source, expand
@@ -278,7 +279,7 @@ def test_throughput(tmp_path: Path):
 def test_sql_counts_agree_with_parse_count():
     import duckdb
 
-    from ingest.adapters.youtube import SQL_MACROS
+    from ingest.formats.youtube.sql import SQL_MACROS
 
     shown = ["15", "1.2K", "1,5K", "3M", "1,234", "1.234", "3,4 rb", "12 rb", "1,1 jt", "", " 7 ", "lots",
              "1.2.3K", "2B", "0"]

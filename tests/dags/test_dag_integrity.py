@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from dag_support import airflow_env, probe
 
+pytestmark = pytest.mark.integration  # parses the DAG under a real Airflow
+
 DAG_ID = "discourse_nightly"
 # The DAG file is parsed every few seconds by the dag-processor; once the dbt manifest is cached a
 # parse should cost a JSON read, not a dbt run.

@@ -11,11 +11,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from discourse.importers import import_claims, import_domains
 from discourse.settings import load_settings
 from discourse.transform import build_marts
-from ingest.generate import generate
+from discourse.transform.importers import import_claims, import_domains
 from ingest.lake import ingest_file
+from synth import generate
 
 pytestmark = pytest.mark.integration
 

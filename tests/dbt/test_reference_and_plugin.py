@@ -6,8 +6,13 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from discourse import dbt_plugin
-from discourse.reference import ReferenceError, parse_vader_emoji, parse_vader_lexicon, prepare_reference
+from discourse.transform import dbt_plugin
+from discourse.transform.reference import (
+    ReferenceError,
+    parse_vader_emoji,
+    parse_vader_lexicon,
+    prepare_reference,
+)
 
 
 def test_prepare_reference_writes_vader_lexicon_once(settings):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from discourse.sentiment_train import score_labelled
+from discourse.transform.sentiment_train import score_labelled
 
 pytestmark = pytest.mark.integration
 

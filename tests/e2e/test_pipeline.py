@@ -13,7 +13,7 @@ from servers import HttpReceiver
 from discourse.cli import main as cli_main
 from discourse.pipeline import run
 from discourse.settings import load_settings
-from ingest.generate import generate
+from synth import generate
 
 pytestmark = [pytest.mark.e2e]
 

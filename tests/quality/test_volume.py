@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from builders import BASE_DAY, post_row, write_batch
 
-from quality.gates import check_volume, volume_table
+from quality.volume import check_volume, volume_table
 
 DAY0 = date(2026, 3, 1)
 

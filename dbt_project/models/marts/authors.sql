@@ -7,73 +7,51 @@ with
 
 posts as (
 
-    select post_uid, platform, author_key, created_at
-    from {{ ref('stg_lake__posts') }}
+    select
+        post_uid,
+        platform,
+        author_key,
+        created_at,
+        sentiment_score,
+        misinfo_risk_score,
+        misinfo_risk_level,
+        cluster_id,
+        link_domains
+    from {{ ref('posts') }}
     where author_key is not null
-
-),
-
-sentiment as (
-
-    select post_uid, sentiment_score from {{ ref('int_posts_scored_sentiment') }}
-
-),
-
-misinfo as (
-
-    select post_uid, misinfo_risk_score, misinfo_risk_level from {{ ref('int_posts_scored_misinfo') }}
-
-),
-
-clustered as (
-
-    select post_uid, cluster_id from {{ ref('int_posts_clustered') }}
-
-),
-
-links as (
-
-    select post_uid, registered_domain from {{ ref('int_post_links_parsed') }}
 
 ),
 
 activity as (
 
     select
-        p.author_key,
-        list(distinct p.platform order by p.platform) as platforms,
+        author_key,
+        list(distinct platform order by platform) as platforms,
         count(*) as posts,
-        min(p.created_at) as first_seen_at,
-        max(p.created_at) as last_seen_at,
-        round(avg(s.sentiment_score), 4) as mean_sentiment_score,
-        round(avg(m.misinfo_risk_score), 4) as mean_risk_score,
-        count(*) filter (where m.misinfo_risk_level = 'high') as high_risk_posts
-    from posts as p
-    left join sentiment as s
-        on s.post_uid = p.post_uid
-    left join misinfo as m
-        on m.post_uid = p.post_uid
-    group by p.author_key
+        min(created_at) as first_seen_at,
+        max(created_at) as last_seen_at,
+        round(avg(sentiment_score), 4) as mean_sentiment_score,
+        round(avg(misinfo_risk_score), 4) as mean_risk_score,
+        count(*) filter (where misinfo_risk_level = 'high') as high_risk_posts
+    from posts
+    group by author_key
 
 ),
 
 author_clusters as (
 
-    select p.author_key, list(distinct k.cluster_id order by k.cluster_id) as cluster_ids
-    from posts as p
-    inner join clustered as k
-        on k.post_uid = p.post_uid
-    group by p.author_key
+    select author_key, list(distinct cluster_id order by cluster_id) as cluster_ids
+    from posts
+    where cluster_id is not null
+    group by author_key
 
 ),
 
 author_domains as (
 
-    select p.author_key, list(distinct l.registered_domain order by l.registered_domain) as linked_domains
-    from posts as p
-    inner join links as l
-        on l.post_uid = p.post_uid
-    group by p.author_key
+    select author_key, list(distinct registered_domain order by registered_domain) as linked_domains
+    from (select author_key, unnest(link_domains) as registered_domain from posts)
+    group by author_key
 
 ),
 

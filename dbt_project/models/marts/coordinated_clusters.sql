@@ -18,13 +18,7 @@ members as (
 
 posts as (
 
-    select post_uid, created_at, text from {{ ref('stg_lake__posts') }}
-
-),
-
-misinfo as (
-
-    select post_uid, misinfo_risk_score from {{ ref('int_posts_scored_misinfo') }}
+    select post_uid, created_at, text, misinfo_risk_score from {{ ref('posts') }}
 
 ),
 
@@ -54,12 +48,10 @@ per_cluster as (
         any_value(m.coordination_score) as coordination_score,
         arg_min(p.text, p.created_at) as sample_text,
         list(m.post_uid order by p.created_at, m.post_uid) as post_uids,
-        round(avg(r.misinfo_risk_score), 4) as mean_risk_score
+        round(avg(p.misinfo_risk_score), 4) as mean_risk_score
     from members as m
     inner join posts as p
         on p.post_uid = m.post_uid
-    left join misinfo as r
-        on r.post_uid = m.post_uid
     group by m.cluster_id
 
 ),

@@ -20,13 +20,7 @@ links as (
 
 posts as (
 
-    select post_uid, created_at, author_key from {{ ref('stg_lake__posts') }}
-
-),
-
-misinfo as (
-
-    select post_uid, misinfo_risk_level from {{ ref('int_posts_scored_misinfo') }}
+    select post_uid, created_at, author_key, misinfo_risk_level from {{ ref('posts') }}
 
 ),
 
@@ -64,14 +58,12 @@ final as (
         bool_or(s.is_short_link) as is_shortener,
         count(distinct s.post_uid) as posts,
         count(distinct p.author_key) as distinct_authors,
-        count(distinct case when m.misinfo_risk_level = 'high' then s.post_uid end) as high_risk_posts,
+        count(distinct case when p.misinfo_risk_level = 'high' then s.post_uid end) as high_risk_posts,
         min(p.created_at) as first_seen_at,
         max(p.created_at) as last_seen_at
     from sited as s
     inner join posts as p
         on p.post_uid = s.post_uid
-    left join misinfo as m
-        on m.post_uid = s.post_uid
     group by s.domain
 
 )

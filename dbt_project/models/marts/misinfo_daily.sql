@@ -15,13 +15,8 @@ with
 
 posts as (
 
-    select post_uid, platform, created_date from {{ ref('stg_lake__posts') }}
-
-),
-
-misinfo as (
-
-    select post_uid, misinfo_risk_score, misinfo_risk_level from {{ ref('int_posts_scored_misinfo') }}
+    select post_uid, platform, created_date, misinfo_risk_score, misinfo_risk_level, cluster_id
+    from {{ ref('posts') }}
 
 ),
 
@@ -38,12 +33,6 @@ claims as (
 
 ),
 
-clustered as (
-
-    select post_uid, cluster_id from {{ ref('int_posts_clustered') }}
-
-),
-
 clusters as (
 
     select cluster_id, n_accounts, priority_score from {{ ref('coordinated_clusters') }}
@@ -52,10 +41,8 @@ clusters as (
 
 scored as (
 
-    select p.post_uid, p.platform, p.created_date as activity_date, m.misinfo_risk_score, m.misinfo_risk_level
-    from posts as p
-    inner join misinfo as m
-        on m.post_uid = p.post_uid
+    select post_uid, platform, created_date as activity_date, misinfo_risk_score, misinfo_risk_level, cluster_id
+    from posts
 
 ),
 
@@ -147,10 +134,9 @@ top_claims as (
 
 cluster_days as (
 
-    select s.activity_date, s.platform, k.cluster_id, count(*) as posts
-    from scored as s
-    inner join clustered as k
-        on k.post_uid = s.post_uid
+    select activity_date, platform, cluster_id, count(*) as posts
+    from scored
+    where cluster_id is not null
     group by all
 
 ),

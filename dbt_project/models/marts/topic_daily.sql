@@ -17,20 +17,18 @@ with
 
 posts as (
 
-    select post_uid, platform, created_date, author_key, like_count, share_count, reply_count
-    from {{ ref('stg_lake__posts') }}
-
-),
-
-topics as (
-
-    select post_uid, topics, primary_topic from {{ ref('int_posts_tagged_topics') }}
-
-),
-
-sentiment as (
-
-    select post_uid, sentiment_score from {{ ref('int_posts_scored_sentiment') }}
+    select
+        post_uid,
+        platform,
+        created_date,
+        author_key,
+        like_count,
+        share_count,
+        reply_count,
+        topics,
+        primary_topic,
+        sentiment_score
+    from {{ ref('posts') }}
 
 ),
 
@@ -43,16 +41,9 @@ taxonomy as (
 enriched as (
 
     select
-        p.*,
-        t.primary_topic,
-        t.topics,
-        s.sentiment_score,
-        coalesce(p.like_count, 0) + coalesce(p.share_count, 0) + coalesce(p.reply_count, 0) as engagement
-    from posts as p
-    inner join topics as t
-        on t.post_uid = p.post_uid
-    left join sentiment as s
-        on s.post_uid = p.post_uid
+        *,
+        coalesce(like_count, 0) + coalesce(share_count, 0) + coalesce(reply_count, 0) as engagement
+    from posts
 
 ),
 

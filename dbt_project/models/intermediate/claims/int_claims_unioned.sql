@@ -1,20 +1,10 @@
 {#-
     Fact-checked claims: the seed `fact_checked_claims` plus imported claims
-    (`<reference>/claims_extra.parquet`, absent → none). An imported claim with a seed claim's id
-    replaces it (an import is the newer, named source). `claim_trigrams` are the distinct character
-    trigrams of each word of the claim in normal form, padded with a space on both sides, over the
-    words that are not stopwords: what posts are matched on.
+    (`stg_reference_imports__claims`, empty when nothing was imported). An imported claim with a seed
+    claim's id replaces it (an import is the newer, named source). `claim_trigrams` are the distinct
+    character trigrams of each word of the claim in normal form, padded with a space on both sides,
+    over the words that are not stopwords: what posts are matched on.
 -#}
-
-{#- The imported file when it exists (always the fixture in unit tests), else an empty relation. -#}
-{%- set imported = source('reference_imports', 'claims_extra') -%}
-{%- if execute and graph.get('sources') and not lake_has_files(env_var('DISCOURSE_REFERENCE') ~ '/claims_extra.parquet') -%}
-    {%- set ns = namespace(cols=[]) -%}
-    {%- for c, t in {'claim_id': 'varchar', 'claim_text': 'varchar', 'verdict': 'varchar', 'language': 'varchar', 'source_name': 'varchar', 'source_url': 'varchar', 'published_date': 'date'}.items() -%}
-        {%- set ns.cols = ns.cols + ['cast(null as ' ~ t ~ ') as ' ~ c] -%}
-    {%- endfor -%}
-    {%- set imported = '(select ' ~ ns.cols | join(', ') ~ ' where false)' -%}
-{%- endif %}
 
 with
 
@@ -27,15 +17,8 @@ seed as (
 
 imported as (
 
-    select
-        cast(claim_id as varchar) as claim_id,
-        cast(claim_text as varchar) as claim_text,
-        cast(verdict as varchar) as verdict,
-        cast(language as varchar) as language,
-        cast(source_name as varchar) as source_name,
-        cast(source_url as varchar) as source_url,
-        cast(published_date as date) as published_date
-    from {{ imported }}
+    select claim_id, claim_text, verdict, language, source_name, source_url, published_date
+    from {{ ref('stg_reference_imports__claims') }}
 
 ),
 

@@ -9,7 +9,7 @@
       declaration, and counts as not declared. "und", "zxx" and X's pseudo-codes ("qme",
       "qht", "qam", "qct", "qst") count as not declared.
     * Otherwise fastText's compact language-ID model decides (`detect_lang`, registered by the dbt
-      plugin discourse.dbt_plugin and only called for undeclared posts), corrected by the marker words
+      plugin discourse.transform.dbt_plugin and only called for undeclared posts), corrected by the marker words
       (seed `lang_markers`, plus `lexicon_id` terms, plus the words of `int_lang_words`, derived from
       the wordfreq, PySastrawi and stopwordsiso packages, for words the seeds do not list) where it
       is known to err:
@@ -36,44 +36,20 @@
       are substantial: at least `code_mix_min_hits` of
       each and each at least `code_mix_min_share` of the words.
     `lang_method` says which rule decided: declared, detected, markers, code_mix, none.
+
+    The rules are written once for any marker language (macros/lang.sql) and driven by vars: the
+    marker languages `lang_marker_languages` (['id', 'en']; rows of seed `lang_markers` with that
+    `lang`), the languages whose markers overrule fastText's neighbouring answers `lang_neighbours`
+    ({id: [ms, jv, su, ...]}; the 30% above is `lang_neighbour_share`), and the language pairs whose
+    markers together make a post `mixed`, `code_mix_pairs` ([[id, en]]). "Indonesian" and "English"
+    above are these vars' values; int_posts_detected_lang.yml says how to add a language.
 -#}
 
-{#- Indonesian overrides fastText's answer (see the header): a neighbouring language with enough
-    Indonesian markers, or with Indonesian as the runner-up; any other language whose runner-up is
-    Indonesian, when the markers clearly say Indonesian. -#}
-{%- set markers_say_id -%}
-    (
-        d.detection.lang in ('ms', 'jv', 'su', 'min', 'bjn', 'tl', 'ceb', 'war')
-        and (
-            c.id_hits >= 0.3 * c.word_count
-            or (d.detection.alt_lang = 'id' and c.id_hits > c.en_hits)
-        )
-    )
-    or (
-        d.detection.lang <> 'id'
-        and d.detection.alt_lang = 'id'
-        and c.id_hits >= 0.3 * c.word_count
-        and c.id_hits > c.en_hits
-        and (d.detection.lang <> 'en' or c.en_hits = 0)
-    )
-    or (
-        d.detection.lang not in ('id', 'en')
-        and c.id_hits >= greatest(2, {{ var('lang_marker_share', 0.4) }} * c.word_count)
-        and c.id_hits > c.en_hits
-    )
-{%- endset %}
-
-{#- fastText answered something else, but the words are mostly one language's markers and none is the
-    other's: short posts of function words ("kalau di sini", "not a fan") are where fastText errs
-    most, often with high confidence. -#}
-{%- set only_id_markers -%}
-    (d.detection.lang <> 'id' and c.en_hits = 0
-        and c.id_hits >= greatest(2, {{ var('lang_marker_majority', 0.6) }} * c.word_count))
-{%- endset %}
-{%- set only_en_markers -%}
-    (d.detection.lang <> 'en' and c.id_hits = 0
-        and c.en_hits >= greatest(2, {{ var('lang_marker_majority', 0.6) }} * c.word_count))
-{%- endset %}
+{#- The marker languages and the rules' parameters come from vars (dbt_project.yml), so another
+    language is rows in seed `lang_markers` plus vars, not SQL (see the model's yml). -#}
+{%- set langs = var('lang_marker_languages') -%}
+{%- set neighbours = var('lang_neighbours') -%}
+{%- set code_mix_pairs = var('code_mix_pairs') -%}
 
 with
 
@@ -92,9 +68,10 @@ tokenised as (
 marker_terms as (
 
     select {{ normalise_phrase('term') }} as term, lang from {{ ref('lang_markers') }}
+    where lang in ('{{ langs | join("', '") }}')
     union all
     select {{ normalise_phrase('term') }} as term, lang from {{ ref('lexicon_id') }}
-    where weight <> 0 and not contains(term, ' ')
+    where weight <> 0 and not contains(term, ' ') and lang in ('{{ langs | join("', '") }}')
 
 ),
 
@@ -118,6 +95,7 @@ markers as (
     from {{ ref('int_lang_words') }} as w
     anti join marker_terms as m
         on m.term = w.term
+    where w.lang in ('{{ langs | join("', '") }}')
 
 ),
 
@@ -125,8 +103,9 @@ marker_hits as (
 
     select
         t.post_uid,
-        count(*) filter (where m.lang = 'id') as id_hits,
-        count(*) filter (where m.lang = 'en') as en_hits
+        {%- for lang in langs %}
+        count(*) filter (where m.lang = '{{ lang }}') as {{ lang }}_hits{{ "," if not loop.last }}
+        {%- endfor %}
     from (select post_uid, unnest(tokens) as token from tokenised) as t
     inner join markers as m
         on m.term = t.token
@@ -174,8 +153,9 @@ combined as (
         d.declared_lang,
         t.lang_text,
         t.word_count,
-        coalesce(h.id_hits, 0) as id_hits,
-        coalesce(h.en_hits, 0) as en_hits
+        {%- for lang in langs %}
+        coalesce(h.{{ lang }}_hits, 0) as {{ lang }}_hits{{ "," if not loop.last }}
+        {%- endfor %}
     from tokenised as t
     left join declared as d
         on d.post_uid = t.post_uid
@@ -201,29 +181,36 @@ resolved as (
         c.post_uid,
         c.declared_lang,
         c.word_count,
-        c.id_hits,
-        c.en_hits,
+        {%- for lang in langs %}
+        c.{{ lang }}_hits,
+        {%- endfor %}
         d.detection.lang as detected_lang,
         d.detection.score as detected_score,
         case
             when c.declared_lang is not null then c.declared_lang
             when d.detection is null then 'und'
-            when {{ only_id_markers }} then 'id'
-            when {{ only_en_markers }} then 'en'
-            when {{ markers_say_id }} then 'id'
-            when d.detection.score < {{ var('lang_min_confidence') }}
-                and c.id_hits > c.en_hits then 'id'
-            when d.detection.score < {{ var('lang_min_confidence') }}
-                and c.en_hits > c.id_hits then 'en'
+            {%- for lang in langs %}
+            when {{ lang_only_markers_of(lang) }} then '{{ lang }}'
+            {%- endfor %}
+            {%- for lang in neighbours %}
+            when {{ lang_markers_overrule(lang) }} then '{{ lang }}'
+            {%- endfor %}
+            {%- for lang in langs %}
+            when d.detection.score < {{ var('lang_min_confidence') }} and {{ lang_markers_lead(lang) }} then '{{ lang }}'
+            {%- endfor %}
             else d.detection.lang
         end as base_lang,
         case
             when c.declared_lang is not null then 'declared'
             when d.detection is null then 'none'
-            when {{ only_id_markers }} or {{ only_en_markers }} then 'markers'
-            when {{ markers_say_id }} then 'markers'
+            {%- for lang in langs %}
+            when {{ lang_only_markers_of(lang) }} then 'markers'
+            {%- endfor %}
+            {%- for lang in neighbours %}
+            when {{ lang_markers_overrule(lang) }} then 'markers'
+            {%- endfor %}
             when d.detection.score < {{ var('lang_min_confidence') }}
-                and c.id_hits <> c.en_hits then 'markers'
+                and ({% for lang in langs %}{{ lang_markers_lead(lang) }}{{ ' or ' if not loop.last }}{% endfor %}) then 'markers'
             else 'detected'
         end as base_method
     from combined as c
@@ -241,18 +228,28 @@ final as (
         declared_lang,
         detected_lang,
         round(detected_score, 4) as detected_score,
-        id_hits as lang_id_markers,
-        en_hits as lang_en_markers
+        {%- for lang in langs %}
+        {{ lang }}_hits as lang_{{ lang }}_markers{{ "," if not loop.last }}
+        {%- endfor %}
     from (
         select
             *,
-            -- an Indonesian or English post, or one fastText gave another language (code-mixed posts
-            -- are Italian or Tagalog to it now and then); a declared other language stays
-            (base_lang in ('id', 'en') or base_method = 'detected')
-                and id_hits >= {{ var('code_mix_min_hits') }}
-                and en_hits >= {{ var('code_mix_min_hits') }}
-                and id_hits >= {{ var('code_mix_min_share') }} * word_count
-                and en_hits >= {{ var('code_mix_min_share') }} * word_count as is_code_mixed
+            -- a post in one of the pair's languages, or one fastText gave another language (code-mixed
+            -- posts are Italian or Tagalog to it now and then); a declared other language stays
+            (
+            {%- for pair in code_mix_pairs %}
+                (
+                    (base_lang in ('{{ pair | join("', '") }}') or base_method = 'detected')
+                    {%- for lang in pair %}
+                    and {{ lang }}_hits >= {{ var('code_mix_min_hits') }}
+                    {%- endfor %}
+                    {%- for lang in pair %}
+                    and {{ lang }}_hits >= {{ var('code_mix_min_share') }} * word_count
+                    {%- endfor %}
+                ){{ ' or' if not loop.last }}
+            {%- endfor %}
+            {%- if not code_mix_pairs %}false{% endif %}
+            ) as is_code_mixed
         from resolved
     )
 

@@ -6,21 +6,12 @@
     the scheme, user info, port, path and a leading "www."/"m."/"amp." label. IP addresses stay whole.
     The rating is the most specific row of the ratings: the exact host, else the registered
     domain, else the longest matching `*.<suffix>` pattern. Ratings are the seed `domain_ratings`
-    plus imported lists (`<reference>/domains_extra.parquet`, written by `discourse domains import`;
-    absent → none). The seed wins for a domain it rates (it is reviewed with the project, imports are
-    bulk lists); imported lists fill in the rest, and when several imported lists rate the same
-    domain the lowest rating counts (any list that doubts a site is heard).
+    plus imported lists (`stg_reference_imports__domain_ratings`, written by `discourse domains
+    import`; empty when nothing was imported). The seed wins for a domain it rates (it is reviewed
+    with the project, imports are bulk lists); imported lists fill in the rest, and when several
+    imported lists rate the same domain the lowest rating counts (any list that doubts a site is
+    heard).
 -#}
-
-{#- The imported file when it exists (always the fixture in unit tests), else an empty relation. -#}
-{%- set imported = source('reference_imports', 'domains_extra') -%}
-{%- if execute and graph.get('sources') and not lake_has_files(env_var('DISCOURSE_REFERENCE') ~ '/domains_extra.parquet') -%}
-    {%- set ns = namespace(cols=[]) -%}
-    {%- for c, t in {'domain': 'varchar', 'rating': 'double', 'label': 'varchar', 'source': 'varchar'}.items() -%}
-        {%- set ns.cols = ns.cols + ['cast(null as ' ~ t ~ ') as ' ~ c] -%}
-    {%- endfor -%}
-    {%- set imported = '(select ' ~ ns.cols | join(', ') ~ ' where false)' -%}
-{%- endif %}
 
 with
 
@@ -50,12 +41,8 @@ seed_ratings as (
 
 imported_ratings as (
 
-    select
-        lower(cast(domain as varchar)) as domain,
-        cast(rating as double) as rating,
-        cast(label as varchar) as label,
-        cast(source as varchar) as source
-    from {{ imported }}
+    select domain, rating, label, source
+    from {{ ref('stg_reference_imports__domain_ratings') }}
     where domain is not null and rating between 0 and 1
 
 ),

@@ -1,13 +1,13 @@
 {#-
-    Lexicon-and-rules sentiment in SQL, VADER-style, for Indonesian, English and code-mixed text.
+    Lexicon-and-rules sentiment in SQL, VADER-style, for Indonesian, English and code-mixed text: the
+    rules over the looked-up tokens, and the post's score. The stages before this model:
+    `int_sentiment_lexicon` (the merged lexicon, look-up order lexicon_id > lexicon_en_supplement >
+    VADER > emoji) and `int_sentiment_tokens_normalised` (each token looked up as itself, its
+    one-letter variant, its standard slang form and without a clitic; bigrams; SHOUTED tokens and
+    question clauses).
 
-    1. Each token is looked up in the Indonesian seed lexicon (wins on conflict), the English supplement
-       seed (`lexicon_en_supplement`: everyday review/social words VADER lacks, and a few VADER words
-       re-weighted, e.g. "like" is mostly a preposition), VADER's lexicon and the emoji lexicon: as
-       itself, as its cut-to-one-letter variant ("kerenn" -> "keren"), in its standard form from the
-       `slang_normalisation` seed ("bgs" -> "bagus", "gk" -> "tidak"; modifiers too) and without an
-       Indonesian clitic ("-nya", "-lah", "-kah", "-pun"). Two-token entries ("luar biasa", "gak
-       jelas", "i like", "good morning") match as a bigram and take precedence over their parts.
+    1. A matched two-token entry ("luar biasa", "gak jelas") takes precedence over its parts and
+       consumes the next token.
     2. A booster beside a lexicon word adds `value` to its magnitude: before it ("sangat", "very") at
        distance 1 (and 2, damped ×0.95), or after it ("banget", "bgt", "sekali", "parah"). A booster
        that is also a lexicon word ("parah", "lumayan") acts as a booster only when it has such a
@@ -32,7 +32,7 @@
     `sentiment_terms` lists every term that moved the score with its final contribution ("tidak
     bagus:-2.11"); blocked words are left out.
     The threshold was checked on the labelled TRAIN splits only (0.10–0.25 score alike there).
-    9. With a trained overlay (`int_sentiment_overlay`, see discourse.sentiment_train):
+    9. With a trained overlay (`int_sentiment_overlay`, see discourse.transform.sentiment_train):
        z = lexicon_scale × score + bias + Σ overlay weights of the post's distinct normalised tokens;
        label by the fitted thresholds on z, sentiment_score = tanh(z); overlay tokens are appended to
        `sentiment_terms` as "overlay lelet:-0.80". Without an overlay file nothing changes.
@@ -42,20 +42,38 @@
 
 with
 
-tokenised as materialized (
+tokenised as (
+
+    select post_uid, tokens, token_alts, exclamation_count from {{ ref('int_posts_tokenised') }}
+
+),
+
+tokens as (
 
     select
-        -- an integer key: the windows below sort by it far faster than by the post_uid string
-        row_number() over () as post_key,
+        post_key,
         post_uid,
-        tokens,
-        token_alts,
-        shouted_positions,
-        coalesce(token_clauses, list_transform(tokens, lambda t: 1)) as token_clauses,
-        coalesce(question_clauses, []) as question_clauses,
-        word_count,
-        exclamation_count
-    from {{ ref('int_posts_tokenised') }}
+        pos,
+        clause,
+        token,
+        norm,
+        bigram_term,
+        bigram_weight,
+        uni_term,
+        uni_weight,
+        kind,
+        modifier_value,
+        position,
+        is_shouted,
+        is_question_clause
+    from {{ ref('int_sentiment_tokens_normalised') }}
+
+),
+
+slang_forms as (
+
+    select slang as form from {{ ref('slang_normalisation') }}
+    where standard is not null
 
 ),
 
@@ -78,221 +96,16 @@ overlay_params as (
 
 ),
 
-lexicon_id as (
+post_keys as (
 
-    select {{ normalise_phrase('term') }} as term, weight
-    from {{ ref('lexicon_id') }}
-
-),
-
-lexicon_en as (
-
-    select {{ normalise_phrase('term') }} as term, weight
-    from {{ ref('lexicon_en_supplement') }}
-
-),
-
-vader as (
-
-    select term, weight from {{ ref('stg_reference__vader_lexicon') }}
-
-),
-
-emoji as (
-
-    select emoji as term, weight from {{ ref('int_sentiment_emoji_lexicon') }}
-
-),
-
-modifiers as (
-
-    select {{ normalise_phrase('term') }} as term, kind, value, position
-    from {{ ref('sentiment_modifiers') }}
-
-),
-
-lexicon as (
-
-    select term, weight from lexicon_id
-    union all
-    select term, weight from lexicon_en
-    where term not in (select term from lexicon_id)
-    union all
-    select term, weight from vader
-    where term not in (select term from lexicon_id)
-      and term not in (select term from lexicon_en)
-    union all
-    select term, weight from emoji
-    where term not in (select term from lexicon_id)
-      and term not in (select term from lexicon_en)
-      and term not in (select term from vader)
-
-),
-
-unigrams as (
-
-    select term, weight from lexicon where not contains(term, ' ')
-
-),
-
-bigrams as (
-
-    select term, weight from lexicon where contains(term, ' ')
-
-),
-
--- Every single-token form a look-up can hit, with all it stands for: a lexicon word, a modifier, a
--- slang form (its standard form), the first word of a two-token entry. One join of each token with
--- this table replaces a join per source; a token that is none of these (most of them) is dropped.
-vocab as (
-
-    select
-        form,
-        max(uni_term) as uni_term,
-        max(uni_weight) as uni_weight,
-        max(kind) as kind,
-        max(modifier_value) as modifier_value,
-        max(position) as position,
-        max(standard) as standard,
-        bool_or(is_first) as is_first
-    from (
-        select
-            term as form, term as uni_term, weight as uni_weight, null as kind, null as modifier_value,
-            null as position, null as standard, false as is_first
-        from unigrams
-        union all
-        select term, null, null, kind, value, position, null, false from modifiers
-        where not contains(term, ' ')
-        union all
-        select slang, null, null, null, null, null, standard, false from {{ ref('slang_normalisation') }}
-        union all
-        select split_part(term, ' ', 1), null, null, null, null, null, null, true from bigrams
-    )
-    group by form
-
-),
-
-token_rows as (
-
-    select
-        post_key,
-        unnest(tokens) as token,
-        unnest(token_alts) as token_alt,
-        unnest(token_clauses) as clause,
-        -- the next token (NULL after the last one), for two-token entries
-        unnest(tokens[2:]) as next_token,
-        unnest(token_alts[2:]) as next_alt,
-        generate_subscripts(tokens, 1) as pos
-    from tokenised
-    where len(tokens) > 0
-
-),
-
--- The token as itself and as its cut-to-one-letter variant; its standard form ("bgt" -> "banget").
--- Only tokens that can matter go on: known forms, variants, "...n't" and clitic forms.
-known as (
-
-    select
-        t.post_key,
-        t.pos,
-        t.clause,
-        t.token,
-        t.token_alt,
-        t.next_token,
-        t.next_alt,
-        coalesce(v.standard, va.standard, t.token) as norm,
-        v.uni_term as u_term,
-        v.uni_weight as u_weight,
-        va.uni_term as ua_term,
-        va.uni_weight as ua_weight,
-        v.kind as m_kind,
-        v.modifier_value as m_value,
-        v.position as m_position,
-        va.kind as ma_kind,
-        va.modifier_value as ma_value,
-        va.position as ma_position,
-        coalesce(v.is_first, false) as token_is_first,
-        -- the token without an Indonesian clitic ("-nya", "-lah", "-kah", "-pun")
-        case
-            when length(t.token) > 5 and regexp_matches(t.token, '(nya|lah|kah|pun)$') then left(t.token, -3)
-        end as clitic_stem
-    from token_rows as t
-    left join vocab as v
-        on v.form = t.token
-    left join vocab as va
-        on va.form = t.token_alt
-    where v.form is not null
-        or t.token_alt is not null
-        or t.token like '%n''t'
-        or clitic_stem is not null
-
-),
-
--- The standard form's own entries, the clitic-less form's, and the next token's standard form.
-with_norm as (
-
-    select
-        k.*,
-        vn.uni_term as un_term,
-        vn.uni_weight as un_weight,
-        vn.kind as mn_kind,
-        vn.modifier_value as mn_value,
-        vn.position as mn_position,
-        vc.uni_term as uc_term,
-        vc.uni_weight as uc_weight,
-        k.token_is_first or coalesce(vn.is_first, false) as is_first
-    from known as k
-    left join vocab as vn
-        on vn.form = k.norm and k.norm <> k.token
-    left join vocab as vc
-        on vc.form = k.clitic_stem
-
-),
-
-with_bigrams as (
-
-    select
-        w.*,
-        case when w.is_first then w.token || ' ' || w.next_token end as bigram,
-        case
-            when w.is_first
-                then w.norm || ' ' || coalesce(nv.standard, nva.standard, w.next_token)
-        end as norm_bigram
-    from with_norm as w
-    left join vocab as nv
-        on nv.form = case when w.is_first then w.next_token end
-    left join vocab as nva
-        on nva.form = case when w.is_first then w.next_alt end
-
-),
-
-looked_up as (
-
-    select
-        t.post_key,
-        t.pos,
-        t.clause,
-        t.token,
-        coalesce(b.term, bn.term) as bigram_term,
-        coalesce(b.weight, bn.weight) as bigram_weight,
-        coalesce(t.u_term, t.ua_term, t.un_term, t.uc_term) as uni_term,
-        coalesce(t.u_weight, t.ua_weight, t.un_weight, t.uc_weight) as uni_weight,
-        coalesce(t.m_kind, t.ma_kind, t.mn_kind, case when t.token like '%n''t' then 'negator' end) as kind,
-        coalesce(t.m_value, t.ma_value, t.mn_value, case when t.token like '%n''t' then -0.74 end)
-            as modifier_value,
-        coalesce(t.m_position, t.ma_position, t.mn_position, 'before') as position
-    from with_bigrams as t
-    left join bigrams as b
-        on b.term = t.bigram
-    left join bigrams as bn
-        on bn.term = t.norm_bigram and t.norm_bigram <> t.bigram
+    select distinct post_key, post_uid from tokens
 
 ),
 
 relevant as (
 
     select *
-    from looked_up
+    from tokens
     where bigram_term is not null or uni_term is not null or kind is not null
 
 ),
@@ -333,7 +146,9 @@ roles as (
         case when not is_consumed and bigram_term is null then kind end as kind,
         not is_consumed and bigram_term is not null as is_bigram,
         modifier_value,
-        position
+        position,
+        is_shouted,
+        is_question_clause
     from bigram_resolved
 
 ),
@@ -459,7 +274,7 @@ scored_words as (
         c.pos,
         c.lex_term,
         c.negator_offset is not null as is_negated,
-        ir.irrealis_pos is not null or list_contains(t.question_clauses, c.clause) as is_irrealis,
+        ir.irrealis_pos is not null or c.is_question_clause as is_irrealis,
         coalesce(ir.irrealis_token, '?') as irrealis_token,
         case c.negator_offset
         {%- for k in range(1, window + 1) %}
@@ -479,9 +294,7 @@ scored_words as (
                 + coalesce(case when c.is_bigram then c.boost_after_2 else c.boost_after_1 end, 0)
             )
             + case
-                when list_contains(t.shouted_positions, c.pos)
-                    and len(t.shouted_positions) < t.word_count
-                    then sign(c.word_weight) * {{ var('caps_increment') }}
+                when c.is_shouted then sign(c.word_weight) * {{ var('caps_increment') }}
                 else 0
             end as emphasised_weight,
         case
@@ -490,8 +303,6 @@ scored_words as (
             else {{ var('contrast_after_weight') }}
         end as contrast_factor
     from in_context as c
-    inner join tokenised as t
-        on t.post_key = c.post_key
     left join last_contrast as lc
         on lc.post_key = c.post_key
     left join first_irrealis as ir
@@ -550,19 +361,23 @@ summed as (
 overlay_scored as (
 
     select
-        p.post_key,
+        p.post_uid,
         sum(o.weight) as overlay_sum,
         list(printf('overlay %s:%+.2f', o.term, o.weight) order by o.term) as overlay_terms
     from (
-        select distinct post_key, norm
+        select distinct post_uid, norm
         from (
-            select post_key, norm from known
+            select post_uid, norm from tokens
             union all
-            select t.post_key, t.token as norm
-            from token_rows as t
+            select post_uid, token as norm
+            from (
+                select post_uid, unnest(tokens) as token, unnest(token_alts) as token_alt
+                from tokenised
+                where len(tokens) > 0
+            ) as t
             semi join overlay_tokens as o
                 on o.term = t.token
-            anti join (select form from vocab where standard is not null) as s
+            anti join slang_forms as s
                 on s.form = t.token
             where t.token_alt is null
         ) as n
@@ -571,7 +386,7 @@ overlay_scored as (
     ) as p
     inner join overlay_tokens as o
         on o.term = p.norm
-    group by p.post_key
+    group by p.post_uid
 
 ),
 
@@ -579,7 +394,6 @@ final as (
 
     select
         t.post_uid,
-        t.post_key,
         coalesce(s.raw_sum, 0)
             + case
                 when coalesce(s.raw_sum, 0) = 0 then 0
@@ -587,8 +401,10 @@ final as (
             end as sentiment_sum,
         coalesce(s.sentiment_terms, []) as sentiment_terms
     from tokenised as t
+    left join post_keys as k
+        on k.post_uid = t.post_uid
     left join summed as s
-        on s.post_key = t.post_key
+        on s.post_key = k.post_key
 
 ),
 
@@ -604,7 +420,7 @@ compound as (
         o.overlay_terms
     from final as f
     left join overlay_scored as o
-        on o.post_key = f.post_key
+        on o.post_uid = f.post_uid
 
 ),
 

@@ -8,6 +8,6 @@ SQL models bring the words into the tokeniser's normal form.
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    from discourse.stopwords import stopword_table
+    from discourse.transform.stopwords import stopword_table
 
     return stopword_table()

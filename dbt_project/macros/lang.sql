@@ -1,0 +1,58 @@
+{#-
+    The rules of `int_posts_detected_lang`, for any marker language `lang` (var `lang_marker_languages`).
+    They compare the per-post marker counts `c.<lang>_hits` with fastText's answer `d.detection`
+    (lang, score, alt_lang). With the languages `['id', 'en']` they are the original Indonesian/English
+    rules word for word.
+-#}
+
+{#- `lang`'s markers outnumber every other marker language's. -#}
+{%- macro lang_markers_lead(lang) -%}
+    {%- set langs = var('lang_marker_languages') -%}
+    ({% for other in langs if other != lang %}c.{{ lang }}_hits > c.{{ other }}_hits{{ ' and ' if not loop.last }}{% else %}true{% endfor %})
+{%- endmacro %}
+
+{#- No marker of any other language. -#}
+{%- macro lang_others_absent(lang) -%}
+    {%- set langs = var('lang_marker_languages') -%}
+    ({% for other in langs if other != lang %}c.{{ other }}_hits = 0{{ ' and ' if not loop.last }}{% else %}true{% endfor %})
+{%- endmacro %}
+
+{#- fastText answered something else, but the words are mostly one language's markers and none is another
+    language's: short posts of function words ("kalau di sini", "not a fan") are where fastText errs
+    most, often with high confidence. -#}
+{%- macro lang_only_markers_of(lang) -%}
+    (d.detection.lang <> '{{ lang }}' and {{ lang_others_absent(lang) }}
+        and c.{{ lang }}_hits >= greatest(2, {{ var('lang_marker_majority', 0.6) }} * c.word_count))
+{%- endmacro %}
+
+{#- A language of `lang_neighbours` overrides fastText's answer (see the header): a neighbouring language
+    with enough of its markers, or with it as the runner-up; any other language whose runner-up it is,
+    when the markers clearly say so; any language that has no markers, when its markers are many. -#}
+{%- macro lang_markers_overrule(lang) -%}
+    {%- set langs = var('lang_marker_languages') -%}
+    {%- set neighbours = var('lang_neighbours')[lang] -%}
+    (
+        {%- if neighbours %}
+        d.detection.lang in ('{{ neighbours | join("', '") }}')
+        and (
+            c.{{ lang }}_hits >= {{ var('lang_neighbour_share', 0.3) }} * c.word_count
+            or (d.detection.alt_lang = '{{ lang }}' and {{ lang_markers_lead(lang) }})
+        )
+        or
+        {%- endif %}
+        (
+            d.detection.lang <> '{{ lang }}'
+            and d.detection.alt_lang = '{{ lang }}'
+            and c.{{ lang }}_hits >= {{ var('lang_neighbour_share', 0.3) }} * c.word_count
+            and {{ lang_markers_lead(lang) }}
+            {%- for other in langs if other != lang %}
+            and (d.detection.lang <> '{{ other }}' or c.{{ other }}_hits = 0)
+            {%- endfor %}
+        )
+        or (
+            d.detection.lang not in ('{{ langs | join("', '") }}')
+            and c.{{ lang }}_hits >= greatest(2, {{ var('lang_marker_share', 0.4) }} * c.word_count)
+            and {{ lang_markers_lead(lang) }}
+        )
+    )
+{%- endmacro %}

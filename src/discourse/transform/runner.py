@@ -1,0 +1,248 @@
+"""The transform step: ``dbt build`` of ``dbt_project/`` into the build warehouse.
+
+``build_marts(settings)`` prepares the reference data, points dbt at this run's paths through env vars
+(``dbt_env``), runs dbt programmatically and returns a summary. dbt writes its target/ and logs/ under
+``<home>/dbt``, never into the repository. The result is built into ``settings.build_warehouse``;
+publishing it is a later step.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import metadata, resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+from urllib.request import url2pathname
+
+# dbt's programmatic runner is not re-entrant: one invocation at a time per process.
+_DBT_LOCK = threading.Lock()
+
+_FAILED = {"error", "fail", "runtime error"}
+
+# The installed distribution (pyproject.toml's project name).
+DISTRIBUTION = "discourse-pipeline"
+
+
+class TransformError(Exception):
+    """dbt could not build the marts; the message names the failing nodes."""
+
+    def __init__(self, message: str, summary: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.summary = summary or {}
+
+
+def dbt_project_dir(settings: Any = None) -> Path:
+    """The dbt project, found without guessing from this file's place on disk.
+
+    In order: the ``dbt_project_dir`` setting (``DISCOURSE_DBT_PROJECT_DIR``); for an editable install
+    (a checkout set up with ``uv sync``), ``dbt_project/`` in the source tree the installer recorded;
+    the copy packaged in the wheel (``discourse/transform/dbt_project``). The editable source comes
+    first because an editable install also holds a snapshot of the packaged copy, which goes stale.
+    """
+    configured = getattr(settings, "dbt_project_dir", None) if settings is not None else None
+    if configured:
+        candidates = [Path(configured)]
+    else:
+        source = _editable_source_root()
+        candidates = [] if source is None else [source / "dbt_project"]
+        candidates.append(Path(str(resources.files("discourse.transform") / "dbt_project")))
+    for path in candidates:
+        if (path / "dbt_project.yml").is_file():
+            return path
+    raise TransformError(
+        f"dbt project not found (looked in {', '.join(map(str, candidates))}); "
+        "set DISCOURSE_DBT_PROJECT_DIR to the folder that holds dbt_project.yml"
+    )
+
+
+def _editable_source_root() -> Path | None:
+    """The source tree of an editable install, from the installer's ``direct_url.json`` (PEP 610)."""
+    try:
+        dist = metadata.distribution(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        return None
+    raw = dist.read_text("direct_url.json")
+    if not raw:
+        return None
+    info = json.loads(raw)
+    if not info.get("dir_info", {}).get("editable"):
+        return None
+    parsed = urlparse(info.get("url", ""))
+    if parsed.scheme != "file":
+        return None
+    return Path(url2pathname(unquote(parsed.path)))
+
+
+def dbt_paths(settings: Any) -> dict[str, Path]:
+    """Where dbt writes at run time: all under ``<home>/dbt``."""
+    base = Path(settings.home) / "dbt"
+    return {"target": base / "target", "logs": base / "logs"}
+
+
+def dbt_env(settings: Any) -> dict[str, str]:
+    """The env vars ``dbt_project/profiles.yml`` and the sources read (also for Airflow/cosmos)."""
+    return {
+        "DISCOURSE_DBT_DB": str(settings.build_warehouse),
+        "DISCOURSE_LAKE": str(settings.lake),
+        "DISCOURSE_REFERENCE": str(settings.reference_dir),
+        "DISCOURSE_DBT_THREADS": str(settings.dbt_threads),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+
+
+def dbt_args(
+    settings: Any,
+    command: str = "build",
+    select: str | None = None,
+    project_dir: Path | None = None,
+) -> list[str]:
+    """dbt CLI arguments for this run (``project_dir`` defaults to ``dbt_project_dir(settings)``)."""
+    project = Path(project_dir) if project_dir else dbt_project_dir(settings)
+    paths = dbt_paths(settings)
+    args = [
+        command,
+        "--project-dir",
+        str(project),
+        "--profiles-dir",
+        str(project),
+        "--target",
+        settings.dbt_target,
+        "--target-path",
+        str(paths["target"]),
+        "--log-path",
+        str(paths["logs"]),
+        "--threads",
+        str(settings.dbt_threads),
+        "--no-send-anonymous-usage-stats",
+        "--no-use-colors",
+        # Node-by-node progress goes to <home>/dbt/logs/dbt.log; the console gets warnings and errors.
+        "--log-level",
+        "warn",
+    ]
+    if select:
+        args += ["--select", select]
+    return args
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _summarise(results: list[Any], seconds: float) -> dict[str, Any]:
+    counts: Counter[str] = Counter()
+    by_type: dict[str, Counter[str]] = {}
+    failures: list[dict[str, Any]] = []
+    timings: list[dict[str, Any]] = []
+    for r in results:
+        node = r.node
+        status = str(getattr(r.status, "value", r.status))
+        rtype = str(getattr(node.resource_type, "value", node.resource_type))
+        counts[status] += 1
+        by_type.setdefault(rtype, Counter())[status] += 1
+        timings.append({"node": node.unique_id, "status": status, "seconds": round(r.execution_time or 0, 3)})
+        if status in _FAILED:
+            failures.append(
+                {
+                    "node": node.unique_id,
+                    "status": status,
+                    "message": (r.message or "").strip()[:2000],
+                    "failures": getattr(r, "failures", None),
+                }
+            )
+    timings.sort(key=lambda t: -t["seconds"])
+    return {
+        "success": not failures,
+        "seconds": round(seconds, 3),
+        "counts": dict(counts),
+        "by_type": {k: dict(v) for k, v in sorted(by_type.items())},
+        "failures": failures,
+        "slowest": timings[:10],
+        "nodes": len(results),
+    }
+
+
+def close_dbt_connections() -> None:
+    """Close the DuckDB connection dbt-duckdb keeps open after a run.
+
+    dbt-duckdb caches its environment (and the open database) at class level; left open, the
+    warehouse file stays locked in this process and its WAL is not checkpointed, so it could not
+    be opened read-only or published right after the build.
+    """
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # pragma: no cover - dbt-duckdb is a dependency
+        return
+    env = getattr(DuckDBConnectionManager, "_ENV", None)
+    if env is not None:
+        env.close()
+        DuckDBConnectionManager._ENV = None
+
+
+def run_dbt(settings: Any, args: list[str]) -> dict[str, Any]:
+    """Run one dbt command with this run's env; returns the summary or raises ``TransformError``."""
+    from dbt.cli.main import dbtRunner
+
+    for p in dbt_paths(settings).values():
+        p.mkdir(parents=True, exist_ok=True)
+    Path(settings.build_warehouse).parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    with _DBT_LOCK, _environment(dbt_env(settings)):
+        try:
+            res = dbtRunner().invoke(args)
+        finally:
+            close_dbt_connections()
+    seconds = time.perf_counter() - started
+    results = list(getattr(res.result, "results", None) or [])
+    summary = _summarise(results, seconds)
+    summary["command"] = args[0]
+    summary["log"] = str(dbt_paths(settings)["logs"] / "dbt.log")
+    if res.exception is not None:
+        summary["success"] = False
+        raise TransformError(
+            f"dbt {args[0]} failed: {type(res.exception).__name__}: {res.exception} (log: {summary['log']})",
+            summary,
+        )
+    if summary["failures"] or not res.success:
+        summary["success"] = False
+        names = ", ".join(f"{f['node']} ({f['status']})" for f in summary["failures"]) or "unknown"
+        first = summary["failures"][0]["message"].splitlines()[0] if summary["failures"] else ""
+        raise TransformError(
+            f"dbt {args[0]} failed on {len(summary['failures'])} node(s): {names}"
+            + (f"; first error: {first}" if first else "")
+            + f" (log: {summary['log']})",
+            summary,
+        )
+    return summary
+
+
+def build_marts(settings: Any, select: str | None = None) -> dict[str, Any]:
+    """``dbt build`` (seeds, models, data tests and unit tests) into ``settings.build_warehouse``.
+
+    Returns ``{"success", "seconds", "counts": {status: n}, "by_type": {resource: {status: n}},
+    "failures": [], "slowest": [...], "reference": {...}, "warehouse": path}``; raises
+    ``TransformError`` naming the failing nodes when anything errors or a test fails.
+    """
+    from discourse.transform.reference import prepare_reference
+
+    reference = prepare_reference(settings)
+    summary = run_dbt(settings, dbt_args(settings, "build", select))
+    summary["reference"] = reference
+    summary["warehouse"] = str(settings.build_warehouse)
+    return summary

@@ -1,1 +1,0 @@
-"""One module per export format; each registers its adapter with ``ingest.registry.register``."""

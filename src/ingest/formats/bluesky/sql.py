@@ -1,0 +1,179 @@
+"""The Bluesky Jetstream mapping in DuckDB SQL over the table ``lines(line_no, line)`` of one chunk
+(see ``ingest.formats.bluesky.adapter``)."""
+
+from __future__ import annotations
+
+from ingest.formats.common import (
+    INVALID_JSON,
+    Rejects,
+    case_sql,
+    distinct_sql,
+    not_an_object_sql,
+    quarantine_sql,
+    sql_str,
+    sql_type,
+    union_sql,
+)
+from ingest.lines import ChunkSQL
+
+POST_COLLECTION = "app.bsky.feed.post"
+
+_STRONG_REF = {"uri": "VARCHAR", "cid": "VARCHAR"}
+_EVENT = {
+    "did": "VARCHAR",
+    "time_us": "VARCHAR",
+    "kind": "VARCHAR",
+    "commit": {
+        "operation": "VARCHAR",
+        "collection": "VARCHAR",
+        "rkey": "VARCHAR",
+        "record": {
+            "$type": "VARCHAR",
+            "text": "VARCHAR",
+            "createdAt": "VARCHAR",
+            "langs": ["VARCHAR"],
+            "reply": {"root": _STRONG_REF, "parent": _STRONG_REF},
+            "embed": {
+                "$type": "VARCHAR",
+                "external": {"uri": "VARCHAR"},
+                "images": "JSON",
+                "record": {"uri": "VARCHAR", "record": {"uri": "VARCHAR"}},
+                "media": {"$type": "VARCHAR", "images": "JSON", "external": {"uri": "VARCHAR"}},
+            },
+            "facets": [
+                {"features": [{"$type": "VARCHAR", "uri": "VARCHAR", "did": "VARCHAR", "tag": "VARCHAR"}]}
+            ],
+        },
+    },
+}
+
+_SQL_PARSED = f"""
+create or replace temp table parsed as
+with l as (select line_no, line, json_valid(line) as ok from lines),
+j as (
+    select line_no, line, ok,
+        case when ok then try(json_type(line)) end as jtype,
+        case when ok and try(json_type(line)) = 'OBJECT'
+             then try(from_json(line, {sql_type(_EVENT)})) end as e
+    from l
+)
+select line_no, line, jtype, e,
+    case
+        when not ok and trim(line, ' ' || chr(9) || chr(13)) = '' then 'blank'
+        when not ok then 'invalid'
+        when jtype <> 'OBJECT' then 'not_object'
+        when e.did is null or e.kind is null then 'other'
+        when e.kind <> 'commit' then 'skip'
+        when e.commit.operation is distinct from 'create' then 'skip'
+        when e.commit.collection is distinct from '{POST_COLLECTION}' then 'skip'
+        else 'post'
+    end as cls,
+    case
+        when e.kind <> 'commit' then 'kind:' || e.kind
+        when e.commit.operation is distinct from 'create'
+            then 'commit:' || coalesce(e.commit.operation, '?') || ':' || coalesce(e.commit.collection, '?')
+        else 'collection:' || coalesce(e.commit.collection, '?')
+    end as skip_reason
+from j
+"""
+
+_SQL_EVENTS = f"""
+create or replace temp table events as
+select
+    line_no, line, e, e.commit.record as r,
+    'at://' || e.did || '/{POST_COLLECTION}/' || e.commit.rkey as uri,
+    try_cast(e.commit.record.createdAt as timestamptz) as created_ts,
+    case when try_cast(e.time_us as bigint) is not null
+         then make_timestamptz(try_cast(e.time_us as bigint)) end as seen_ts,
+    flatten(list_transform(coalesce(e.commit.record.facets, []),
+                           lambda f: coalesce(f.features, []))) as features
+from parsed where cls = 'post'
+"""
+
+_SQL_POSTS = f"""
+with ok as (
+    select *,
+        coalesce(created_ts, case when r.createdAt is null then seen_ts end) as at_ts,
+        case when r.embed."$type" in ('app.bsky.embed.record', 'app.bsky.embed.recordWithMedia')
+             then coalesce(r.embed.record.record.uri, r.embed.record.uri) end as embedded_uri
+    from events
+    where e.commit.rkey is not null and r is not null
+),
+m as (
+    select *,
+        list_filter(list_transform(features, lambda f: case when f."$type" = 'app.bsky.richtext.facet#link'
+                                                             then f.uri end),
+                    lambda x: x is not null) as facet_links,
+        list_filter([coalesce(r.embed.external.uri, r.embed.media.external.uri)],
+                    lambda x: x is not null) as embed_links,
+        list_filter(list_transform(features,
+            lambda f: case when f."$type" = 'app.bsky.richtext.facet#tag' then f.tag end),
+            lambda x: x is not null and x <> '') as tag_list,
+        list_filter(list_transform(features,
+            lambda f: case when f."$type" = 'app.bsky.richtext.facet#mention' then f.did end),
+            lambda x: x is not null) as mention_list
+    from ok where at_ts is not null
+)
+select
+    'bluesky:' || uri as post_uid,
+    'bluesky' as platform,
+    uri as post_id,
+    at_ts as created_at,
+    e.did as author_id,
+    cast(null as varchar) as author_handle,
+    r.text as text,
+    nullif(r.langs[1], '') as lang_declared,
+    case when r.reply is not null then 'reply'
+         when embedded_uri like 'at://%/{POST_COLLECTION}/%' then 'quote'
+         else 'post' end as kind,
+    r.reply.parent.uri as reply_to_id,
+    coalesce(r.reply.root.uri, uri) as thread_id,
+    cast(null as varchar) as repost_of_id,
+    case when embedded_uri like 'at://%/{POST_COLLECTION}/%' then embedded_uri end as quote_of_id,
+    'https://bsky.app/profile/' || e.did || '/post/' || e.commit.rkey as url,
+    {distinct_sql("tag_list")} as hashtags,
+    {distinct_sql("mention_list")} as mentions,
+    {union_sql("facet_links", "embed_links")} as links,
+    cast(case
+        when r.embed."$type" = 'app.bsky.embed.images' then coalesce(json_array_length(r.embed.images), 0)
+        when r.embed."$type" = 'app.bsky.embed.video' then 1
+        when r.embed.media."$type" = 'app.bsky.embed.images'
+            then coalesce(json_array_length(r.embed.media.images), 0)
+        when r.embed.media."$type" = 'app.bsky.embed.video' then 1
+        else 0 end as integer) as media_count,
+    line as raw,
+    line_no as source_record
+from m
+order by line_no
+"""
+
+_SQL_QUARANTINE = quarantine_sql(
+    Rejects(
+        "parsed",
+        "cls in ('invalid', 'not_object', 'other')",
+        case_sql(
+            "cls",
+            {"invalid": sql_str(INVALID_JSON), "not_object": not_an_object_sql("Jetstream event", "jtype")},
+            "'not a Jetstream event: no did or kind'",
+        ),
+    ),
+    Rejects(
+        "events",
+        """e.commit.rkey is null or r is null
+   or coalesce(created_ts, case when r.createdAt is null then seen_ts end) is null""",
+        """case when e.commit.rkey is null then 'post create lacks commit.rkey'
+         when r is null then 'post create ' || uri || ' lacks commit.record'
+         when r.createdAt is not null then 'post ' || uri || ' has an unparseable createdAt: ' || r.createdAt
+         else 'post ' || uri || ' has neither createdAt nor a usable time_us' end""",
+    ),
+)
+
+_SQL_SKIPPED = """
+select reason, count(*) from (
+    select skip_reason as reason from parsed where cls = 'skip'
+    union all
+    select 'blank_line' from parsed where cls = 'blank'
+) group by reason order by reason
+"""
+
+CHUNK_SQL = ChunkSQL((_SQL_PARSED, _SQL_EVENTS), _SQL_POSTS, _SQL_QUARANTINE, _SQL_SKIPPED)

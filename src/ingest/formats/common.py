@@ -1,0 +1,277 @@
+"""What the export formats share. A format imports these from here, never from another format.
+
+* **BOM**: ``strip_bom`` / ``strip_bom_text`` drop one leading UTF-8 byte order mark (``ingest.lines``
+  drops it from line-oriented files the same way).
+* **Counts** as exports show them (``"1.2K"``, ``"1,234"``, ``"3,4 rb"``, ``"2 jt"``) or as JSON numbers:
+  ``parse_count`` in Python and the DuckDB macros in ``COUNT_SQL`` (``count_value``, ``count_text``)
+  apply the same rules, and ``tests/adapters/test_common.py`` holds them to it on a table of inputs:
+
+  - a number (a JSON or Python number): its integer part;
+  - text: whitespace (space, tab, CR, LF, FF, no-break space) anywhere and letter case are ignored;
+    blank text is ``blank`` (``0`` where an export shows nothing for none, as YouTube does; ``None``
+    for an empty table cell);
+  - an optional ``-``, digits with ``.``/``,`` separators, an optional multiplier suffix (``k``,
+    ``rb``, ``ribu`` = 10^3; ``m``, ``jt``, ``juta``, ``mln`` = 10^6; ``b``, ``bn``, ``miliar`` = 10^9)
+    and an optional final ``.``;
+  - without a suffix, a whole number (no separator, or groups of three digits after each one:
+    ``"1,234"``, ``"1.234.567"``) loses its separators; otherwise the one separator is a decimal point
+    and the value is rounded half away from zero (``"1.5"`` → 2);
+  - with a suffix, the one separator (if any) is a decimal point: ``"1,5K"`` → 1500;
+  - anything else, and anything outside BIGINT, is ``None``.
+* **SQL helpers** for building DuckDB statements: ``sql_str``, ``sql_type`` (a ``from_json``
+  structure), ``unescape_sql``, ``TEXT_URLS_SQL``, ``distinct_sql``, ``append_new_sql``, ``union_sql``
+  and the ``distinct_small`` macro (in ``LIST_SQL``).
+* **Quarantine SQL**: ``quarantine_sql`` builds the query of a chunk's quarantined records
+  (``source_record``, ``raw`` cut to ``QUARANTINE_RAW_MAX_CHARS``, ``error``) from ``Rejects`` parts,
+  with the shared messages (``INVALID_JSON``, ``not_an_object_sql``); ``quarantine_raw`` is the same
+  cut for formats mapped in Python.
+* **Sniffing** JSON lines (``sniff_json_lines``) and compact JSON (``dumps``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ingest.schema import QUARANTINE_RAW_MAX_CHARS
+
+# --------------------------------------------------------------------------------------------------
+# Byte order mark
+# --------------------------------------------------------------------------------------------------
+
+UTF8_BOM = b"\xef\xbb\xbf"
+TEXT_BOM = "\ufeff"
+
+
+def strip_bom(data: bytes) -> bytes:
+    """``data`` without one leading UTF-8 byte order mark."""
+    return data.removeprefix(UTF8_BOM)
+
+
+def strip_bom_text(text: str) -> str:
+    """``text`` without one leading byte order mark (U+FEFF)."""
+    return text.removeprefix(TEXT_BOM)
+
+
+# --------------------------------------------------------------------------------------------------
+# Counts
+# --------------------------------------------------------------------------------------------------
+
+COUNT_MULTIPLIERS: dict[str, int] = {
+    "": 1,
+    "k": 1_000, "rb": 1_000, "ribu": 1_000,
+    "m": 1_000_000, "jt": 1_000_000, "juta": 1_000_000, "mln": 1_000_000,
+    "b": 1_000_000_000, "bn": 1_000_000_000, "miliar": 1_000_000_000,
+}
+_COUNT_NUMBER = r"-?[0-9]+(?:[.,][0-9]+)*"
+_COUNT_SUFFIX = "|".join(k for k in COUNT_MULTIPLIERS if k)
+COUNT_PATTERN = f"({_COUNT_NUMBER})({_COUNT_SUFFIX})?\\.?"
+# a number without suffix whose separators group thousands (or that has none)
+WHOLE_COUNT_PATTERN = r"-?(?:[0-9]+|[0-9]{1,3}(?:[.,][0-9]{3})+)"
+_COUNT = re.compile(COUNT_PATTERN)
+_WHOLE_COUNT = re.compile(WHOLE_COUNT_PATTERN)
+_COUNT_SPACE = re.compile("[\t\n\f\r \u00a0]")
+_BIGINT_MIN, _BIGINT_MAX = -(2**63), 2**63 - 1
+
+
+def _bigint(n: int) -> int | None:
+    return n if _BIGINT_MIN <= n <= _BIGINT_MAX else None
+
+
+def _round_half_away(x: float) -> int | None:
+    """``x`` rounded half away from zero, as DuckDB's ``round`` does (``None`` if not finite)."""
+    if not math.isfinite(x):
+        return None
+    a = abs(x)
+    r = math.floor(a)
+    if a - r >= 0.5:
+        r += 1
+    return -r if x < 0 else r
+
+
+def parse_count(value: Any, blank: int | None = None) -> int | None:
+    """A count from an export (see the module docstring); ``blank`` is what blank text means."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return _bigint(value)
+    if isinstance(value, float):
+        return _bigint(math.trunc(value)) if math.isfinite(value) else None
+    if not isinstance(value, str):
+        return None
+    s = _COUNT_SPACE.sub("", value)
+    if not s:
+        return blank
+    m = _COUNT.fullmatch(s.lower())
+    if m is None:
+        return None
+    number, suffix = m.group(1), m.group(2) or ""
+    if not suffix and _WHOLE_COUNT.fullmatch(number):
+        return _bigint(int(number.replace(",", "").replace(".", "")))
+    try:
+        x = float(number.replace(",", ".")) * COUNT_MULTIPLIERS[suffix]
+    except ValueError:  # two or more decimal separators
+        return None
+    n = _round_half_away(x)
+    return None if n is None else _bigint(n)
+
+
+def sql_str(value: str) -> str:
+    """A SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+_MULTIPLIER_CASES = " ".join(f"when {sql_str(k)} then {v}" for k, v in COUNT_MULTIPLIERS.items())
+_COUNT_SPACE_SQL = "chr(9) || chr(10) || chr(12) || chr(13) || ' ' || chr(160)"
+
+# ``count_value(v, t, blank)``: ``v`` a JSON value as text (``x ->> '$'``), ``t`` its ``json_type``;
+# ``count_text(v, blank)``: a text. Both follow ``parse_count``. Each intermediate value is bound once
+# through a one-item ``list_transform``: a macro argument used n times is n copies of its expression,
+# and binding those (regular expressions compiled each time) cost more than mapping a block.
+COUNT_SQL = f"""
+create or replace macro count_text(v, blank) as list_transform(
+    [lower(translate(v, {_COUNT_SPACE_SQL}, ''))],
+    lambda s: case when s = '' then blank else list_transform(
+        [regexp_extract(s, {sql_str("^" + COUNT_PATTERN + "$")}, ['num', 'suf'])],
+        lambda p: case
+            when p.num = '' then null
+            when p.suf = '' and regexp_full_match(p.num, {sql_str(WHOLE_COUNT_PATTERN)})
+                then try_cast(replace(replace(p.num, '.', ''), ',', '') as bigint)
+            else try_cast(round(try_cast(replace(p.num, ',', '.') as double)
+                                * case p.suf {_MULTIPLIER_CASES} end) as bigint)
+        end)[1] end)[1];
+create or replace macro count_value(v, t, blank) as case
+    when t in ('UBIGINT', 'BIGINT') then try_cast(v as bigint)
+    when t = 'DOUBLE' then try_cast(trunc(try_cast(v as double)) as bigint)
+    when t = 'VARCHAR' then count_text(v, blank)
+end;
+"""
+
+# --------------------------------------------------------------------------------------------------
+# SQL helpers
+# --------------------------------------------------------------------------------------------------
+
+
+def sql_type(structure: Any) -> str:
+    """A DuckDB ``from_json`` structure literal."""
+    return sql_str(json.dumps(structure, separators=(",", ":")))
+
+
+def unescape_sql(expr: str) -> str:
+    """``expr`` with the three HTML entities X and Reddit escape (``&lt;``, ``&gt;``, ``&amp;``) undone."""
+    return f"replace(replace(replace({expr}, '&lt;', '<'), '&gt;', '>'), '&amp;', '&')"
+
+
+# URLs in free text (RE2): up to whitespace or a closing bracket/quote, minus trailing punctuation.
+TEXT_URLS_SQL = (
+    "list_transform(regexp_extract_all({t}, 'https?://[^\\s<>\"\\)\\]]+'), lambda u: rtrim(u, '.,;:!?''*'))"
+)
+
+
+def distinct_sql(a: str) -> str:
+    """The items of list ``a`` without repeats, in first-seen order."""
+    return f"list_filter({a}, lambda x, i: list_position({a}, x) = i)"
+
+
+def append_new_sql(a: str, b: str) -> str:
+    """``a`` then the items of ``b`` not in ``a`` (repeats within ``a`` or within ``b`` stay)."""
+    return f"list_concat({a}, list_filter({b}, lambda x: not list_contains({a}, x)))"
+
+
+def union_sql(a: str, b: str) -> str:
+    """``a`` then the items of ``b`` not already in ``a`` (order-preserving; both deduplicated)."""
+    return append_new_sql(distinct_sql(a), distinct_sql(b))
+
+
+# ``distinct_small(l)``: ``distinct_sql``; the lambda is costly, so only lists that can hold a repeat get it
+LIST_SQL = f"""
+create or replace macro distinct_small(l) as case when len(l) < 2 then l else {distinct_sql("l")} end;
+"""
+
+# --------------------------------------------------------------------------------------------------
+# Quarantine
+# --------------------------------------------------------------------------------------------------
+
+INVALID_JSON = "invalid JSON (malformed or truncated line)"
+
+
+def not_an_object_sql(what: str, json_type: str) -> str:
+    """The error for a JSON value that is no object: ``not a <what>: a JSON <type>, not an object``."""
+    return f"{sql_str(f'not a {what}: a JSON ')} || lower({json_type}) || ', not an object'"
+
+
+def case_sql(column: str, cases: Mapping[str, str], default: str | None = None) -> str:
+    """``case <column> when '<key>' then <expr> ... [else <default>] end``."""
+    whens = " ".join(f"when {sql_str(k)} then {v}" for k, v in cases.items())
+    return f"case {column} {whens}" + (f" else {default}" if default is not None else "") + " end"
+
+
+@dataclass(frozen=True)
+class Rejects:
+    """Quarantined records from one table of a chunk: the rows of ``table`` where ``where`` holds,
+    with ``error`` (a SQL expression). ``record`` and ``raw`` name the position and the original
+    record; ``extra`` adds select items (a sort key, say) that every part then must have."""
+
+    table: str
+    where: str
+    error: str
+    record: str = "line_no"
+    raw: str = "line"
+    extra: str = ""
+
+
+def quarantine_sql(*parts: Rejects, order_by: str = "source_record") -> str:
+    """The query of a chunk's quarantined records, ``(source_record, raw, error)``, from ``parts``."""
+    selects = [
+        f"select {p.record} as source_record, left({p.raw}, {QUARANTINE_RAW_MAX_CHARS}) as raw, "
+        f"{p.error} as error{', ' + p.extra if p.extra else ''}\nfrom {p.table}\nwhere {p.where}"
+        for p in parts
+    ]
+    return "\nunion all\n".join(selects) + f"\norder by {order_by}\n"
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON, non-ASCII kept."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def quarantine_raw(raw: Any) -> str:
+    """What the quarantine keeps of a record mapped in Python: a text as it is, anything else as
+    compact JSON, cut to ``QUARANTINE_RAW_MAX_CHARS``."""
+    return (raw if isinstance(raw, str) else dumps(raw))[:QUARANTINE_RAW_MAX_CHARS]
+
+
+# --------------------------------------------------------------------------------------------------
+# Sniffing
+# --------------------------------------------------------------------------------------------------
+
+
+def sniff_json_lines(
+    head: bytes, is_record: Callable[[Any], bool], hints: Sequence[re.Pattern[str]], lines: int = 20
+) -> bool:
+    """Whether ``head`` starts JSON lines of a format: most of its first ``lines`` complete lines that
+    parse are records (``is_record``), so a malformed or odd record among them does not decide. A head
+    that is one long line cut off is judged by its start: an object in which every one of ``hints``
+    is found."""
+    text = strip_bom(head).decode("utf-8", "replace")
+    *complete, tail = text.split("\n")
+    seen = other = 0
+    for line in complete[:lines]:
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            continue
+        if is_record(obj):
+            seen += 1
+        else:
+            other += 1
+    if seen or other:
+        return seen > other
+    stripped = tail.lstrip()
+    return stripped.startswith("{") and all(h.search(stripped) for h in hints)

@@ -1,0 +1,315 @@
+"""X (Twitter) account archive: ``data/tweets.js`` (and ``tweets-part1.js``, ...) from "Download an archive".
+
+Each file is a JavaScript assignment ``window.YTD.tweets.part0 = [ {"tweet": {...}}, ... ]`` (older
+archives: ``window.YTD.tweet.part0`` in ``tweet.js``; items may also be bare tweet objects). The tweets
+are API v1.1-shaped: ``id_str``, ``full_text``, ``created_at`` ("Fri Feb 20 09:10:58 +0000 2026"),
+``favorite_count``/``retweet_count`` as strings, ``entities``/``extended_entities``, ``lang``,
+``in_reply_to_status_id_str``. An archive is one account's posts, small by nature, so the mapping is a
+per-tweet Python loop filling column lists.
+
+Mapping:
+
+* The tweets carry no author: they are the account owner's. ``account.js`` (``accountId``,
+  ``username``) is read for ``author_id`` and ``author_handle``: the member next to the tweets in the
+  archive zip, or the file next to a plain ``tweets.js`` of an extracted archive. Otherwise
+  ``options["account"]`` gives them: ``"<accountId>"``, ``"<accountId>:<username>"``, or a dict with
+  ``accountId``/``username``. Without either, both are null (the posts then have no author key).
+* ``text`` is ``full_text`` with ``&amp;``/``&lt;``/``&gt;`` unescaped. A ``full_text`` starting with
+  ``"RT @user: "`` is a retweet: ``kind`` ``repost`` (the archive keeps only the cut text and no id
+  of the original, so ``repost_of_id`` is null). Else a reply (``in_reply_to_status_id_str``) is
+  ``reply`` with ``reply_to_id``; else a tweet linking a tweet permalink (``x.com``/``twitter.com``
+  ``/<user>/status/<id>``, which is how the archive records a quote) is ``quote`` with that id as
+  ``quote_of_id``; else ``post``.
+* ``thread_id``: the archive has no ``conversation_id``; a post's own id for non-replies, null for
+  replies (the thread root is unknown).
+* ``links`` are the url entities' ``expanded_url`` (never the ``t.co`` url; an entity without one is
+  left out). ``hashtags`` and ``mentions`` (screen names) from ``entities``. ``media_count`` counts
+  ``extended_entities.media`` (else ``entities.media``).
+* ``like_count`` = ``favorite_count``, ``share_count`` = ``retweet_count`` (strings or numbers, read
+  with the shared count rules of ``ingest.formats.common``);
+  ``lang_declared`` is ``lang`` except ``und``, ``zxx`` and X's ``q..`` codes.
+* ``url`` is ``https://x.com/<username>/status/<id>``, or ``https://x.com/i/web/status/<id>`` when the
+  account is unknown.
+
+``source_record`` is the 1-based position of the item in the file's array. An item that is not an
+object, lacks ``id_str``/``id`` or a parseable ``created_at`` is quarantined with its position and the
+reason; a file cut off mid-write loads the complete items and quarantines the rest as one record.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import zipfile
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import PurePosixPath
+from typing import Any, BinaryIO
+
+import pyarrow as pa
+
+from ingest.formats.common import dumps, parse_count, quarantine_raw, strip_bom_text
+from ingest.registry import Adapter, AdapterChunk, Unit, context_table, first_context, register
+from ingest.schema import ADAPTER_SCHEMA, QUARANTINE_ADAPTER_SCHEMA
+from ingest.sources import Source
+
+PLATFORM = "x"
+# ``window.YTD.tweets.part0 = [`` (``tweet`` in older archives); not deleted-tweets, likes, etc.
+_HEADER = re.compile(r"^\s*window\.YTD\.(tweets?)\.part(\d+)\s*=\s*(?=\[)")
+_ACCOUNT_HEADER = re.compile(r"^\s*window\.YTD\.account\.part\d+\s*=\s*")
+_RT = re.compile(r"^RT @([A-Za-z0-9_]{1,15}): ")
+_STATUS_URL = re.compile(
+    r"^https?://(?:www\.|mobile\.)?(?:twitter|x)\.com/[A-Za-z0-9_]{1,15}/status(?:es)?/(\d+)"
+)
+_NO_LANG = re.compile(r"^(?:und|zxx|q[a-z]{2})$")
+_DIGITS = re.compile(r"^\d+$")
+_X_TIME = "%a %b %d %H:%M:%S %z %Y"
+
+
+@register
+class XArchiveAdapter(Adapter):
+    """The tweets of an X account archive (``tweets.js``, ``tweets-partN.js``, or the archive zip)."""
+
+    name = "x_archive"
+    platform = PLATFORM
+    platforms = (PLATFORM,)
+    priority = 30
+    description = "X account archive tweets.js (window.YTD.tweets.partN = [...]), alone or in the archive zip"
+
+    def sniff(self, head: bytes) -> bool:
+        return bool(_HEADER.match(strip_bom_text(head.decode("utf-8", "replace"))))
+
+    def read(self, source: Source, options: dict[str, Any] | None = None) -> Iterator[AdapterChunk]:
+        options = options or {}
+        with source.open() as fh:
+            data = fh.read()
+        try:
+            text = strip_bom_text(data.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"{source.name}: X archive file is not UTF-8 ({exc})") from exc
+        m = _HEADER.match(text)
+        if not m:
+            raise ValueError(
+                f"{source.name}: not an X archive tweets file (expected 'window.YTD.tweets.partN = [', "
+                f"starts with {text[:40]!r})"
+            )
+        account_id, username = _account(source, options)
+        cols = _Columns()
+        for position, item, error in _items(text, m.end()):
+            if error is not None:
+                cols.reject(position, item, error)
+            else:
+                _map_item(cols, position, item, account_id, username)
+        chunk = cols.chunk()
+        if account_id or username:
+            # the archive's account: the tweets need it to be mapped again (remap)
+            chunk.context = context_table([(0, {"account": {"accountId": account_id, "username": username}})])
+        yield chunk
+
+    def reframe(self, units: Iterable[Unit], out: BinaryIO) -> dict[str, Any]:
+        """Stored items back as a ``tweets.js``; the account travels as the ``account`` option."""
+        units, ctx = first_context(units)
+        out.write(b"window.YTD.tweets.part0 = [")
+        first = True
+        for unit in units:
+            for raw in unit.raws:
+                out.write((b"" if first else b",\n") + raw.encode("utf-8"))
+                first = False
+        out.write(b"]\n")
+        account = ctx.get("account") or {}
+        return {"account": {k: v for k, v in account.items() if v}} if any(account.values()) else {}
+
+
+def _items(text: str, start: int) -> Iterator[tuple[int, Any, str | None]]:
+    """``(position, item, error)`` for each item of the array at ``text[start]``, decoded one by one."""
+    decoder = json.JSONDecoder()
+    i = start + 1  # after '['
+    n = len(text)
+    position = 0
+
+    def skip_ws(k: int) -> int:
+        while k < n and text[k] in " \t\r\n":
+            k += 1
+        return k
+
+    i = skip_ws(i)
+    if i < n and text[i] == "]":
+        return
+    while True:
+        i = skip_ws(i)
+        position += 1
+        try:
+            item, end = decoder.raw_decode(text, i)
+        except json.JSONDecodeError as exc:
+            yield position, text[i:], f"invalid JSON at item {position} (cut off or malformed: {exc.msg})"
+            return
+        yield position, item, None
+        i = skip_ws(end)
+        if i < n and text[i] == ",":
+            i += 1
+            continue
+        if i < n and text[i] == "]":
+            rest = text[i + 1 :].strip().rstrip(";").strip()
+            if rest:
+                yield position + 1, rest, "unexpected content after the tweets array"
+            return
+        yield position + 1, text[i:], "invalid JSON after item (missing ',' or ']': cut off?)"
+        return
+
+
+def _account(source: Source, options: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The archive owner's ``(accountId, username)``: from ``account.js`` beside the member, else options."""
+    if source.member and source.compression == "zip":
+        folder = PurePosixPath(source.member).parent
+        with zipfile.ZipFile(source.path) as zf:
+            names = set(zf.namelist())
+            for candidate in (str(folder / "account.js"), "data/account.js", "account.js"):
+                if candidate in names:
+                    found = _parse_account(zf.read(candidate))
+                    if found != (None, None):
+                        return found
+    elif source.compression == "none":
+        sibling = source.path.parent / "account.js"  # an extracted archive
+        if sibling.is_file():
+            found = _parse_account(sibling.read_bytes())
+            if found != (None, None):
+                return found
+    opt = options.get("account")
+    if isinstance(opt, dict):
+        aid, user = opt.get("accountId"), opt.get("username")
+        return (str(aid) if aid is not None else None), (str(user).lstrip("@") if user else None)
+    if isinstance(opt, str | int) and str(opt).strip():
+        aid, _, user = str(opt).strip().partition(":")
+        return aid or None, user.lstrip("@") or None
+    return None, None
+
+
+def _parse_account(data: bytes) -> tuple[str | None, str | None]:
+    text = strip_bom_text(data.decode("utf-8", "replace"))
+    m = _ACCOUNT_HEADER.match(text)
+    if not m:
+        return None, None
+    try:
+        doc = json.loads(text[m.end() :].strip().rstrip(";"))
+    except ValueError:
+        return None, None
+    items = doc if isinstance(doc, list) else [doc]
+    for item in items:
+        acc = item.get("account") if isinstance(item, dict) else None
+        if isinstance(acc, dict):
+            aid = acc.get("accountId")
+            user = acc.get("username")
+            return (str(aid) if aid else None), (str(user) if user else None)
+    return None, None
+
+
+class _Columns:
+    def __init__(self) -> None:
+        self.posts: dict[str, list[Any]] = {f.name: [] for f in ADAPTER_SCHEMA}
+        self.quarantine: dict[str, list[Any]] = {f.name: [] for f in QUARANTINE_ADAPTER_SCHEMA}
+
+    def reject(self, position: int, raw: Any, error: str) -> None:
+        self.quarantine["source_record"].append(position)
+        self.quarantine["raw"].append(quarantine_raw(raw))
+        self.quarantine["error"].append(error)
+
+    def chunk(self) -> AdapterChunk:
+        return AdapterChunk(
+            posts=pa.Table.from_pydict(self.posts, schema=ADAPTER_SCHEMA),
+            quarantine=pa.Table.from_pydict(self.quarantine, schema=QUARANTINE_ADAPTER_SCHEMA),
+            skipped={},
+        )
+
+
+def _map_item(cols: _Columns, position: int, item: Any, account_id: str | None, username: str | None) -> None:
+    tweet = item.get("tweet", item) if isinstance(item, dict) else None
+    if not isinstance(tweet, dict):
+        cols.reject(position, item, "archive item is not a tweet object")
+        return
+    tid = _id(tweet.get("id_str")) or _id(tweet.get("id"))
+    if tid is None:
+        cols.reject(position, item, "tweet lacks id_str")
+        return
+    created = tweet.get("created_at")
+    try:
+        created_at = datetime.strptime(created, _X_TIME).astimezone(UTC) if isinstance(created, str) else None
+    except ValueError:
+        created_at = None
+    if created_at is None:
+        cols.reject(position, item, f"tweet {tid} has no parseable created_at: {created!r}")
+        return
+
+    full_text = tweet.get("full_text") if isinstance(tweet.get("full_text"), str) else tweet.get("text")
+    text = html.unescape(full_text) if isinstance(full_text, str) else None
+    entities = tweet.get("entities") if isinstance(tweet.get("entities"), dict) else {}
+    ext = tweet.get("extended_entities") if isinstance(tweet.get("extended_entities"), dict) else {}
+    links = _unique(u.get("expanded_url") for u in _dicts(entities.get("urls")))
+    links = [u for u in links if isinstance(u, str) and u]
+    reply_to = _id(tweet.get("in_reply_to_status_id_str")) or _id(tweet.get("in_reply_to_status_id"))
+    quote_of = None
+    for u in links:
+        qm = _STATUS_URL.match(u)
+        if qm and qm.group(1) != tid:
+            quote_of = qm.group(1)
+            break
+    if text is not None and _RT.match(text):
+        kind = "repost"
+    elif reply_to is not None:
+        kind = "reply"
+    elif quote_of is not None:
+        kind = "quote"
+    else:
+        kind = "post"
+    lang = tweet.get("lang")
+    media = ext.get("media") if isinstance(ext.get("media"), list) else entities.get("media")
+
+    p = cols.posts
+    p["post_uid"].append(f"{PLATFORM}:{tid}")
+    p["platform"].append(PLATFORM)
+    p["post_id"].append(tid)
+    p["created_at"].append(created_at)
+    p["author_id"].append(account_id)
+    p["author_handle"].append(username)
+    p["text"].append(text)
+    p["lang_declared"].append(lang if isinstance(lang, str) and lang and not _NO_LANG.match(lang) else None)
+    p["kind"].append(kind)
+    p["reply_to_id"].append(reply_to)
+    p["thread_id"].append(None if reply_to else tid)
+    p["repost_of_id"].append(None)
+    p["quote_of_id"].append(quote_of if kind == "quote" else None)
+    p["url"].append(
+        f"https://x.com/{username}/status/{tid}" if username else f"https://x.com/i/web/status/{tid}"
+    )
+    p["like_count"].append(parse_count(tweet.get("favorite_count")))
+    p["share_count"].append(parse_count(tweet.get("retweet_count")))
+    p["reply_count"].append(None)
+    p["view_count"].append(None)
+    p["hashtags"].append(_unique(h.get("text") for h in _dicts(entities.get("hashtags"))))
+    p["mentions"].append(_unique(m.get("screen_name") for m in _dicts(entities.get("user_mentions"))))
+    p["links"].append(links)
+    p["media_count"].append(len(media) if isinstance(media, list) else 0)
+    p["raw"].append(dumps(tweet))
+    p["source_record"].append(position)
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _unique(values: Any) -> list[str]:
+    out: list[str] = []
+    for v in values:
+        if isinstance(v, str) and v and v not in out:
+            out.append(v)
+    return out
+
+
+def _id(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int) and value >= 0:
+        return str(value)
+    if isinstance(value, str) and _DIGITS.match(value.strip()):
+        return value.strip()
+    return None

@@ -1,0 +1,216 @@
+"""The Great Expectations project the gates run in: context, Data Docs site, lock, checkpoints.
+
+Runs use a file-backed GX context under ``settings.gx_dir`` with one pandas datasource and, per
+stage, one dataframe asset, batch definition, ``ValidationDefinition`` and ``Checkpoint`` (all
+add-or-update, so re-running is idempotent). The checkpoint's action updates Data Docs under
+``settings.data_docs_dir``. ``run_checkpoint`` does all of that under ``gx_lock`` and validates one
+in-memory frame; turning its result into a ``GateResult`` is ``quality.gates``' job.
+
+The one GX internal touched here is ``pandas_execution_engine.HASH_THRESHOLD`` (see
+``unfingerprinted_batches``); ``tests/quality/test_context.py`` fails when GX's behaviour around it
+changes.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlparse
+
+from quality import suites
+
+if TYPE_CHECKING:
+    import great_expectations as gx
+    import pandas as pd
+
+    from discourse.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DATASOURCE = "discourse_frames"
+DOCS_SITE = "local_site"
+PARTIAL_UNEXPECTED = 10  # values GX keeps per failing expectation (the alert shows failures.SAMPLE_ROWS)
+
+
+@contextmanager
+def gx_lock(settings: Settings) -> Iterator[None]:
+    """One process at a time edits the GX project files (great_expectations.yml, stores, docs)."""
+    settings.gx_dir.mkdir(parents=True, exist_ok=True)
+    with open(settings.gx_dir / ".lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def docs_site_config(settings: Settings) -> dict[str, Any]:
+    """The Data Docs site config: a local site under ``settings.data_docs_dir``, no how-to buttons."""
+    try:
+        base = settings.data_docs_dir.relative_to(settings.gx_dir).as_posix() + "/"
+    except ValueError:
+        base = str(settings.data_docs_dir) + "/"
+    return {
+        "class_name": "SiteBuilder",
+        "show_how_to_buttons": False,
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": base},
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+    }
+
+
+def gx_context(settings: Settings) -> Any:
+    """The file-backed GX context under ``settings.gx_dir``, configured for this project.
+
+    Data Docs are written to ``settings.data_docs_dir`` and progress bars are off. Call it under
+    ``gx_lock``; repeated calls only rewrite the config when it differs.
+    """
+    gx = suites.import_gx()
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    ctx = gx.get_context(mode="file", context_root_dir=str(settings.gx_dir))
+    site = docs_site_config(settings)
+    sites = dict(ctx.variables.data_docs_sites or {})
+    for name in [n for n in sites if n != DOCS_SITE]:
+        ctx.delete_data_docs_site(name)
+    if DOCS_SITE not in sites:
+        ctx.add_data_docs_site(DOCS_SITE, site)
+    elif sites[DOCS_SITE] != site:
+        ctx.update_data_docs_site(DOCS_SITE, site)
+    bars = ctx.variables.progress_bars
+    if not bars or bars.get("globally") is not False or bars.get("metric_calculations") is not False:
+        ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+        ctx.variables.save()
+    return ctx
+
+
+def stage_checkpoint(
+    ctx: Any, stage: str, suite: gx.ExpectationSuite, key_columns: list[str]
+) -> tuple[Any, gx.ExpectationSuite]:
+    """Add-or-update the stage's suite, asset, batch definition, validation definition, checkpoint.
+
+    Returns the checkpoint and the suite as stored (its expectations carry GX ids).
+    """
+    gx = suites.import_gx()
+
+    suite = ctx.suites.add_or_update(suite)
+    try:
+        ds = ctx.data_sources.get(DATASOURCE)
+    except (KeyError, ValueError, LookupError):
+        ds = ctx.data_sources.add_pandas(DATASOURCE)
+    asset_name = f"{stage}_frame"
+    try:
+        asset = ds.get_asset(asset_name)
+    except LookupError:
+        asset = ds.add_dataframe_asset(asset_name)
+    try:
+        batch_def = asset.get_batch_definition("whole_frame")
+    except (KeyError, LookupError, ValueError):
+        batch_def = asset.add_batch_definition_whole_dataframe("whole_frame")
+    vd = ctx.validation_definitions.add_or_update(
+        gx.ValidationDefinition(name=f"{stage}_gate", data=batch_def, suite=suite)
+    )
+    checkpoint = ctx.checkpoints.add_or_update(
+        gx.Checkpoint(
+            name=f"{stage}_gate",
+            validation_definitions=[vd],
+            actions=[gx.checkpoint.UpdateDataDocsAction(name="update_data_docs", site_names=[DOCS_SITE])],
+            result_format={
+                "result_format": "SUMMARY",
+                "unexpected_index_column_names": key_columns,
+                "partial_unexpected_count": PARTIAL_UNEXPECTED,
+                "return_unexpected_index_query": False,
+            },
+        )
+    )
+    return checkpoint, suite
+
+
+@contextmanager
+def unfingerprinted_batches() -> Iterator[None]:
+    """Keep GX from fingerprinting the frames validated inside this block.
+
+    GX 1.24's ``PandasExecutionEngine.get_batch_data_and_markers`` hashes every frame whose shallow
+    ``memory_usage()`` is below its module constant ``HASH_THRESHOLD`` (1e9 bytes) with
+    ``pd.util.hash_pandas_object`` (falling back to pickling the whole frame when a value is
+    unhashable), only to store the digest as the ``pandas_data_fingerprint`` batch marker in the
+    validation result. Every batch goes through that method: the dataframe asset's ``get_batch``
+    calls it unconditionally, and neither the datasource, the asset, its batch definition, the batch
+    parameters nor the engine's config has a switch for it. So the only lever is the constant.
+
+    Without this: the results and Data Docs are the same except for that marker, but a 1M-row raw
+    frame (16 columns) costs 2-4.5 s more per validation on a shared 2-core machine, about as much
+    as the validation itself. Nothing here reads the fingerprint: ``GateResult.checked`` says what
+    was read.
+
+    The override is scoped to the block (the previous value is restored) and only applied while
+    ``gx_lock`` is held, so gates in one process never interleave. If a GX release drops the
+    constant, this logs a warning and validates anyway (slower); ``tests/quality/test_context.py``
+    fails first.
+    """
+    from great_expectations.execution_engine import pandas_execution_engine as engine
+
+    if not hasattr(engine, "HASH_THRESHOLD"):
+        log.warning("great_expectations has no pandas HASH_THRESHOLD any more: frames are fingerprinted")
+        yield
+        return
+    saved = engine.HASH_THRESHOLD
+    engine.HASH_THRESHOLD = 0
+    try:
+        yield
+    finally:
+        engine.HASH_THRESHOLD = saved
+
+
+@dataclass
+class CheckpointRun:
+    """One stage's checkpoint run: GX's validation result, the suite as stored, its Data Docs page."""
+
+    result: Any  # ExpectationSuiteValidationResult
+    suite: gx.ExpectationSuite
+    validation_page: str | None
+
+
+def run_checkpoint(
+    settings: Settings,
+    stage: str,
+    frame: pd.DataFrame,
+    *,
+    suite: gx.ExpectationSuite,
+    key_columns: list[str],
+    parameters: dict[str, Any],
+    run_id: str | None,
+) -> CheckpointRun:
+    """Validate ``frame`` against ``suite`` through the stage's checkpoint (updating Data Docs)."""
+    suites.import_gx()
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    with gx_lock(settings):
+        ctx = gx_context(settings)
+        checkpoint, saved = stage_checkpoint(ctx, stage, suite, key_columns)
+        with unfingerprinted_batches():
+            cp_result = checkpoint.run(
+                batch_parameters={"dataframe": frame},
+                expectation_parameters=parameters,
+                run_id=RunIdentifier(run_name=run_id) if run_id else None,
+            )
+        (vri, vr), *_ = cp_result.run_results.items()
+        urls = ctx.get_docs_sites_urls(resource_identifier=vri, site_name=DOCS_SITE)
+    page = _file_url_to_path(urls[0].get("site_url")) if urls else None
+    return CheckpointRun(result=vr, suite=saved, validation_page=page)
+
+
+def _file_url_to_path(url: str | None) -> str | None:
+    if not url:
+        return None
+    parsed = urlparse(url)
+    return unquote(parsed.path) if parsed.scheme == "file" else url
+
+
+def data_docs_index(settings: Settings) -> str | None:
+    """The Data Docs index page, once a checkpoint has written it."""
+    p = settings.data_docs_dir / "index.html"
+    return str(p) if p.exists() else None
