@@ -3,8 +3,8 @@
 
 The nightly run: new exports in the inbox become fresh, validated marts.
 
-    list_new_files → ingest (one mapped task per file) → raw_gate → prepare_transform
-    → dbt (astronomer-cosmos task group: every seed, model and its tests is a task)
+    list_new_files → ingest (one mapped task per file) → raw_gate (+ freshness_check) → prepare_transform
+    → dbt_build (one `dbt build` of the whole project, as `discourse run` does)
     → marts_gate → volume_check → publish (updates the `discourse_warehouse` asset) → report
 
 Each task is a few lines that call `discourse.pipeline`; the same steps run without a scheduler
@@ -15,10 +15,13 @@ as `discourse run`.
   the previously published warehouse stays in place.
 - **Failures.** Any other task that fails after its retries alerts the maintainers through the
   failure callback.
-- **dbt.** Builds into the build warehouse (`<home>/build/warehouse.duckdb`), never into the
-  published one. dbt tasks run in the `discourse_warehouse` pool (one slot): DuckDB has one
-  writer. The project is loaded from dbt's own `manifest.json`, which is regenerated with
-  `dbt parse` only when a file of the dbt project changes, so parsing this file stays cheap.
+- **dbt.** `dbt_build` runs `dbt build` (seeds, models, data tests, in dependency order, a failing
+  node skipping its descendants) in-process, into the build warehouse
+  (`<home>/build/warehouse.duckdb`), never into the published one, in the `discourse_warehouse`
+  pool (one slot: DuckDB has one writer). Its log holds a table of every node (status, seconds)
+  and its XCom the same results; when a model or test breaks, the task fails with a message naming
+  the broken model(s), which the alert repeats. A failing data test fails it at once (retrying
+  would fail the same way); a model error is retried.
 - **Backfill.** Every run rebuilds all marts from the whole lake, so re-running any past date
   (clear, or `airflow backfill create`) republishes marts that include that date's data. Files
   already in the lake are not ingested twice.
@@ -30,95 +33,68 @@ See `docs/orchestration.md`.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
-import shutil
-import subprocess
-import sys
-import tempfile
 from datetime import timedelta
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import pendulum
-import yaml
 from airflow.sdk import Asset, Param, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
-from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-from cosmos import settings as cosmos_settings
-from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
 from discourse.settings import load_settings
-from discourse.transform import dbt_env, dbt_project_dir
 
 log = logging.getLogger(__name__)
 
 DAG_ID = Path(__file__).stem
 WAREHOUSE_POOL = "discourse_warehouse"
-# The dbt of this interpreter's environment (scripts may live elsewhere, e.g. pip --user installs).
-DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
-if not DBT_EXECUTABLE.exists():
-    DBT_EXECUTABLE = Path(shutil.which("dbt") or DBT_EXECUTABLE)
-# dbt's and cosmos's usage tracking would try to reach the network.
-NO_TRACKING = {"DO_NOT_TRACK": "1", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-_SKIP_IN_PROJECT = {"target", "logs", "dbt_packages", "__pycache__"}
+# How many failing nodes a dbt_build failure message names before "and N more".
+NAMED_FAILURES = 5
 
 
-def _project_digest(project_dir: Path) -> str:
-    """A hash of everything in the dbt project that can change its graph, plus dbt's version."""
-    digest = hashlib.sha256(version("dbt-core").encode())
-    for path in sorted(project_dir.rglob("*")):
-        rel = path.relative_to(project_dir)
-        if not path.is_file() or rel.parts[0] in _SKIP_IN_PROJECT or rel.name.startswith("."):
-            continue
-        digest.update(rel.as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()[:20]
+class DbtBuildFailed(Exception):
+    """``dbt build`` broke; the message names the broken model(s). ``summary`` is dbt's summary
+    (not ``result``: the alert would read that as a gate's expectation failures)."""
+
+    def __init__(self, message: str, summary: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.summary = summary or {}
 
 
-def dbt_manifest(project_dir: Path, env: dict[str, str]) -> Path:
-    """dbt's ``manifest.json`` for the project, made by ``dbt parse`` only when the project changed.
+def _short(unique_id: str) -> str:
+    """``model.discourse.posts`` → ``posts`` (tests keep their full generated name)."""
+    parts = unique_id.split(".")
+    return parts[2] if len(parts) >= 3 else unique_id
 
-    The manifest is cached per project digest under cosmos's cache dir (``[cosmos] cache_dir``),
-    so the scheduler's frequent parses read one JSON file instead of running dbt. ``dbt parse``
-    needs no warehouse connection and no network; it writes nothing into the project dir.
-    """
-    cache = Path(cosmos_settings.cache_dir) / f"{DAG_ID}_manifest" / _project_digest(project_dir)
-    manifest = cache / "manifest.json"
-    if manifest.is_file():
-        return manifest
-    cache.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=cache) as tmp:
-        cmd = [
-            sys.executable,
-            "-c",
-            "from dbt.cli.main import cli; cli()",  # this interpreter's dbt
-            "parse",
-            "--quiet",
-            "--no-partial-parse",
-            "--project-dir",
-            str(project_dir),
-            "--profiles-dir",
-            str(project_dir),
-            "--target-path",
-            tmp,
-            "--log-path",
-            tmp,
-        ]
-        proc = subprocess.run(
-            cmd,
-            env={**os.environ, **env, **NO_TRACKING},
-            cwd=tmp,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        if proc.returncode != 0:
-            tail = (proc.stdout + proc.stderr).strip().splitlines()[-20:]
-            raise RuntimeError(f"dbt parse failed for {project_dir}:\n" + "\n".join(tail))
-        os.replace(Path(tmp) / "manifest.json", manifest)  # atomic: concurrent parsers agree
-    return manifest
+
+def dbt_failure_message(summary: dict[str, Any], fallback: str) -> str:
+    """One line naming the broken models, the failing nodes and dbt's first error."""
+    failures = summary.get("failures") or []
+    if not failures:
+        return fallback
+    models = list(dict.fromkeys(_short(m) for f in failures for m in f.get("models") or [f["node"]]))
+    nodes = [f"{f['node']} ({f['status']})" for f in failures[:NAMED_FAILURES]]
+    if len(failures) > NAMED_FAILURES:
+        nodes.append(f"and {len(failures) - NAMED_FAILURES} more")
+    skipped = (summary.get("counts") or {}).get("skipped", 0)
+    # dbt's first message, on one line ("Runtime Error in model x (path) Binder Error: ...").
+    first = " ".join(line.strip() for line in (failures[0].get("message") or "").splitlines())
+    return (
+        f"dbt build broke model(s) {', '.join(models)}: {', '.join(nodes)}"
+        + (f"; {skipped} downstream node(s) skipped" if skipped else "")
+        + (f"; first error: {first[:400]}" if first.strip() else "")
+        + (f" (log: {summary['log']})" if summary.get("log") else "")
+    )
+
+
+def log_node_results(summary: dict[str, Any]) -> None:
+    """The per-node table of a dbt build (slowest first) into the task log."""
+    results = summary.get("results") or summary.get("slowest") or []
+    counts, seconds = summary.get("counts"), summary.get("seconds", 0)
+    log.info("dbt build: %s in %.1fs, %d node(s)", counts, seconds, len(results))
+    log.info("%-80s %-12s %8s", "node", "status", "seconds")
+    for r in results:
+        log.info("%-80s %-12s %8.2f", r["node"], r["status"], r["seconds"])
 
 
 def _alert_on_failure(context: dict[str, Any]) -> None:
@@ -138,11 +114,7 @@ def _run_id() -> str:
     return get_current_context()["run_id"]
 
 
-SETTINGS = load_settings()
-DBT_PROJECT_DIR = dbt_project_dir(SETTINGS)
-DBT_ENV = {**dbt_env(SETTINGS), **NO_TRACKING}
-PROFILE_NAME = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["profile"]
-WAREHOUSE_ASSET = Asset(name="discourse_warehouse", uri=SETTINGS.warehouse.as_uri())
+WAREHOUSE_ASSET = Asset(name="discourse_warehouse", uri=load_settings().warehouse.as_uri())
 
 
 @dag(
@@ -196,17 +168,28 @@ def discourse_nightly() -> None:
 
     @task(trigger_rule="none_failed")  # runs on an empty inbox too: the marts are rebuilt anyway
     def raw_gate(ingested: list[dict[str, Any]]) -> dict[str, Any]:
-        """Validate the new lake batches (Great Expectations raw suite)."""
+        """Validate the lake batches not gated yet (this run's and any ingested outside a run) with
+        the Great Expectations raw suite; failing batches are set aside and alerted, the rest go on."""
         from discourse import pipeline
 
+        settings = load_settings()
         results = list(ingested or [])
         batch_ids = [b for r in results for b in r.get("batch_ids", [])]
         unrecognised = [r["path"] for r in results if r.get("error")]
+        to_gate = sorted(set(batch_ids) | set(pipeline.ungated_batches(settings)))
         try:
-            gate = pipeline.raw_gate(load_settings(), batch_ids, run_id=_run_id())
+            gate = pipeline.raw_gate(settings, to_gate, run_id=_run_id())
         except pipeline.GateFailed as exc:
             raise AirflowFailException(str(exc)) from exc
-        return {"batch_ids": batch_ids, "unrecognised": unrecognised, "success": gate.get("success", True)}
+        return {"batch_ids": to_gate, "unrecognised": unrecognised, "success": gate.get("success", True),
+                "rejected_batches": gate.get("rejected_batches", [])}
+
+    @task(trigger_rule="none_failed")
+    def freshness_check() -> dict[str, Any]:
+        """Warn (never block) when a source stayed quiet longer than the `quiet_after` setting allows."""
+        from discourse import pipeline
+
+        return pipeline.freshness_check(load_settings(), run_id=_run_id())
 
     @task
     def prepare_transform() -> dict[str, str]:
@@ -216,47 +199,30 @@ def discourse_nightly() -> None:
         settings = load_settings()
         pipeline.reset_build(settings)
         pipeline.ensure_home(settings)
-        env = pipeline.prepare_transform(settings)
-        # The dbt tasks got their env when this file was parsed; it must be what we prepared.
-        differs = {k: v for k, v in env.items() if DBT_ENV.get(k) != v}
-        if differs:
-            raise RuntimeError(f"dbt env at parse time differs from the prepared one: {differs}")
-        return env
+        return pipeline.prepare_transform(settings)
 
-    dbt_build = DbtTaskGroup(
-        group_id="dbt",
-        project_config=ProjectConfig(
-            dbt_project_path=DBT_PROJECT_DIR,
-            manifest_path=dbt_manifest(DBT_PROJECT_DIR, DBT_ENV),
-            env_vars=DBT_ENV,  # cosmos passes these to every dbt task it runs
-        ),
-        profile_config=ProfileConfig(
-            profile_name=PROFILE_NAME,
-            target_name=SETTINGS.dbt_target,
-            profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml",
-        ),
-        execution_config=ExecutionConfig(
-            execution_mode=ExecutionMode.LOCAL,
-            invocation_mode=InvocationMode.DBT_RUNNER,
-            dbt_executable_path=DBT_EXECUTABLE,
-        ),
-        render_config=RenderConfig(
-            load_method=LoadMode.DBT_MANIFEST,
-            test_behavior=TestBehavior.AFTER_EACH,
-            # A test on two nodes (relationships, ...) gets its own task after both; run with
-            # the first node's tests it would query a model not built yet.
-            should_detach_multiple_parents_tests=True,
-            dbt_deps=False,
-            # Per-table assets inside the build warehouse mean nothing outside this run; the
-            # published warehouse is the asset (see publish). Skipping them also saves ~2 s a task.
-            emit_datasets=False,
-        ),
-        operator_args={
-            "append_env": True,
-            "install_deps": False,
-            "pool": WAREHOUSE_POOL,
-        },
-    )
+    @task(pool=WAREHOUSE_POOL)
+    def dbt_build() -> dict[str, Any]:
+        """``dbt build`` of the whole project into the build warehouse: what ``discourse run`` runs.
+
+        Logs every node's status and seconds and returns them (XCom ``results``). Fails naming the
+        broken model(s); a failing data test fails at once, without retries.
+        """
+        from discourse import pipeline
+        from discourse.transform import TransformError
+
+        try:
+            summary = pipeline.transform(load_settings(), echo=log.info)  # progress every few s
+        except TransformError as exc:
+            log_node_results(exc.summary)
+            failed = DbtBuildFailed(dbt_failure_message(exc.summary, str(exc)), exc.summary)
+            statuses = {f.get("status") for f in exc.summary.get("failures") or []}
+            if statuses == {"fail"}:  # only data tests failed: the data would fail the same way
+                raise AirflowFailException(str(failed)) from failed
+            raise failed from exc
+        log_node_results(summary)
+        keys = ("success", "seconds", "counts", "by_type", "nodes", "slowest", "results", "log", "warehouse")
+        return {k: summary.get(k) for k in keys}
 
     @task
     def marts_gate() -> dict[str, Any]:
@@ -264,9 +230,8 @@ def discourse_nightly() -> None:
         from discourse import pipeline
         from discourse.transform import close_dbt_connections
 
-        # When the dbt tasks ran in this very process (dag.test, in-process executors), dbt-duckdb
-        # still holds the warehouse open with an un-checkpointed WAL; release it first. In a
-        # worker process of its own this is a no-op (the dbt task's process closed it on exit).
+        # dbt_build closes dbt-duckdb's connection when it finishes; should one still be open in
+        # this process (dag.test, in-process executors), release it so the WAL is checkpointed.
         close_dbt_connections()
         try:
             return pipeline.marts_gate(load_settings(), run_id=_run_id())
@@ -297,7 +262,8 @@ def discourse_nightly() -> None:
     files = list_new_files()
     ingested = ingest_file.partial(fmt="{{ params.format }}").expand(path=files)
     gate = raw_gate(ingested)
-    gate >> prepare_transform() >> dbt_build >> marts_gate() >> volume_check() >> publish() >> report()
+    ingested >> freshness_check()
+    gate >> prepare_transform() >> dbt_build() >> marts_gate() >> volume_check() >> publish() >> report()
 
 
 discourse_nightly()

@@ -38,6 +38,10 @@ class Progress:
             rate = self.n / max(now - self.t0, 1e-9)
             print(f"\r{self.label}: {self.n:,} ({rate:,.0f}/s)", end="", file=sys.stderr, flush=True)
 
+    def total(self, n: int) -> None:
+        """For callers that report a running total (the generator), not increments."""
+        self(n - self.n)
+
     def done(self) -> None:
         if self.enabled and self.last:
             print(file=sys.stderr)
@@ -127,7 +131,10 @@ def _print_run_summary(s: Settings, summary: dict[str, Any]) -> None:
         for f in g.get("failures", [])[:5]:
             _echo(f"    - {f.get('expectation')} {f.get('column') or ''}: observed {f.get('observed')}, "
                   f"expected {f.get('expected')}")
-    _echo(f"published:   {'yes' if summary['published'] else 'NO — previous marts kept'}")
+    if summary.get("nothing_new"):
+        _echo(f"published:   unchanged — nothing new since run {summary.get('published_run_id')}")
+    else:
+        _echo(f"published:   {'yes' if summary['published'] else 'NO — previous marts kept'}")
     if s.warehouse.exists():
         con = duckdb.connect(str(s.warehouse), read_only=True)
         try:
@@ -150,7 +157,7 @@ def _print_run_summary(s: Settings, summary: dict[str, Any]) -> None:
 def cmd_run(s: Settings, a: argparse.Namespace) -> int:
     from discourse.pipeline import run
 
-    summary = run(s, echo=_echo)
+    summary = run(s, echo=_echo, full_refresh=a.full_refresh)
     _print_run_summary(s, summary)
     if a.json:
         Path(a.json).write_text(json.dumps(summary, indent=1, default=str))
@@ -170,7 +177,7 @@ def cmd_generate(s: Settings, a: argparse.Namespace) -> int:
         kwargs["formats"] = tuple(f.strip() for f in a.formats.split(",") if f.strip())
     try:
         truth = generate(Path(a.out), posts=a.posts, seed=a.seed, days=a.days, compress=a.compress,
-                         progress=prog, **kwargs)
+                         progress=prog.total, **kwargs)
     except ValueError as exc:
         raise CliError(f"generate: {exc}") from exc
     prog.done()
@@ -187,17 +194,34 @@ def cmd_generate(s: Settings, a: argparse.Namespace) -> int:
 def cmd_demo(s: Settings, a: argparse.Namespace) -> int:
     from synth import generate
 
+    # The one place that runs on demo settings: the public demo key is allowed, the warehouse is
+    # published as demo (marts.about, the report's banner).
     s = s.with_(is_demo=True)
     if s.pseudonymise and not s.pseudonym_key:
+        others = _non_demo_inbox_files(s)
+        if others:
+            raise CliError(
+                f"{s.home} has exports that are not the demo's ({others[0]}"
+                + (f" and {len(others) - 1} more" if len(others) > 1 else "")
+                + "): `discourse demo` would pseudonymise them with the public demo key. "
+                "Use a fresh --home for the demo, or set DISCOURSE_PSEUDONYM_KEY")
         _echo("demo: using the built-in demo pseudonymisation key "
               "(set DISCOURSE_PSEUDONYM_KEY for real data)")
     out = s.inbox / f"demo-seed{a.seed}-{a.posts}"
     if not (out / "_ground_truth.json").exists():
         _echo(f"[generate] {a.posts:,} synthetic posts → {out}")
         prog = Progress("generate")
-        generate(out, posts=a.posts, seed=a.seed, days=a.days, progress=prog)
+        generate(out, posts=a.posts, seed=a.seed, days=a.days, progress=prog.total)
         prog.done()
     return cmd_run(s, a)
+
+
+def _non_demo_inbox_files(s: Settings) -> list[str]:
+    """Inbox files outside the demo's own ``demo-seed*`` folders."""
+    if not s.inbox.is_dir():
+        return []
+    return [str(p.relative_to(s.inbox)) for p in sorted(s.inbox.rglob("*"))
+            if p.is_file() and not p.relative_to(s.inbox).parts[0].startswith("demo-seed")]
 
 
 def cmd_report(s: Settings, a: argparse.Namespace) -> int:
@@ -217,29 +241,94 @@ def _connect_published(s: Settings):
     return duckdb.connect(str(s.warehouse), read_only=True)
 
 
+# What analyst SQL may not do: read or write files (COPY … TO, read_csv, glob, EXPORT DATABASE), attach
+# databases, install or load extensions. Set when the connection opens, then locked.
+ANALYST_CONFIG = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+}
+
+
+def connect_analyst(s: Settings):
+    """The published warehouse, read-only, with no file, network or extension access, and its
+    configuration locked so the SQL cannot switch any of that back on."""
+    import duckdb
+
+    if not s.warehouse.exists():
+        raise CliError(f"{s.warehouse}: no published marts yet; run `discourse run` first")
+    con = duckdb.connect(str(s.warehouse), read_only=True, config=dict(ANALYST_CONFIG))
+    con.execute("set lock_configuration = true")
+    return con
+
+
+def _refusal(exc: Exception) -> str:
+    import duckdb
+
+    text = str(exc).strip()
+    if isinstance(exc, duckdb.PermissionException):
+        return (f"query refused: `discourse query` only reads the published marts; it cannot read or "
+                f"write files, attach databases or load extensions ({text.splitlines()[0]})")
+    if "configuration has been locked" in text:
+        return f"query refused: settings cannot be changed in `discourse query` ({text.splitlines()[0]})"
+    if "read-only mode" in text:
+        return f"query refused: the published warehouse is read-only ({text.splitlines()[0]})"
+    return f"query failed: {text}"
+
+
+def _cell(v: Any) -> Any:
+    """A value for CSV or a text table: nested values as JSON, not DuckDB's repr."""
+    if v is None:
+        return ""
+    if isinstance(v, dict | list | tuple):
+        return json.dumps(v, default=str, ensure_ascii=False)
+    return v
+
+
+def _print_table(columns: list[str], rows: list[tuple], width: int = 80) -> None:
+    def clip(v: Any) -> str:
+        text = "NULL" if v is None else str(_cell(v))
+        text = text.replace("\n", " ")
+        return text if len(text) <= width else text[: width - 1] + "…"
+
+    cells = [[clip(v) for v in r] for r in rows]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    print(" | ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
+    print("-+-".join("-" * w for w in widths))
+    for r in cells:
+        print(" | ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)))
+
+
 def cmd_query(s: Settings, a: argparse.Namespace) -> int:
     import duckdb
 
-    con = _connect_published(s)
+    if a.limit < 0:
+        raise CliError("--limit must be 0 or more")
+    con = connect_analyst(s)
     try:
         rel = con.sql(a.sql)
         if rel is None:
             return 0
+        cols = list(rel.columns)
+        rows = rel.limit(a.limit + 1).fetchall()
+        more, rows = len(rows) > a.limit, rows[: a.limit]
         if a.format == "table":
-            rel.show(max_rows=a.limit, max_width=200)
+            _print_table(cols, rows)
         elif a.format == "csv":
             import csv
 
             w = csv.writer(sys.stdout)
-            w.writerow(rel.columns)
-            for row in rel.limit(a.limit).fetchall():
-                w.writerow(row)
+            w.writerow(cols)
+            for row in rows:
+                w.writerow([_cell(v) for v in row])
         else:
-            cols = rel.columns
-            for row in rel.limit(a.limit).fetchall():
+            for row in rows:
                 print(json.dumps(dict(zip(cols, row, strict=True)), default=str, ensure_ascii=False))
+        if more:
+            print(f"(first {a.limit:,} rows shown; raise --limit for more)", file=sys.stderr)
     except duckdb.Error as exc:
-        raise CliError(f"query failed: {exc}") from exc
+        raise CliError(_refusal(exc)) from exc
     finally:
         con.close()
     return 0
@@ -248,25 +337,35 @@ def cmd_query(s: Settings, a: argparse.Namespace) -> int:
 def cmd_export(s: Settings, a: argparse.Namespace) -> int:
     import duckdb
 
+    from discourse.publish import quote_ident
+
     out = Path(a.out)
     fmt = a.format or (out.suffix.lstrip(".") or "parquet")
     if fmt not in ("parquet", "csv", "json"):
         raise CliError(f"--format must be parquet, csv or json, not {fmt!r}")
-    table = a.table if "." in a.table else f"marts.{a.table}"
+    name = a.table.removeprefix("marts.")
+    if name == a.table and "." in name:
+        raise CliError(f"{a.table!r}: only marts can be exported (e.g. posts or marts.topic_daily)")
     con = _connect_published(s)
     tmp = out.with_name(f".{out.name}.tmp")
     try:
+        marts = [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_catalog = current_database() "
+            "and table_schema = 'marts' order by 1").fetchall()]
+        if name not in marts:
+            raise CliError(f"{a.table!r} is not a mart; the marts are: {', '.join(marts)}")
+        table = f"marts.{quote_ident(name)}"
         opts = {"parquet": "(format parquet, compression zstd)", "csv": "(format csv, header)",
                 "json": "(format json)"}[fmt]
-        con.execute(f"copy (select * from {table}) to '{tmp}' {opts}")
+        con.execute(f"copy (select * from {table}) to ? {opts}", [str(tmp)])
         n = con.execute(f"select count(*) from {table}").fetchone()[0]
     except duckdb.Error as exc:
         tmp.unlink(missing_ok=True)
-        raise CliError(f"export of {table} failed: {exc}") from exc
+        raise CliError(f"export of marts.{name} failed: {exc}") from exc
     finally:
         con.close()
     tmp.replace(out)
-    _echo(f"exported {n:,} rows of {table} to {out}")
+    _echo(f"exported {n:,} rows of marts.{name} to {out}")
     return 0
 
 
@@ -383,6 +482,8 @@ def build_parser() -> argparse.ArgumentParser:
     for name, fn, hlp in commands:
         sp = sub.add_parser(name, help=hlp)
         sp.add_argument("--json", help="also write the run summary as JSON here")
+        sp.add_argument("--full-refresh", action="store_true",
+                        help="build the marts even when none of their inputs changed since the last publish")
         if name == "demo":
             sp.add_argument("--posts", type=int, default=20_000)
             sp.add_argument("--seed", type=int, default=7)

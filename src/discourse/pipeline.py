@@ -103,15 +103,32 @@ def ingest_one(
     options: dict[str, Any] | None = None,
     force: bool = False,
     progress: Callable[[int], None] | None = None,
+    run_id: str | None = None,
 ) -> dict[str, Any]:
-    """Ingest one file. An unrecognised file is reported (``error``) and left where it is."""
+    """Ingest one file, in isolation: whatever is wrong with it never stops the run.
+
+    An unrecognised file is reported (``error``) and left where it is. A file that fails (truncated
+    or corrupt, over an ingest limit, or an adapter error) is reported with a one-line ``error``
+    naming the file, alerted, and left in the inbox (nothing of the failing source was published; it
+    is tried again next run).
+    """
+    from discourse.settings import SettingsError
     from ingest.lake import ingest_file
     from ingest.registry import UnrecognisedFormat
+    from ingest.sources import LimitExceeded
 
     try:
         entries = ingest_file(settings, path, fmt=fmt, options=options, force=force, progress=progress)
     except UnrecognisedFormat as exc:
         return {"path": path, "error": str(exc), "batch_ids": [], "status": "unrecognised"}
+    except SettingsError:
+        raise  # the configuration is wrong (say, no pseudonym key): no file can be ingested
+    except Exception as exc:  # noqa: BLE001 - one poison file must not stop the night
+        status = "refused" if isinstance(exc, LimitExceeded) else "failed"
+        error = _one_line_error(path, exc)
+        res = {"path": path, "error": error, "batch_ids": [], "status": status}
+        res["alerted"] = _alert_ingest_failure(settings, path, error, status, run_id)
+        return res
     drift = [d for e in entries if e["status"] == "ingested" for d in drift_check(settings, e)]
     keys = ("records_in", "loaded", "quarantined", "duplicates_within_batch", "skipped_total")
     summary: dict[str, Any] = {
@@ -133,6 +150,28 @@ def ingest_one(
         if e.get("unrecognised_members"):
             summary.setdefault("unrecognised_members", []).extend(e["unrecognised_members"])
     return summary
+
+
+def _one_line_error(path: str, exc: BaseException) -> str:
+    """``exc`` as one line naming the file (the message's first line, cut to 300 characters)."""
+    text = (str(exc).strip().splitlines() or [""])[0]
+    if str(path) not in text:
+        text = f"{path}: {type(exc).__name__}" + (f": {text}" if text else "")
+    return text if len(text) <= 300 else text[:299] + "…"
+
+
+def _alert_ingest_failure(settings: Settings, path: str, error: str, status: str,
+                          run_id: str | None) -> list[str]:
+    from quality.alerts import Alert, send_alert
+
+    return send_alert(settings, Alert(
+        stage="ingest",
+        title=f"Ingest {status}: {Path(path).name}",
+        severity="error",
+        summary=f"{error} (left in the inbox; the other files went on)",
+        run_id=run_id,
+        extra={"path": str(path), "status": status},
+    ))
 
 
 def drift_check(settings: Settings, entry: dict[str, Any], run_id: str | None = None) -> list[dict]:
@@ -174,21 +213,89 @@ def _gate(settings: Settings, result: Any, run_id: str | None) -> dict[str, Any]
 
 
 def raw_gate(settings: Settings, batch_ids: list[str], run_id: str | None = None) -> dict[str, Any]:
-    """Validate the new batches together; if that fails, find the failing ones, set them aside
-    under ``lake/_rejected/`` (so no later build reads them), alert, and raise ``GateFailed``."""
+    """Validate the batches not gated yet, and reject the failing ones: the rest are published.
+
+    The batches are validated together; when that fails, each is validated alone, and the failing
+    ones are set aside under ``lake/_rejected/`` (so no build reads them) with one alert each, naming
+    the batch, its file, what failed and what happens next. The gate then passes for the rest, so one
+    bad export does not hold back the night. Batches that passed are recorded as gated
+    (``gated_batches``), so every batch is gated exactly once, however it reached the lake.
+    """
     from quality.gates import run_raw_gate
 
     result = run_raw_gate(settings, batch_ids)
     if result.success or not batch_ids:
-        return _gate(settings, result, run_id)
-    failing = batch_ids
-    if len(batch_ids) > 1:
-        failing = [b for b in batch_ids if not run_raw_gate(settings, [b]).success] or batch_ids
+        data = _gate(settings, result, run_id)
+        mark_gated(settings, batch_ids)
+        return data
+    per_batch = {b: run_raw_gate(settings, [b]) for b in batch_ids} if len(batch_ids) > 1 else {}
+    failing = [b for b, r in per_batch.items() if not r.success] or list(batch_ids)
+    data = result.to_dict()
+    data["rejected_batches"] = []
+    data["alerted"] = []
+    for batch in failing:
+        batch_result = per_batch.get(batch, result)
+        batch_data = batch_result.to_dict()
+        moved = reject_batches(settings, [batch], batch_data)
+        data["rejected_batches"] += moved
+        data["alerted"] += _alert_rejected_batch(settings, batch_result, batch, run_id)
+    passed = [b for b in batch_ids if b not in failing]
+    mark_gated(settings, passed)
+    data["success"] = True  # what remains passed; the rejections are reported above
+    data["blocking"] = False
+    data["passed_batches"] = passed
+    return data
+
+
+def _alert_rejected_batch(settings: Settings, result: Any, batch_id: str, run_id: str | None) -> list[str]:
+    from quality.alerts import alert_from_gate, send_alert
+
+    rejected = settings.lake / "_rejected" / batch_id / "manifest.json"
     try:
-        return _gate(settings, result, run_id)
-    except GateFailed as exc:
-        exc.result["rejected_batches"] = reject_batches(settings, failing, exc.result)
-        raise
+        manifest = json.loads(rejected.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        manifest = {}
+    source = manifest.get("source_file") or "?"
+    alert = alert_from_gate(result, run_id)
+    alert.title = f"raw gate rejected batch {batch_id} ({Path(source.split('!')[0]).name})"
+    alert.severity = "warning"
+    alert.summary = "\n".join([
+        f"Batch {batch_id} from {source} failed the raw gate and was set aside under "
+        f"lake/_rejected/{batch_id}/; the other batches of this run are published.",
+        *[line for line in alert.summary.splitlines() if not line.startswith(("Publish is blocked",
+                                                                               "Warning only"))],
+        "Next: the export stays in the inbox and is tried again (and alerted) every night until it "
+        "passes. Fix the export (or the adapter, then `discourse remap`) and drop it in the inbox again.",
+    ])
+    alert.extra = {**alert.extra, "batch_id": batch_id, "source_file": source, "next": "retried nightly"}
+    return send_alert(settings, alert)
+
+
+def gated_batches(settings: Settings) -> set[str]:
+    """Batch ids that passed the raw gate (``<home>/state/gated_batches.json``)."""
+    try:
+        return set(json.loads((settings.home / "state" / "gated_batches.json").read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return set()
+
+
+def mark_gated(settings: Settings, batch_ids: list[str]) -> None:
+    if not batch_ids:
+        return
+    path = settings.home / "state" / "gated_batches.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(sorted(gated_batches(settings) | set(batch_ids))), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def ungated_batches(settings: Settings) -> list[str]:
+    """Batches in the lake that never passed the raw gate: ingested with ``discourse ingest``, by a run
+    that stopped before its gate, or before this record existed."""
+    from ingest.lake import read_manifests
+
+    done = gated_batches(settings)
+    return sorted(m["batch_id"] for m in read_manifests(settings.manifest_dir) if m["batch_id"] not in done)
 
 
 def reject_batches(settings: Settings, batch_ids: list[str], gate: dict[str, Any]) -> list[str]:
@@ -221,6 +328,13 @@ def marts_gate(settings: Settings, run_id: str | None = None) -> dict[str, Any]:
     return _gate(settings, run_marts_gate(settings, settings.build_warehouse), run_id)
 
 
+def freshness_check(settings: Settings, run_id: str | None = None) -> dict[str, Any]:
+    """Warn (never block) when a source stayed quiet longer than ``quiet_after`` allows."""
+    from quality.freshness import check_settings_freshness
+
+    return _gate(settings, check_settings_freshness(settings), run_id)
+
+
 def volume_check(settings: Settings, run_id: str | None = None) -> dict[str, Any]:
     """Warn (never block) when a platform's daily volume collapses or jumps against its baseline."""
     from quality.volume import check_volume
@@ -239,14 +353,30 @@ def prepare_transform(settings: Settings) -> dict[str, str]:
     return dbt_env(settings)
 
 
-def transform(settings: Settings) -> dict[str, Any]:
+def transform(settings: Settings, echo: Echo = _quiet) -> dict[str, Any]:
+    """``dbt build`` into a fresh build warehouse; ``echo`` gets node counts while it runs."""
     from discourse.transform import build_marts
 
     settings.build_dir.mkdir(parents=True, exist_ok=True)
     # Always build from scratch: the marts are a pure function of the lake and the seeds.
     for suffix in ("", ".wal"):
         Path(str(settings.build_warehouse) + suffix).unlink(missing_ok=True)
-    return build_marts(settings)
+    return build_marts(settings, progress=_NodeEcho(echo))
+
+
+class _NodeEcho:
+    """dbt progress as a line at most every few seconds: no minutes of silence on a long build."""
+
+    def __init__(self, echo: Echo, every: float = 5.0):
+        self.echo, self.every, self.last = echo, every, time.perf_counter()
+
+    def __call__(self, done: int, total: int, node: str, status: str) -> None:
+        now = time.perf_counter()
+        if now - self.last >= self.every or done == total:
+            self.last = now
+            parts = node.split(".")  # <type>.<project>.<name>[.<hash>]
+            self.echo(f"[dbt build] {done}/{total} nodes ({parts[0]} {parts[2] if len(parts) > 2 else node}: "
+                      f"{status})")
 
 
 def report(settings: Settings) -> dict[str, Any]:
@@ -265,16 +395,60 @@ def alert_task_failure(settings: Settings, context: dict[str, Any]) -> list[str]
 
 # ---------------------------------------------------------------- the whole run
 
-def run(settings: Settings, echo: Echo = _quiet, files: list[str] | None = None) -> dict[str, Any]:
-    """The nightly job without a scheduler. Returns the run summary (also written under runs/)."""
-    from ingest.lake import cleanup_temp_files
+def run(
+    settings: Settings,
+    echo: Echo = _quiet,
+    files: list[str] | None = None,
+    *,
+    full_refresh: bool = False,
+) -> dict[str, Any]:
+    """The nightly job without a scheduler. Returns the run summary (also written under runs/).
 
+    When nothing the marts depend on changed since the last publish (no new batch, same dbt project,
+    reference data, transform code and package versions: ``discourse.transform.state``), the gates,
+    the build and the publish are skipped and the summary says ``nothing_new``. ``full_refresh``
+    builds anyway.
+    """
     run_id = new_run_id()
     summary: dict[str, Any] = {"run_id": run_id, "started_at": datetime.now(UTC).isoformat(),
                                "steps": {}, "ingest": [], "gates": {}, "published": False}
     t_run = time.perf_counter()
+    locked = False
+    try:
+        _night(settings, summary, echo, files, full_refresh)
+    except RunLocked:
+        locked = True  # another run is at work: this one did nothing and records nothing
+        raise
+    except Exception as exc:
+        summary["failed"] = f"{type(exc).__name__}: {exc}"
+        summary["failed_step"] = summary.get("current_step")
+        echo(f"[{summary['failed_step']}] FAILED: {summary['failed']}")
+        summary["alerts"] = alert_run_failure(settings, summary, exc)
+        raise
+    finally:
+        if not locked:
+            summary["seconds"] = round(time.perf_counter() - t_run, 2)
+            summary["finished_at"] = datetime.now(UTC).isoformat()
+            write_run_record(settings, summary)
+    return summary
+
+
+def _night(
+    settings: Settings,
+    summary: dict[str, Any],
+    echo: Echo,
+    files: list[str] | None,
+    full_refresh: bool,
+) -> None:
+    """The steps of ``run``, filling ``summary`` as they go (``current_step`` names the one at work)."""
+    from discourse.transform import dbt_project_dir
+    from discourse.transform.state import inputs_digest, published_inputs, record_published_inputs
+    from ingest.lake import cleanup_temp_files
+
+    run_id = summary["run_id"]
 
     def step(name: str, fn: Callable[[], Any]) -> Any:
+        summary["current_step"] = name
         echo(f"[{name}] ...")
         t0 = time.perf_counter()
         out = fn()
@@ -282,6 +456,7 @@ def run(settings: Settings, echo: Echo = _quiet, files: list[str] | None = None)
         echo(f"[{name}] done in {summary['steps'][name]:.1f}s")
         return out
 
+    summary["current_step"] = "list"
     with run_lock(settings):
         ensure_home(settings)
         cleanup_temp_files(settings.lake)
@@ -289,7 +464,7 @@ def run(settings: Settings, echo: Echo = _quiet, files: list[str] | None = None)
         echo(f"[list] {len(new)} new file(s) in {settings.inbox}")
         batch_ids: list[str] = []
         for path in new:
-            res = step(f"ingest {Path(path).name}", lambda p=path: ingest_one(settings, p))
+            res = step(f"ingest {Path(path).name}", lambda p=path: ingest_one(settings, p, run_id=run_id))
             summary["ingest"].append(res)
             if res.get("error"):
                 echo(f"  ! {res['error']} (left in the inbox)")
@@ -300,28 +475,94 @@ def run(settings: Settings, echo: Echo = _quiet, files: list[str] | None = None)
                      f" ({res['status']})")
                 for f in res.get("drift", []):
                     echo(f"  ! format drift: {f['path']} {f['kind'].replace('_', ' ')} (alert sent)")
-        try:
-            summary["gates"]["raw"] = step("raw gate", lambda: raw_gate(settings, batch_ids, run_id))
-            summary["transform"] = step("dbt build", lambda: (prepare_transform(settings),
-                                                              transform(settings))[1])
-            summary["gates"]["marts"] = step("marts gate", lambda: marts_gate(settings, run_id))
-            summary["gates"]["volume"] = step("volume check", lambda: volume_check(settings, run_id))
-            summary["publish"] = step("publish", lambda: publish(settings, run_id))
-            summary["published"] = True
-        except GateFailed as exc:
-            summary["gates"][exc.result.get("stage", "?")] = exc.result
-            summary["failed"] = str(exc)
-            echo(f"[gate] FAILED: {exc} — publish skipped; the previously published marts stay in place")
-        if settings.warehouse.exists():
-            summary["report"] = step("report", lambda: report(settings))["report"]
-    summary["seconds"] = round(time.perf_counter() - t_run, 2)
-    summary["finished_at"] = datetime.now(UTC).isoformat()
+        summary["gates"]["freshness"] = step("freshness check", lambda: freshness_check(settings, run_id))
+        project = dbt_project_dir(settings)
+        last = published_inputs(settings)
+        current = inputs_digest(settings, project)
+        if (not batch_ids and not ungated_batches(settings) and not full_refresh
+                and settings.warehouse.exists()
+                and last is not None and last.get("digest") == current["digest"]):
+            summary["nothing_new"] = True
+            summary["published_run_id"] = last.get("run_id")
+            echo(f"[transform] nothing new since run {last.get('run_id')}: no new batch, and the dbt "
+                 "project, reference data and code are unchanged; the published marts are current")
+            latest = max(settings.reports_dir.glob("report-*.html"), default=None)
+            if latest is not None:
+                summary["report"] = str(latest)
+        else:
+            try:
+                # Every batch not gated yet, however it arrived (this run, `discourse ingest`, a run
+                # that stopped early), is gated once before anything can publish it.
+                to_gate = sorted(set(batch_ids) | set(ungated_batches(settings)))
+                summary["gates"]["raw"] = step("raw gate", lambda: raw_gate(settings, to_gate, run_id))
+                for b in summary["gates"]["raw"].get("rejected_batches", []):
+                    echo(f"  ! batch {b} failed the raw gate: set aside in lake/_rejected/{b} (alert sent)")
+                built_from: dict[str, Any] = {}
+
+                def build() -> dict[str, Any]:
+                    prepare_transform(settings)
+                    # What this build reads: the lake after the raw gate's rejections, and the
+                    # reference data as prepared for it.
+                    built_from.update(inputs_digest(settings, project))
+                    return transform(settings, echo)
+
+                summary["transform"] = step("dbt build", build)
+                summary["gates"]["marts"] = step("marts gate", lambda: marts_gate(settings, run_id))
+                summary["gates"]["volume"] = step("volume check", lambda: volume_check(settings, run_id))
+                summary["publish"] = step("publish", lambda: publish(settings, run_id))
+                summary["published"] = True
+                record_published_inputs(settings, built_from, run_id)
+            except GateFailed as exc:
+                summary["gates"][exc.result.get("stage", "?")] = exc.result
+                summary["failed"] = str(exc)
+                echo(f"[gate] FAILED: {exc} — publish skipped; the previously published marts stay in place")
+            if settings.warehouse.exists():
+                summary["report"] = step("report", lambda: report(settings))["report"]
+    summary.pop("current_step", None)
+
+
+def write_run_record(settings: Settings, summary: dict[str, Any]) -> Path:
+    """``runs/<run_id>.json``: every run leaves one, failed or not (atomic write)."""
     runs = settings.home / "runs"
     runs.mkdir(parents=True, exist_ok=True)
+    run_id = summary["run_id"]
     tmp = runs / f".{run_id}.json.tmp"
     tmp.write_text(json.dumps(summary, indent=1, default=str))
-    os.replace(tmp, runs / f"{run_id}.json")
-    return summary
+    path = runs / f"{run_id}.json"
+    os.replace(tmp, path)
+    return path
+
+
+def alert_run_failure(settings: Settings, summary: dict[str, Any], exc: BaseException) -> list[str]:
+    """One alert for a run that failed outside the gates: the step, the error, the run, what analysts see."""
+    from quality.alerts import Alert, send_alert
+
+    published = None
+    try:
+        published = json.loads((settings.home / "published.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
+    kept = (f"the marts published by run {published.get('run_id')} at {published.get('published_at')} "
+            "stay in place for analysts" if published else "nothing has been published yet")
+    step_name = summary.get("failed_step") or "?"
+    alert = Alert(
+        stage="run",
+        title=f"discourse run failed at step {step_name}",
+        severity="error",
+        summary="\n".join([
+            f"Run {summary['run_id']} failed at step '{step_name}'.",
+            summary.get("failed", f"{type(exc).__name__}: {exc}"),
+            f"Nothing was published by this run; {kept}.",
+            "Next: fix the cause; new exports stay in the inbox and the next run retries.",
+        ]),
+        run_id=summary["run_id"],
+        extra={"step": step_name, "exception_type": type(exc).__name__, "exception": str(exc),
+               "published": published},
+    )
+    try:
+        return send_alert(settings, alert)
+    except Exception:  # an alert that cannot be sent must not hide the run's own error
+        return []
 
 
 def reset_build(settings: Settings) -> None:

@@ -2,6 +2,10 @@
 
 Written to ``<home>/reports/report-<UTC timestamp>.html`` and copied to ``reports/latest.html``; both
 appear atomically. It reads only the published warehouse (read-only), so it shows what analysts see.
+
+Everything from the data is escaped; a post's URL becomes a link only when it is ``http(s)://`` (an
+export can carry ``javascript:`` or ``data:`` URLs), and links open with ``rel="noopener noreferrer"``.
+A warehouse published by ``discourse demo`` (``marts.about.demo``) gets a banner saying so.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from discourse.settings import Settings
 
@@ -27,7 +32,31 @@ th{background:#f6f8fa} td.num{text-align:right;font-variant-numeric:tabular-nums
 .kpis{display:flex;gap:1rem;flex-wrap:wrap}
 .kpi{border:1px solid #d0d7de;border-radius:6px;padding:.6rem 1rem}
 .kpi b{display:block;font-size:1.4rem} img{max-width:100%}
+.demo{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:.6rem 1rem;font-weight:600}
 """
+
+
+class Markup(str):
+    """HTML built here from escaped parts: ``_table`` puts it in a cell as it is."""
+
+
+def safe_link(url: Any, text: str | None = None) -> Markup:
+    """A link to ``url`` labelled ``text`` when it is an http(s) URL with a host; otherwise the URL
+    itself as escaped text, never a link."""
+    raw = "" if url is None else str(url)
+    as_text = Markup(html.escape(raw))
+    candidate = raw.strip()
+    try:
+        parts = urlsplit(candidate)
+    except ValueError:
+        return as_text
+    # Control characters and whitespace inside a URL are how "java\tscript:" gets past a scheme check.
+    if (parts.scheme.lower() not in ("http", "https") or not parts.netloc
+            or any(ord(ch) < 33 or ord(ch) == 127 for ch in candidate)):
+        return as_text
+    label = html.escape(text if text is not None else candidate)
+    return Markup(f"<a href=\"{html.escape(candidate, quote=True)}\" rel=\"noopener noreferrer\" "
+                  f"target=\"_blank\">{label}</a>")
 
 
 def _png(fig: Any) -> str:
@@ -46,7 +75,9 @@ def _table(rows: list[tuple], headers: list[str]) -> str:
     for r in rows:
         cells = []
         for v in r:
-            if isinstance(v, int | float) and not isinstance(v, bool):
+            if isinstance(v, Markup):
+                cells.append(f"<td>{v}</td>")
+            elif isinstance(v, int | float) and not isinstance(v, bool):
                 txt = f"{v:,.3f}" if isinstance(v, float) else f"{v:,}"
                 cells.append(f"<td class='num'>{txt}</td>")
             elif isinstance(v, list):
@@ -83,6 +114,9 @@ def build_report(settings: Settings) -> Path:
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     sections: list[str] = []
     try:
+        banner = _demo_banner(con)
+        if banner:
+            sections.append(banner)
         cols = _columns(con, "marts.posts")
         total, authors, first, last = con.execute(
             "select count(*), count(distinct author_key), min(created_at), max(created_at) from marts.posts"
@@ -162,13 +196,15 @@ def build_report(settings: Settings) -> Path:
                 ax.set_title("High-risk posts per day")
                 fig.autofmt_xdate()
                 sections.append(f"<h2>Misinformation risk</h2><img src='{_png(fig)}' alt='risk'>")
+            url_col = "url" if "url" in cols else "null"
             risky = con.execute(
                 "select (created_at::varchar)[:16], platform, round(misinfo_risk_score, 2), "
-                "left(text, 180), misinfo_reasons from marts.posts "
+                f"left(text, 180), misinfo_reasons, {url_col} from marts.posts "
                 "where misinfo_risk_score > 0 order by misinfo_risk_score desc, created_at limit 15"
             ).fetchall()
+            risky = [(*r[:5], safe_link(r[5], "post") if r[5] else "") for r in risky]
             sections.append("<h3>Riskiest posts</h3>" + _table(
-                risky, ["created", "platform", "risk", "text", "reasons"]))
+                risky, ["created", "platform", "risk", "text", "reasons", "link"]))
         if _has(con, "marts.coordinated_clusters"):
             clusters = con.execute(
                 "select priority_rank, (first_seen_at::varchar)[:16], n_posts, n_accounts, "
@@ -215,6 +251,18 @@ def build_report(settings: Settings) -> Path:
         tmp.write_text(body, encoding="utf-8")
         os.replace(tmp, target)
     return path
+
+
+def _demo_banner(con: Any) -> str:
+    """The banner of a demo warehouse (``marts.about.demo``), else ''."""
+    if not _has(con, "marts.about") or "demo" not in _columns(con, "marts.about"):
+        return ""
+    row = con.execute("select bool_or(demo) from marts.about").fetchone()
+    if not row or not row[0]:
+        return ""
+    return ("<p class='demo'>DEMO: this warehouse was published by <code>discourse demo</code> from "
+            "synthetic exports, with authors pseudonymised by the public demo key. It is not real data; "
+            "do not put real exports in a demo home.</p>")
 
 
 def _ingest_summary(settings: Settings) -> list[tuple]:

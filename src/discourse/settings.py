@@ -31,22 +31,39 @@ def _bool(v: Any) -> bool:
 class Settings:
     home: Path = field(default_factory=lambda: Path.cwd() / "discourse_home")
     pseudonymise: bool = True
-    pseudonym_key: str | None = None
+    pseudonym_key: str | None = field(default=None, repr=False)  # a secret: never in a repr
     # Alert sinks (both optional; alerts are always also written under <home>/alerts/).
-    alert_webhook_url: str | None = None
+    alert_webhook_url: str | None = field(default=None, repr=False)  # a secret (token in the URL)
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_from: str = "discourse@localhost"
     smtp_to: str | None = None  # comma-separated
     smtp_user: str | None = None
-    smtp_password: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
     smtp_starttls: bool = False
     # dbt
     dbt_threads: int = 2
     dbt_target: str = "local"
     dbt_project_dir: Path | None = None  # default: the packaged project, or the checkout's dbt_project/
+    # DuckDB in the dbt build: memory it may use before spilling to duckdb_temp_directory (a size like
+    # "4GB" or a share of RAM like "80%", DuckDB's own default), and its threads (0: one per core).
+    duckdb_memory_limit: str = "80%"
+    duckdb_threads: int = 0
+    duckdb_temp_directory: Path | None = None  # default: <home>/tmp/duckdb
     # Quality
     volume_change_threshold: float = 0.8  # relative drop/jump vs trailing baseline that alerts
+    # How long each source may stay quiet before a freshness warning: "name=duration" pairs, a name
+    # being a platform or an export format, "*" every platform seen so far ("*=3d, x=36h, reddit=off").
+    quiet_after: str = "*=3d"
+    # Ingest limits against hostile or broken input (``ingest.sources.Limits``; README "Limits and
+    # hostile input"): over a file limit the file is refused, over a record limit the record quarantined.
+    ingest_max_decompressed_bytes: int = 256 << 30  # bytes one file (or zip member) may decompress to
+    ingest_max_ratio: float = 100.0  # decompressed / compressed size (past the first 16 MiB)
+    ingest_max_record_bytes: int = 16 << 20  # bytes of one line or record
+    ingest_max_lines: int = 1_000_000_000  # lines in one file
+    ingest_max_json_depth: int = 256  # nesting of JSON parsed in Python
+    # Set only by `discourse demo` (in code, ``with_(is_demo=True)``): it allows the public demo key and
+    # marks the published warehouse as demo. Never read from the environment or discourse.toml.
     is_demo: bool = False
 
     # ----- derived paths -----
@@ -85,6 +102,11 @@ class Settings:
         return self.build_dir / "warehouse.duckdb"
 
     @property
+    def duckdb_spill_dir(self) -> Path:
+        """Where DuckDB spills what does not fit in ``duckdb_memory_limit``."""
+        return self.duckdb_temp_directory or self.home / "tmp" / "duckdb"
+
+    @property
     def reference_dir(self) -> Path:
         """Reference data derived from installed packages (e.g. VADER's lexicon) for dbt to read."""
         return self.home / "reference"
@@ -113,6 +135,10 @@ class Settings:
         """The key for author pseudonymisation, or a clear error when it is needed and missing."""
         if not self.pseudonymise:
             return None
+        if self.pseudonym_key == DEMO_PSEUDONYM_KEY and not self.is_demo:
+            raise SettingsError(
+                "DISCOURSE_PSEUDONYM_KEY is the public demo key: anyone can re-derive the author keys "
+                "it makes; only `discourse demo` may use it. Set a secret key of your own")
         if self.pseudonym_key:
             return self.pseudonym_key
         if self.is_demo:
@@ -127,13 +153,15 @@ class Settings:
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+# Settings only code may set (``with_``/overrides), never the environment or discourse.toml.
+_CODE_ONLY = {"is_demo": "only `discourse demo` runs on demo settings (and the public demo key)"}
 
 
 def _coerce(name: str, value: Any) -> Any:
     kind = _FIELDS[name].type
     if value is None:
         return None
-    if name in ("home", "dbt_project_dir"):
+    if name in ("home", "dbt_project_dir", "duckdb_temp_directory"):
         return Path(value).expanduser().resolve()
     if kind == "bool":
         return _bool(value)
@@ -162,11 +190,15 @@ def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settin
             unknown = set(data) - set(_FIELDS)
             if unknown:
                 raise SettingsError(f"{cand}: unknown settings {sorted(unknown)}")
+            for name in sorted(set(data) & set(_CODE_ONLY)):
+                raise SettingsError(f"{cand}: {name} cannot be set in discourse.toml: {_CODE_ONLY[name]}")
             values.update(data)
             break
     for name in _FIELDS:
         key = f"DISCOURSE_{name.upper()}"
         if key in env and env[key] != "":
+            if name in _CODE_ONLY:
+                raise SettingsError(f"{key} cannot be set in the environment: {_CODE_ONLY[name]}")
             values[name] = env[key]
     # Convenience aliases.
     if "DISCOURSE_PSEUDONYMIZE" in env:

@@ -17,6 +17,7 @@ Contracts (the README's "Decisions"; files are written and published by ``ingest
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -41,7 +42,7 @@ from ingest.schema import (
     QUARANTINE_SCHEMA,
     conform,
 )
-from ingest.sources import Source, expand
+from ingest.sources import Limits, Source, expand
 from ingest.store import BatchWriter, atomic_write_text, manifest_path, recover
 
 HASH_CHUNK = 8 << 20
@@ -276,8 +277,13 @@ def ingest_source(
     force: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
-    """Ingest one logical source into the lake. Returns its manifest entry (plus ``status``)."""
+    """Ingest one logical source into the lake. Returns its manifest entry (plus ``status``).
+
+    The ingest limits come from ``settings`` (``ingest_max_*``; ``Limits.from_settings``) and travel
+    with the source to the adapter, ``ingest.lines`` and the decompressing stream.
+    """
     options = dict(options or {})
+    source = dataclasses.replace(source, limits=Limits.from_settings(settings))
     batch_id = content_hash(source)
     mpath = manifest_path(settings.manifest_dir, batch_id)
     if mpath.exists() and not force:
@@ -345,18 +351,27 @@ def ingest_file(
     progress: Callable[[int], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Ingest a file (every recognised member of a zip). Raises ``UnrecognisedFormat`` when nothing
-    in it is recognised; then nothing was written."""
+    in it is recognised; then nothing was written. A file that cannot be read whole (truncated,
+    corrupt) or is over an ingest limit raises ``ingest.sources.SourceError`` (``LimitExceeded``);
+    then nothing of that source was published.
+
+    A zip inside a zip (or a gzip/zstd file inside one) is not read: it is reported as an
+    unrecognised member, with the reason."""
     path = Path(path)
     if not path.is_file():
         raise IngestError(f"{path}: no such file")
-    sources = expand(path)
+    sources = expand(path, Limits.from_settings(settings))
     plan: list[tuple[Source, registry.Adapter]] = []
     unrecognised: list[str] = []
     for src in sources:
         if fmt:
             adapter = registry.get(fmt)
+            head = src.head() if src.member else b""
+            nested = registry.nested_archive(src, head)
+            if nested:
+                unrecognised.append(nested)
             # In an archive, members the chosen adapter does not recognise are reported, not forced.
-            if src.member and not adapter.sniff(src.head()):
+            elif src.member and not adapter.sniff(head):
                 unrecognised.append(f"{src.name}: not {fmt}")
             else:
                 plan.append((src, adapter))

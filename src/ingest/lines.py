@@ -57,19 +57,25 @@ from ingest.schema import (
     QUARANTINE_RAW_MAX_CHARS,
     conform,
 )
-from ingest.sources import Source
+from ingest.sources import LimitExceeded, Source, size_text
 
 DEFAULT_CHUNK_BYTES = 64 << 20
 # Below this, splitting a plain file across workers costs more in per-block planning than it gains.
 MIN_SPLIT_BYTES = 8 << 20
 MAX_DEFAULT_WORKERS = 4
+# Lines framed at once, at most (about): framing costs ~60 bytes per line whatever its length.
+MAX_BLOCK_LINES = 1 << 20
 # DuckDB parses a vector of lines at a time (up to 2048, never across record batches); with lines of a
 # few hundred KB (twarc2 pages), record batches of about this size keep that working set small.
 BATCH_BYTES = 4 << 20
 _CREATED_TABLE = re.compile(r"create\s+(?:or\s+replace\s+)?temp(?:orary)?\s+table\s+(\w+)", re.IGNORECASE)
 
-BadLines = list[tuple[int, str]]
-"""Lines that are not valid UTF-8: ``(line_no, text with replacement characters)``."""
+BadLines = list[tuple[int, str] | tuple[int, str, str]]
+"""Lines set apart from the table: ``(line_no, text with replacement characters)`` for lines that are
+not valid UTF-8, ``(line_no, text, error)`` for lines refused for another reason (over
+``max_record_bytes``: the text is the line's start)."""
+# How much of a line over the record limit is kept (for the quarantine's ``raw``).
+OVERSIZED_PREFIX_BYTES = 4096
 
 Mapper = Callable[[duckdb.DuckDBPyConnection, pa.Table, BadLines], AdapterChunk]
 
@@ -83,12 +89,25 @@ def blocks(source: Source, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> Iterator[t
 
     Each block gets a fresh buffer; the tail of a line cut by the block's end is carried into the next
     one. A line longer than ``chunk_bytes`` makes its block larger (the buffer grows geometrically until
-    the line ends). The last block may lack a final newline. A leading UTF-8 BOM is left out.
+    the line ends), up to the source's ``limits.max_record_bytes``: a line over that is never held
+    whole (``framed`` quarantines it; here it is left out). The last block may lack a final newline.
+    A leading UTF-8 BOM is left out.
     """
+    for buf, start, stop, oversized in _blocks(source, chunk_bytes):
+        if not oversized:
+            yield buf, start, stop
+
+
+def _blocks(source: Source, chunk_bytes: int) -> Iterator[tuple[bytearray, int, int, int]]:
+    """``blocks``, and the lines over ``max_record_bytes`` as ``(prefix, 0, len(prefix), length)``
+    between them (``length`` > 0: the whole line's bytes, read past and dropped)."""
     if chunk_bytes <= 0:
         raise ValueError(f"chunk_bytes must be positive, got {chunk_bytes}")
+    max_record = source.limits.max_record_bytes
     rest = b""
     first = True
+    skipping = 0  # > 0: inside a line over the limit, this many of its bytes seen
+    prefix = b""
     # the first buffer holds at least a BOM's length, so a BOM is always seen whole
     size = max(chunk_bytes, len(UTF8_BOM))
     with source.open() as fh:
@@ -109,16 +128,33 @@ def blocks(source: Source, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> Iterator[t
                 first = False
                 if buf.startswith(UTF8_BOM):
                     start = len(UTF8_BOM)
+            if skipping:
+                nl = buf.find(b"\n", start, filled)
+                if nl < 0:
+                    skipping += filled - start
+                    if eof:
+                        yield bytearray(prefix), 0, len(prefix), skipping
+                        return
+                    rest, size = b"", chunk_bytes
+                    continue
+                skipping += nl - start
+                yield bytearray(prefix), 0, len(prefix), skipping
+                skipping, prefix, start = 0, b"", nl + 1
             if eof:
                 if filled > start:
-                    yield buf, start, filled
+                    yield buf, start, filled, 0
                 return
             cut = buf.rfind(b"\n", start, filled)
+            if cut < 0 and filled - start > max_record:
+                # a line over the limit: keep its start for the quarantine, read past the rest
+                skipping, prefix = filled - start, bytes(buf[start : start + OVERSIZED_PREFIX_BYTES])
+                rest, size = b"", chunk_bytes
+                continue
             rest = bytes(buf[start:filled] if cut < 0 else buf[cut + 1 : filled])
             # no line end yet: read as much again as is carried, so a long line costs linear time
             size = chunk_bytes if cut >= 0 else max(chunk_bytes, len(rest))
             if cut >= 0:
-                yield buf, start, cut + 1
+                yield buf, start, cut + 1, 0
 
 
 def _newlines(data: np.ndarray) -> np.ndarray:
@@ -126,6 +162,28 @@ def _newlines(data: np.ndarray) -> np.ndarray:
     step = 1 << 20
     parts = [np.flatnonzero(data[i : i + step] == 0x0A) + i for i in range(0, len(data), step)]
     return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+
+def _line_bounded(buf: bytearray, start: int, stop: int) -> Iterator[tuple[int, int, np.ndarray]]:
+    """``buf[start:stop]`` cut into pieces of at most about ``MAX_BLOCK_LINES`` lines, with the
+    positions of their newlines: ``(start, stop, newlines)``. Framing costs about 60 bytes per line,
+    so a block of tiny lines (a file of newlines) would cost 30 times its size; this is the same
+    slice-by-slice newline scan ``frame`` makes, cut where the count is reached."""
+    data = np.frombuffer(buf, dtype=np.uint8)
+    step = 1 << 20
+    parts: list[np.ndarray] = []
+    count = 0
+    piece = start
+    for i in range(start, stop, step):
+        found = np.flatnonzero(data[i : min(i + step, stop)] == 0x0A) + i
+        parts.append(found)
+        count += len(found)
+        if count >= MAX_BLOCK_LINES and len(found):
+            cut = int(found[-1]) + 1
+            yield piece, cut, np.concatenate(parts)
+            piece, parts, count = cut, [], 0
+    if piece < stop or not parts:
+        yield piece, stop, np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
 
 
 def _invalid_rows(lines: pa.Array) -> list[int]:
@@ -145,18 +203,25 @@ def _invalid_rows(lines: pa.Array) -> list[int]:
     return sorted(bad)
 
 
-def frame(buf: bytearray, start: int, stop: int, first_line_no: int) -> tuple[pa.Table, BadLines]:
+def frame(
+    buf: bytearray,
+    start: int,
+    stop: int,
+    first_line_no: int,
+    max_record_bytes: int | None = None,
+    newlines: np.ndarray | None = None,
+) -> tuple[pa.Table, BadLines]:
     """``buf[start:stop]`` (whole lines) as a ``(line_no, line)`` table, without copying the text.
 
     The lines are an Arrow ``string_view`` array pointing into ``buf``, each without its line break
     (``\\n`` or ``\\r\\n``, and any further CRs before it) at no cost; the table is cut into record
-    batches of about ``BATCH_BYTES``. Lines that are not valid UTF-8 are returned apart (and are not in
-    the table).
+    batches of about ``BATCH_BYTES``. Lines that are not valid UTF-8, and lines longer than
+    ``max_record_bytes``, are returned apart (and are not in the table).
     """
     if stop >= 1 << 31:
         raise ValueError("a single block of lines over 2 GiB cannot be mapped; is this a JSON lines file?")
     data = np.frombuffer(buf, dtype=np.uint8)
-    ends = _newlines(data[start:stop]) + start
+    ends = _newlines(data[start:stop]) + start if newlines is None else newlines
     if stop > start and buf[stop - 1] != 0x0A:
         ends = np.append(ends, stop)
     n = len(ends)
@@ -185,18 +250,31 @@ def frame(buf: bytearray, start: int, stop: int, first_line_no: int) -> tuple[pa
         views[short_rows, 4:16] = data[idx] * (np.arange(12) < lens[short_rows, None])
     line_nos = np.arange(first_line_no, first_line_no + n, dtype=np.int64)
     data_buffer = pa.py_buffer(buf)
-    lines = pa.Array.from_buffers(pa.string_view(), n, [None, pa.py_buffer(views), data_buffer])
     bad: BadLines = []
+    over: list[int] = []
+    if max_record_bytes is not None and n and int(lens.max()) > max_record_bytes:
+        # Rare: lines over the record limit (a block holds them whole only below chunk_bytes)
+        over = [int(i) for i in np.flatnonzero(lens > max_record_bytes)]
+        for i in over:
+            piece = bytes(buf[starts[i] : starts[i] + min(int(lens[i]), OVERSIZED_PREFIX_BYTES)])
+            bad.append((int(line_nos[i]), piece.decode("utf-8", "replace"),
+                        oversized_error(int(lens[i]), max_record_bytes)))
+        views[over] = 0  # empty: out of the validation below; dropped with the invalid lines
+    lines = pa.Array.from_buffers(pa.string_view(), n, [None, pa.py_buffer(views), data_buffer])
     try:
         lines.validate(full=True)
+        rows: list[int] = []
     except pa.ArrowInvalid:
         # Rare: some line is not UTF-8. Find which (in this block only) and set them aside.
         rows = _invalid_rows(lines)
         for i in rows:
             piece = bytes(buf[starts[i] : starts[i] + lens[i]])
             bad.append((int(line_nos[i]), piece.decode("utf-8", "replace")))
+    if rows or over:
+        bad.sort(key=lambda b: b[0])
         keep = np.ones(n, dtype=bool)
         keep[rows] = False
+        keep[over] = False
         kept = np.ascontiguousarray(views[keep])
         lines = pa.Array.from_buffers(pa.string_view(), len(kept), [None, pa.py_buffer(kept), data_buffer])
         line_nos = line_nos[keep]
@@ -206,22 +284,51 @@ def frame(buf: bytearray, start: int, stop: int, first_line_no: int) -> tuple[pa
     return table, bad
 
 
+def oversized_error(length: int, limit: int) -> str:
+    return (f"record of {size_text(length)} over the limit of {size_text(limit)} "
+            "(ingest_max_record_bytes); raw keeps its start")
+
+
 def framed(source: Source, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> Iterator[tuple[pa.Table, BadLines]]:
-    """``frame`` over the ``blocks`` of ``source``, lines numbered from 1 across blocks."""
+    """``frame`` over the ``blocks`` of ``source``, lines numbered from 1 across blocks.
+
+    The source's ``limits`` apply: a line over ``max_record_bytes`` is set apart (in the next block's
+    ``bad``, with its reason), and a file of more than ``max_lines`` lines raises ``LimitExceeded``.
+    """
+    limits = source.limits
     line_no = 1
-    for buf, start, stop in blocks(source, chunk_bytes):
-        table, bad = frame(buf, start, stop, line_no)
-        line_no += table.num_rows + len(bad)
-        yield table, bad
+    pending: BadLines = []
+    for buf, start, stop, oversized in _blocks(source, chunk_bytes):
+        if oversized:
+            text = bytes(buf[start:stop]).decode("utf-8", "replace")
+            pending.append((line_no, text, oversized_error(oversized, limits.max_record_bytes)))
+            line_no += 1
+            continue
+        for lo, hi, newlines in _line_bounded(buf, start, stop):
+            table, bad = frame(buf, lo, hi, line_no, limits.max_record_bytes, newlines)
+            line_no += table.num_rows + len(bad)
+            if line_no - 1 > limits.max_lines:
+                raise LimitExceeded(
+                    f"{source.name}: refused: more than {limits.max_lines:,} lines (limit ingest_max_lines)"
+                )
+            if pending:
+                bad, pending = pending + bad, []
+            yield table, bad
+    if pending:
+        yield _EMPTY_LINES, pending
+
+
+_EMPTY_LINES = pa.table({"line_no": pa.array([], pa.int64()), "line": pa.array([], pa.string_view())})
 
 
 def bad_utf8_table(bad: BadLines) -> pa.Table:
-    """The quarantine rows (``QUARANTINE_ADAPTER_SCHEMA``) of lines that are not valid UTF-8."""
+    """The quarantine rows (``QUARANTINE_ADAPTER_SCHEMA``) of the lines set apart: ``invalid UTF-8``,
+    or their own reason."""
     return pa.table(
         {
-            "source_record": pa.array([n for n, _ in bad], pa.int64()),
-            "raw": pa.array([s[:QUARANTINE_RAW_MAX_CHARS] for _, s in bad], pa.string()),
-            "error": pa.array(["invalid UTF-8"] * len(bad), pa.string()),
+            "source_record": pa.array([b[0] for b in bad], pa.int64()),
+            "raw": pa.array([b[1][:QUARANTINE_RAW_MAX_CHARS] for b in bad], pa.string()),
+            "error": pa.array([b[2] if len(b) > 2 else "invalid UTF-8" for b in bad], pa.string()),
         },
         schema=QUARANTINE_ADAPTER_SCHEMA,
     )

@@ -19,6 +19,7 @@ import importlib.util
 import itertools
 import json
 import pkgutil
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar, NamedTuple
@@ -214,16 +215,93 @@ def get(name: str) -> Adapter:
     return regs[name]()
 
 
+_JS_ASSIGNMENT = re.compile(rb"\A\s*((?:window|var|let|const)\b[\w$. ]{0,80}?)\s*=")
+_KEY = re.compile(rb'"([A-Za-z0-9_@$.:-]{1,40})"\s*:')
+_MAGIC = {b"PK\x03\x04": "a zip archive", b"\x1f\x8b": "gzip data", b"\x28\xb5\x2f\xfd": "zstd data"}
+
+
+def describe_content(head: bytes, size: int | None = None) -> str:
+    """Non-identifying facts about content no adapter took, for messages and run summaries: its size,
+    its shape ("JSON object", "JavaScript assignment `window.YTD.account.part0`", ...) and at most the
+    first few key names. Never the content itself: an unrecognised file may be an archive's
+    ``account.js``, with the owner's e-mail address and account id."""
+    facts = [f"{size:,} bytes" if size is not None else f"{len(head):,} bytes seen"]
+    body = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    keys: list[str] = []
+    for magic, what in _MAGIC.items():
+        if body.startswith(magic):
+            facts.append(what)
+            break
+    else:
+        js = _JS_ASSIGNMENT.match(body)
+        if js:
+            name = re.sub(rb"\s+", b" ", js.group(1)).decode("ascii", "replace")
+            facts.append(f"JavaScript assignment `{name}`")
+        elif body.startswith(b"{"):
+            facts.append("JSON object" + (" per line" if b"\n{" in body else ""))
+            keys = [k.decode() for k in _KEY.findall(body[:4096])]
+        elif body.startswith(b"["):
+            facts.append("JSON array")
+            keys = [k.decode() for k in _KEY.findall(body[:4096])]
+        elif body.startswith(b"<"):
+            facts.append("markup (HTML or XML)")
+        else:
+            try:
+                body.decode("utf-8")
+                lines = body.count(b"\n") + 1
+                facts.append(f"text, {lines:,} line(s) in the first {len(head):,} bytes")
+            except UnicodeDecodeError as exc:
+                if exc.start >= len(body) - 3:  # a character cut off by the head's end
+                    facts.append("text")
+                else:
+                    facts.append("binary data (not UTF-8)")
+    if keys:
+        first = list(dict.fromkeys(keys))[:5]
+        facts.append("first keys " + ", ".join(first))
+    return "; ".join(facts)
+
+
+def source_size(source: Source) -> int | None:
+    """The size of a source's content when known without reading it (plain files, zip members)."""
+    try:
+        if source.compression == "none":
+            return source.path.stat().st_size
+        if source.compression == "zip" and source.member:
+            import zipfile
+
+            with zipfile.ZipFile(source.path) as zf:
+                return zf.getinfo(source.member).file_size
+    except (OSError, KeyError, ValueError):
+        return None
+    return None
+
+
+_NESTED = (b"PK\x03\x04", b"\x1f\x8b", b"\x28\xb5\x2f\xfd")
+
+
+def nested_archive(source: Source, head: bytes) -> str | None:
+    """Why a zip member is refused when it is itself compressed (nested archives are not read)."""
+    if source.member and head.startswith(_NESTED):
+        kind = "zip archive" if head.startswith(b"PK") else "compressed file"
+        return (f"{source.name}: a {kind} inside a zip archive; nested archives are not read "
+                "(unpack it and put its files in the inbox)")
+    return None
+
+
 def detect(source: Source) -> Adapter:
     head = source.head()
-    if not head.strip():
+    if not head:
         raise UnrecognisedFormat(f"{source.name}: file is empty")
+    if not head.strip():
+        raise UnrecognisedFormat(f"{source.name}: nothing but whitespace in its first {len(head):,} bytes")
+    nested = nested_archive(source, head)
+    if nested:
+        raise UnrecognisedFormat(nested)
     for cls in adapters().values():
         adapter = cls()
         if adapter.sniff(head):
             return adapter
-    preview = head[:80].decode("utf-8", "replace").replace("\n", "\\n")
     raise UnrecognisedFormat(
-        f"{source.name}: no adapter recognised the content (starts with {preview!r}); "
+        f"{source.name}: no adapter recognised the content ({describe_content(head, source_size(source))}); "
         f"pass --format with one of: {', '.join(adapters())}"
     )

@@ -56,7 +56,7 @@ from ingest.lake import (
     write_chunks,
 )
 from ingest.registry import AdapterChunk, Unit
-from ingest.sources import Source
+from ingest.sources import Limits, Source
 from ingest.store import BatchWriter, atomic_write_text, journal_path, publish
 
 FETCH_ROWS = 50_000
@@ -176,7 +176,7 @@ def remap_batch(settings: Any, entry: dict[str, Any],
                 con.close()
             original = np.concatenate(positions) if positions else np.empty(0, np.int64)
             options = {**entry.get("options", {}), **extra, "ingested_at": ingested_at}
-            source = Source(reframed, "none")
+            source = Source(reframed, "none", limits=Limits.from_settings(settings))
             counts = write_chunks(
                 _map_back(iter(adapter.read(source, options)), original),
                 writer,

@@ -5,6 +5,12 @@ to a Slack-compatible webhook (``settings.alert_webhook_url``) and emails it ove
 (``settings.smtp_host`` and ``settings.smtp_to``) when those are configured. A sink that cannot be
 reached is logged and recorded in the JSON file; it never fails the run.
 
+The webhook URL is a secret (Slack-style URLs carry their token in the path; some receivers take it in
+the query or as ``https://user:password@host/...``). It never appears in an alert record, a log line or
+an exception: ``redact_url`` shows only scheme and host, and ``Redactor`` scrubs every configured secret
+(the URL and its parts, the SMTP password, the pseudonym key) from what is written or logged. Userinfo in
+the URL is sent as an ``Authorization: Basic`` header and stripped from the request URL.
+
 The content is built here from the gate result rather than by a GX action, so every sink says the same
 thing: the stage, each failing expectation with observed versus expected, a few sample rows, and the
 path to Data Docs.
@@ -12,13 +18,13 @@ path to Data Docs.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
 import re
 import smtplib
 import ssl
-import time
 import traceback
 import urllib.error
 import urllib.request
@@ -29,6 +35,9 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit, urlunsplit
+
+import tenacity
 
 if TYPE_CHECKING:
     from discourse.settings import Settings
@@ -377,6 +386,149 @@ def alert_path(settings: Settings, alert: Alert) -> Path:
     return path
 
 
+REDACTED = "…(redacted)"
+
+
+def redact_url(url: str | None) -> str:
+    """``url`` safe to show: scheme, host and port only; userinfo, path, query and fragment hidden.
+
+    ``https://user:pw@hooks.example/services/T0/B0/XyZ?token=t`` → ``https://hooks.example/…(redacted)``.
+    """
+    if not url:
+        return ""
+    try:
+        parts = urlsplit(str(url).strip())
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return f"(unparseable URL){REDACTED}"
+    if not parts.scheme or not host:
+        return f"(URL){REDACTED}"
+    if ":" in host:  # IPv6
+        host = f"[{host}]"
+    netloc = host + (f":{port}" if port else "")
+    hidden = parts.path not in ("", "/") or parts.query or parts.fragment or "@" in parts.netloc
+    return f"{parts.scheme}://{netloc}" + (f"/{REDACTED}" if hidden else "/")
+
+
+def _url_secrets(url: str) -> list[str]:
+    """The parts of a webhook URL that must never be shown: the URL itself (with and without its
+    userinfo), the userinfo, the path and its token-like segments, the query and its values."""
+    out = [url]
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return out
+    out.append(urlunsplit(parts._replace(netloc=_netloc_without_userinfo(parts))))
+    if "@" in parts.netloc:
+        userinfo = parts.netloc.rsplit("@", 1)[0]
+        out += [userinfo + "@", userinfo, unquote(userinfo)]
+        if parts.password:
+            out += [parts.password, unquote(parts.password)]
+    if len(parts.path) >= 8:  # shorter paths ("/hook") carry no token worth scrubbing everywhere
+        out.append(parts.path)
+    out += [seg for seg in parts.path.split("/") if len(seg) >= 8]
+    if parts.query:
+        out.append(parts.query)
+        out += [v for _, v in parse_qsl(parts.query, keep_blank_values=True) if len(v) >= 4]
+    if parts.fragment:
+        out.append(parts.fragment)
+    return out
+
+
+def _netloc_without_userinfo(parts: SplitResult) -> str:
+    return parts.netloc.rsplit("@", 1)[-1]
+
+
+MIN_SECRET_CHARS = 6
+
+
+class Redactor:
+    """Scrubs configured secrets from text (and from nested dicts/lists of text) before it is written,
+    logged or raised. A whole URL becomes its ``redact_url`` form; any other secret part ``…(redacted)``."""
+
+    def __init__(self, urls: list[str | None] = (), secrets: list[str | None] = ()) -> None:
+        pairs: dict[str, str] = {}
+        for url in urls:
+            if not url:
+                continue
+            shown = redact_url(url)
+            for i, part in enumerate(_url_secrets(url)):
+                if part and part not in pairs:
+                    pairs[part] = shown if i < 2 else REDACTED
+        for secret in secrets:
+            # A secret of a few characters cannot be scrubbed without mangling ordinary words (a
+            # test key "k" would turn every "k" into a marker); such keys are too weak to protect.
+            if secret and len(secret) >= MIN_SECRET_CHARS and secret not in pairs:
+                pairs[secret] = REDACTED
+        # Longest first, so a URL is replaced whole before any of its parts.
+        self._pairs = sorted(pairs.items(), key=lambda kv: -len(kv[0]))
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> Redactor:
+        return cls(
+            urls=[getattr(settings, "alert_webhook_url", None)],
+            secrets=[getattr(settings, "smtp_password", None), getattr(settings, "pseudonym_key", None)],
+        )
+
+    def text(self, value: Any) -> str:
+        text = str(value)
+        for secret, shown in self._pairs:
+            if secret in text:
+                text = text.replace(secret, shown)
+        return text
+
+    def data(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, Mapping):
+            return {self.text(k) if isinstance(k, str) else k: self.data(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.data(v) for v in value]
+        return value
+
+
+class WebhookError(RuntimeError):
+    """The webhook was not reached; the message names the host only, never the URL's secret parts."""
+
+
+class _Transient(Exception):
+    """A failure worth one more try: a network error, a 5xx or a 429."""
+
+
+def _webhook_request(url: str, body: bytes) -> urllib.request.Request:
+    """The POST request; userinfo in ``url`` becomes an ``Authorization: Basic`` header and is
+    stripped from the URL that is sent."""
+    headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "discourse-alerts"}
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("the webhook URL must be an http(s) URL with a host")
+    if "@" in parts.netloc:
+        user = unquote(parts.username or "")
+        password = unquote(parts.password or "")
+        token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+        headers["Authorization"] = f"Basic {token}"
+        url = urlunsplit(parts._replace(netloc=_netloc_without_userinfo(parts)))
+    return urllib.request.Request(url, data=body, method="POST", headers=headers)
+
+
+def _post_once(req: urllib.request.Request, timeout: float) -> None:
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - configured URL
+            resp.read()
+    except urllib.error.HTTPError as exc:
+        if exc.code >= 500 or exc.code == 429:
+            raise _Transient(f"HTTP {exc.code} {exc.reason}") from None
+        # the receiver rejected the payload; sending it again will not help
+        raise WebhookError(f"HTTP {exc.code} {exc.reason}") from None
+    except urllib.error.URLError as exc:
+        raise _Transient(f"{type(exc.reason).__name__}: {exc.reason}") from None
+    except (OSError, TimeoutError) as exc:
+        raise _Transient(f"{type(exc).__name__}: {exc}") from None
+    except ValueError as exc:  # http.client.InvalidURL and friends: a bad URL, not worth a retry
+        raise WebhookError(f"{type(exc).__name__}: {exc}") from None
+
+
 def post_webhook(
     url: str,
     payload: dict[str, Any],
@@ -385,29 +537,28 @@ def post_webhook(
     retries: int = 1,
     retry_delay: float = WEBHOOK_RETRY_DELAY,
 ) -> None:
-    """POST ``payload`` as JSON; retry once on a network error or a 5xx/429. Raises on failure."""
+    """POST ``payload`` as JSON; retry once on a network error or a 5xx/429 (``tenacity``).
+
+    Raises ``WebhookError`` on failure, whose message shows the URL redacted and carries no chained
+    exception that could (urllib's errors hold the full URL).
+    """
+    shown = redact_url(url)
+    scrub = Redactor(urls=[url])
     body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-    last: Exception | None = None
-    for attempt in range(retries + 1):
-        if attempt:
-            time.sleep(retry_delay)
-        req = urllib.request.Request(
-            url,
-            data=body,
-            method="POST",
-            headers={"Content-Type": "application/json; charset=utf-8", "User-Agent": "discourse-alerts"},
-        )
-        try:
-            with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - configured URL
-                resp.read()
-            return
-        except urllib.error.HTTPError as exc:
-            last = exc
-            if exc.code < 500 and exc.code != 429:
-                break  # the receiver rejected the payload; sending it again will not help
-        except (urllib.error.URLError, OSError, TimeoutError) as exc:
-            last = exc
-    raise RuntimeError(f"webhook {url}: {last}") from last
+    try:
+        req = _webhook_request(url, body)
+    except ValueError as exc:
+        raise WebhookError(f"webhook {shown}: {scrub.text(exc)}") from None
+    retrying = tenacity.Retrying(
+        stop=tenacity.stop_after_attempt(retries + 1),
+        wait=tenacity.wait_fixed(retry_delay),
+        retry=tenacity.retry_if_exception_type(_Transient),
+        reraise=True,
+    )
+    try:
+        retrying(_post_once, req, timeout)
+    except (WebhookError, _Transient) as exc:
+        raise WebhookError(f"webhook {shown}: {scrub.text(exc)}") from None
 
 
 def send_email(settings: Settings, alert: Alert) -> None:
@@ -433,8 +584,11 @@ def send_alert(settings: Settings, alert: Alert) -> list[str]:
     """Deliver ``alert`` to every configured sink; returns the sinks it reached.
 
     ``file`` is always attempted first (so the alert survives a hung sink) and rewritten at the end
-    with the delivery outcome of the other sinks (``webhook``, ``email``).
+    with the delivery outcome of the other sinks (``webhook``, ``email``). Every configured secret is
+    scrubbed from the record, the payloads and the log lines (see ``Redactor``).
     """
+    scrub = Redactor.for_settings(settings)
+    alert = Alert(**scrub.data(alert.to_dict()))
     reached: list[str] = []
     delivery: dict[str, str] = {}
     path = alert_path(settings, alert)
@@ -444,27 +598,28 @@ def send_alert(settings: Settings, alert: Alert) -> list[str]:
         _atomic_write_json(path, record)
         reached.append("file")
     except OSError as exc:
-        log.error("alert: could not write %s: %s", path, exc)
-        delivery["file"] = f"error: {exc}"
+        log.error("alert: could not write %s: %s", path, scrub.text(exc))
+        delivery["file"] = f"error: {scrub.text(exc)}"
     if settings.alert_webhook_url:
         try:
             post_webhook(settings.alert_webhook_url, slack_payload(alert))
             reached.append("webhook")
             delivery["webhook"] = "sent"
         except Exception as exc:  # noqa: BLE001 - a broken sink must not break the run
-            log.warning("alert: webhook not reached: %s", exc)
-            delivery["webhook"] = f"error: {exc}"
+            log.warning("alert: webhook not reached: %s", scrub.text(exc))
+            delivery["webhook"] = f"error: {scrub.text(exc)}"
     if settings.smtp_host and _recipients(settings):
         try:
             send_email(settings, alert)
             reached.append("email")
             delivery["email"] = "sent"
         except Exception as exc:  # noqa: BLE001 - a broken sink must not break the run
-            log.warning("alert: email via %s:%s not sent: %s", settings.smtp_host, settings.smtp_port, exc)
-            delivery["email"] = f"error: {exc}"
+            log.warning("alert: email via %s:%s not sent: %s", settings.smtp_host, settings.smtp_port,
+                        scrub.text(exc))
+            delivery["email"] = f"error: {scrub.text(exc)}"
     if "file" in reached and len(delivery) > 1:
         try:
             _atomic_write_json(path, record)
         except OSError as exc:
-            log.error("alert: could not update %s: %s", path, exc)
+            log.error("alert: could not update %s: %s", path, scrub.text(exc))
     return reached

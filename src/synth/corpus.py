@@ -450,8 +450,7 @@ class Corpus:
         }
         drift_files = [ft.name for ft in self.files if ft.extra.get("drifted")]
         truth = {
-            # the generator's name before the move to synth: the ground truth stays byte-identical
-            "generator": "ingest.generate",
+            "generator": "synth.generate",
             "version": 2,
             "seed": self.seed,
             "posts": self.posts,

@@ -4,9 +4,9 @@ Airflow reads its configuration once per process, so every check that parses or 
 happens here rather than in the pytest process.
 
     python dag_probe.py inspect          # DagBag: import errors, DAG and task attributes, parse times
-    python dag_probe.py imports          # which heavy modules importing the DAG file pulled in
+    python dag_probe.py imports          # which heavy modules executing the DAG file pulled in
     python dag_probe.py callback         # the failure callback: alerts, except for gate failures
-    python dag_probe.py run [YYYY-MM-DD] # dag.test(): one full run, task states
+    python dag_probe.py run [YYYY-MM-DD] # dag.test(): one full run, task states, dbt_build's XCom
 
 ``run`` turns retries off first: in a test a failing task should fail the run at once instead of
 waiting out the DAG's retry delays.
@@ -34,7 +34,10 @@ HEAVY = (
     "dbt.cli",
     "dbt.adapters",
     "sqlglot",
+    "cosmos",
 )
+# Tasks whose return value (XCom) `run` reports.
+XCOM_TASKS = ("dbt_build",)
 
 
 def _dags_folder() -> Path:
@@ -100,12 +103,16 @@ def imports() -> dict[str, Any]:
     import airflow.sdk  # noqa: F401
 
     t1 = time.perf_counter()
+    # Airflow itself may import some of these (installed providers' hooks: cosmos registers one);
+    # what counts is what executing the DAG file adds.
+    preloaded = {m for m in HEAVY if m in sys.modules}
     spec = importlib.util.spec_from_file_location("dag_under_test", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     t2 = time.perf_counter()
     return {
-        "heavy": sorted(m for m in HEAVY if m in sys.modules),
+        "heavy": sorted(m for m in HEAVY if m in sys.modules and m not in preloaded),
+        "preloaded_by_airflow": sorted(preloaded),
         "airflow_sdk_import_s": round(t1 - t0, 3),
         "dag_module_exec_s": round(t2 - t1, 3),
     }
@@ -172,7 +179,22 @@ def run(logical_date: str | None = None) -> dict[str, Any]:
     for ti in dr.get_task_instances():
         key = ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"
         tis[key] = str(ti.state) if ti.state is not None else None
-    return {"state": str(dr.state), "run_id": dr.run_id, "seconds": round(seconds, 1), "task_states": tis}
+    return {
+        "state": str(dr.state),
+        "run_id": dr.run_id,
+        "seconds": round(seconds, 1),  # for information; the tests assert no durations
+        "task_states": tis,
+        "xcom": _return_values(dr.run_id, XCOM_TASKS),
+    }
+
+
+def _return_values(run_id: str, task_ids: tuple[str, ...]) -> dict[str, Any]:
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    query = XComModel.get_many(run_id=run_id, key="return_value", dag_ids=DAG_ID, task_ids=list(task_ids))
+    with create_session() as session:
+        return {x.task_id: XComModel.deserialize_value(x) for x in session.scalars(query)}
 
 
 if __name__ == "__main__":

@@ -10,9 +10,6 @@ from dag_support import airflow_env, probe
 pytestmark = pytest.mark.integration  # parses the DAG under a real Airflow
 
 DAG_ID = "discourse_nightly"
-# The DAG file is parsed every few seconds by the dag-processor; once the dbt manifest is cached a
-# parse should cost a JSON read, not a dbt run.
-MAX_CACHED_PARSE_SECONDS = 5.0
 
 
 @pytest.fixture(scope="module")
@@ -66,25 +63,25 @@ def test_steps_are_wired_in_order(dag: dict) -> None:
     assert tasks["raw_gate"]["upstream"] == ["ingest_file"]
     assert tasks["raw_gate"]["trigger_rule"] == "none_failed"  # an empty inbox still rebuilds
     assert tasks["prepare_transform"]["upstream"] == ["raw_gate"]
-    dbt_tasks = {t: v for t, v in tasks.items() if t.startswith("dbt.")}
-    roots = [t for t, v in dbt_tasks.items() if not any(u.startswith("dbt.") for u in v["upstream"])]
-    assert roots and all(tasks[t]["upstream"] == ["prepare_transform"] for t in roots)
-    marts_gate_up = tasks["marts_gate"]["upstream"]
-    assert marts_gate_up and all(u.startswith("dbt.") for u in marts_gate_up)
+    assert tasks["dbt_build"]["upstream"] == ["prepare_transform"]
+    assert tasks["marts_gate"]["upstream"] == ["dbt_build"]
     assert tasks["volume_check"]["upstream"] == ["marts_gate"]
     assert tasks["publish"]["upstream"] == ["volume_check"]
     assert tasks["report"]["upstream"] == ["publish"]
+    # Freshness warns beside the main line; it never blocks it.
+    assert tasks["freshness_check"]["upstream"] == ["ingest_file"]
+    assert tasks["freshness_check"]["trigger_rule"] == "none_failed"
 
 
-def test_dbt_is_a_cosmos_task_group_with_visible_models_and_tests(dag: dict) -> None:
-    dbt_tasks = {t: v for t, v in dag["tasks"].items() if t.startswith("dbt.")}
-    runs = [t for t in dbt_tasks if t.endswith(".run") or t.endswith("_run")]
-    tests = [t for t in dbt_tasks if t.endswith(".test")]
-    assert any(t.endswith("posts.run") for t in runs), sorted(dbt_tasks)
-    assert tests, "each model's tests should be their own task"
-    for task_id, task in dbt_tasks.items():
-        assert task["type"].startswith("Dbt") and task["type"].endswith("LocalOperator"), task_id
-        assert task["pool"] == "discourse_warehouse", task_id
+def test_dbt_is_one_build_task_in_the_warehouse_pool(dag: dict) -> None:
+    """One `dbt build` task (what `discourse run` runs), not a task per dbt node: see
+    docs/orchestration.md for the measurements behind this."""
+    tasks = dag["tasks"]
+    assert tasks["dbt_build"]["pool"] == "discourse_warehouse"
+    assert not any(t.startswith("dbt.") for t in tasks), sorted(tasks)
+    assert not any(v["type"].startswith("Dbt") for v in tasks.values())
+    others = {t: v["pool"] for t, v in tasks.items() if t != "dbt_build"}
+    assert "discourse_warehouse" not in others.values(), others
 
 
 def test_publish_updates_the_warehouse_asset(dag: dict) -> None:
@@ -93,12 +90,9 @@ def test_publish_updates_the_warehouse_asset(dag: dict) -> None:
     assert outlets[0].endswith("/warehouse.duckdb")
 
 
-def test_parse_is_cheap_once_the_manifest_is_cached(inspected: dict) -> None:
-    first, second = inspected["parse_seconds"]
-    assert second < MAX_CACHED_PARSE_SECONDS, inspected["parse_seconds"]
-
-
 def test_dag_file_imports_nothing_heavy(tmp_path: Path, cosmos_cache: Path) -> None:
+    """The dag-processor parses the file every 30 s and each worker before every task: parsing it
+    imports no dbt, cosmos, DuckDB, GX, ... and runs nothing (how long it takes is not asserted)."""
     result = probe("imports", airflow_env(tmp_path, cosmos_cache))
     assert result["heavy"] == [], result
 

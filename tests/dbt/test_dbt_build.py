@@ -113,7 +113,7 @@ def built(tmp_path_factory):
     _write_quarantine(settings)
     _write_manifest(settings, "batch-a", 12)
     _write_manifest(settings, "batch-b", 1)
-    summary = build_marts(settings)
+    summary = build_marts(settings, unit_tests=True)
     con = duckdb.connect(str(settings.build_warehouse), read_only=True)
     rows = con.execute("select * from marts.posts").fetchall()
     cols = [d[0] for d in con.execute("select * from marts.posts limit 0").description]
@@ -237,6 +237,7 @@ def test_empty_lake_builds_empty_marts(tmp_path):
     settings = _settings(tmp_path / "empty")
     summary = build_marts(settings)
     assert summary["success"]
+    assert "unit_test" not in summary["by_type"]  # the nightly build leaves the SQL's unit tests out
     con = duckdb.connect(str(settings.build_warehouse), read_only=True)
     try:
         assert con.execute("select count(*) from marts.posts").fetchone() == (0,)
@@ -252,3 +253,16 @@ def test_failing_test_raises_transform_error_naming_the_node(tmp_path):
         build_marts(settings, select="stg_lake__posts")
     assert "accepted_values_stg_lake__posts_kind" in str(err.value)
     assert err.value.summary["failures"]
+
+
+def test_unit_tests_run_on_an_empty_build(tmp_path):
+    """The SQL's unit tests run without data (``--empty``), as CI runs them; the nightly build skips
+    them (``build_marts`` excludes ``unit_test``)."""
+    from discourse.transform import run_unit_tests
+
+    settings = _settings(tmp_path / "home")
+    summary = run_unit_tests(settings)
+    assert summary["success"] and summary["failures"] == []
+    assert summary["by_type"]["unit_test"] == {"pass": summary["by_type"]["unit_test"]["pass"]}
+    assert summary["by_type"]["unit_test"]["pass"] >= 19
+

@@ -55,7 +55,7 @@ def built(tmp_path_factory):
     ratings.write_text("domain,rating,label\nkabarheboh-terkini.xyz,0.05,fabricated\n", encoding="utf-8")
     import_domains(settings, ratings, "csv", source="test watchlist")
     started = time.perf_counter()
-    summary = build_marts(settings)
+    summary = build_marts(settings, unit_tests=True)
     seconds = time.perf_counter() - started
     con = duckdb.connect(str(settings.build_warehouse), read_only=True)
     yield truth, summary, seconds, con

@@ -128,3 +128,21 @@ def test_second_run_finds_nothing_new_and_keeps_marts(nightly, capsys):
     second = json.loads((s.home / "second.json").read_text())
     assert second["ingest"] == []
     assert "0 new file(s)" in out and "marts.posts" in out and "data docs:" in out
+    # Nothing the marts depend on changed: no gate, no build, no publish; the marts stay as they were.
+    assert second["nothing_new"] is True and second["published_run_id"] == summary["run_id"]
+    assert not {"raw gate", "dbt build", "publish"} & set(second["steps"])
+    assert "nothing new since run" in out
+
+
+def test_a_reference_change_rebuilds_the_marts(nightly):
+    """Imported claims change what the marts say, so the next night builds and publishes again."""
+    from discourse.transform.importers import import_claims
+
+    s, _, summary, _ = nightly
+    claims = s.home / "claims.csv"
+    claims.write_text("claim_id,claim_text,verdict,language,source_name\n"
+                      "t1,vaksin mengandung chip pelacak,false,id,Test desk\n", encoding="utf-8")
+    import_claims(s, claims)
+    third = run(s)
+    assert not third.get("nothing_new") and third["published"] is True, third.get("failed")
+    assert "dbt build" in third["steps"]

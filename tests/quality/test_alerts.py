@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import logging
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -11,8 +13,11 @@ from servers import HttpReceiver, SmtpServer, free_port
 
 from quality.alerts import (
     Alert,
+    WebhookError,
     alert_for_task_failure,
     alert_from_gate,
+    post_webhook,
+    redact_url,
     render_text,
     send_alert,
     slack_payload,
@@ -285,6 +290,82 @@ def test_slack_payload_is_bounded_for_many_failures():
     assert len(sections) == 1 + 5
     assert all(len(b["text"]["text"]) <= 3000 for b in sections)
     assert "and 7 more" in payload["text"]
+
+
+# ---------------------------------------------------------------- the webhook URL is a secret
+
+SECRET_PARTS = ("alerts:S3cr3tPw", "S3cr3tPw", "T0KEN1234", "B0KEN5678", "XyZsecretToken99", "QueryTok3n",
+                "services/")
+
+
+def _secret_url(port: int) -> str:
+    return (f"http://alerts:S3cr3tPw@127.0.0.1:{port}/services/T0KEN1234/B0KEN5678/XyZsecretToken99"
+            "?token=QueryTok3n")
+
+
+def _assert_clean(text: str, where: str) -> None:
+    for part in SECRET_PARTS:
+        assert part not in text, f"{part!r} leaked into {where}"
+
+
+def test_redact_url_keeps_scheme_and_host_only():
+    assert redact_url("https://hooks.example/services/T0/B0/XyZ") == "https://hooks.example/…(redacted)"
+    assert redact_url("https://u:p@hooks.example:8443/x?token=t") == "https://hooks.example:8443/…(redacted)"
+    assert redact_url("https://hooks.example") == "https://hooks.example/"
+    assert "p@" not in redact_url("https://u:p@[::1]:99999/x")  # a bad port never echoes the URL
+    assert redact_url(None) == ""
+
+
+def test_basic_auth_userinfo_is_sent_as_a_header_not_in_the_url(settings):
+    with HttpReceiver() as hook:
+        url = f"http://alerts:S3cr3t%2Fpw@127.0.0.1:{hook.port}/hooks/alerts?channel=ops"
+        s = settings.with_(alert_webhook_url=url)
+        assert send_alert(s, alert_from_gate(marts_failure(s), "run-auth")) == ["file", "webhook"]
+        (req,) = hook.wait_for(1)
+    expected = base64.b64encode(b"alerts:S3cr3t/pw").decode()
+    assert req.headers["Authorization"] == f"Basic {expected}"
+    assert req.path == "/hooks/alerts?channel=ops" and "S3cr3t" not in req.path
+    assert req.json()["blocks"][0]["type"] == "header"
+    record = next(s.alerts_dir.glob("*.json")).read_text()
+    assert "S3cr3t" not in record and json.loads(record)["delivery"]["webhook"] == "sent"
+
+
+def test_a_failing_webhook_never_shows_its_secrets(settings, caplog, capfd):
+    caplog.set_level(logging.DEBUG)
+    with HttpReceiver(statuses=[500]) as hook:
+        s = settings.with_(alert_webhook_url=_secret_url(hook.port))
+        # The alert itself mentions the URL (an exception text, say): the record is scrubbed too.
+        alert = alert_for_task_failure(RuntimeError(f"could not post to {s.alert_webhook_url}"),
+                                       dag_id="d", task_id="t", run_id="r")
+        assert send_alert(s, alert) == ["file"]
+        assert len(hook.wait_for(2)) == 2  # retried once, then given up
+        assert hook.requests[0].headers["Authorization"].startswith("Basic ")
+    unreachable = settings.with_(alert_webhook_url=_secret_url(free_port()))
+    assert send_alert(unreachable, alert_from_gate(marts_failure(s), "run-x")) == ["file"]
+
+    files = sorted(s.alerts_dir.glob("*.json"))
+    assert len(files) == 2
+    for path in files:
+        text = path.read_text()
+        _assert_clean(text, path.name)
+        webhook = json.loads(text)["delivery"]["webhook"]
+        assert webhook.startswith("error: webhook http://127.0.0.1:") and "/…(redacted)" in webhook
+    assert "could not post to http://127.0.0.1:" in files[0].read_text() or \
+        "could not post to http://127.0.0.1:" in files[1].read_text()
+    assert "webhook not reached" in caplog.text
+    _assert_clean(caplog.text, "the log")
+    out, err = capfd.readouterr()
+    _assert_clean(out + err, "stdout/stderr")
+
+
+def test_webhook_error_and_its_chain_carry_no_secret():
+    url = _secret_url(free_port())
+    with pytest.raises(WebhookError) as info:
+        post_webhook(url, {"text": "x"}, retries=0)
+    exc = info.value
+    _assert_clean(str(exc), "the exception")
+    assert exc.__cause__ is None and exc.__suppress_context__
+    assert "127.0.0.1" in str(exc)
 
 
 @pytest.mark.integration

@@ -30,7 +30,7 @@ activity as (
         count(*) as posts,
         min(created_at) as first_seen_at,
         max(created_at) as last_seen_at,
-        round(avg(sentiment_score), 4) as mean_sentiment_score,
+        round(avg(sentiment_score::decimal(18, 4)), 4) as mean_sentiment_score,
         round(avg(misinfo_risk_score), 4) as mean_risk_score,
         count(*) filter (where misinfo_risk_level = 'high') as high_risk_posts
     from posts

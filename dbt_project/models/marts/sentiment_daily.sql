@@ -20,7 +20,7 @@ final as (
         lang,
         primary_topic as topic_id,
         count(*) as posts,
-        round(avg(sentiment_score), 4) as mean_sentiment_score,
+        round(avg(sentiment_score::decimal(18, 4)), 4) as mean_sentiment_score,
         round(avg(case when sentiment_label = 'negative' then 1.0 else 0.0 end), 4) as negative_share,
         round(avg(case when sentiment_label = 'neutral' then 1.0 else 0.0 end), 4) as neutral_share,
         round(avg(case when sentiment_label = 'positive' then 1.0 else 0.0 end), 4) as positive_share

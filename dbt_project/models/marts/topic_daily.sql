@@ -56,7 +56,7 @@ primary_counts as (
         count(*) as volume,
         count(distinct author_key) as distinct_authors,
         sum(engagement) as engagement,
-        avg(sentiment_score) as mean_sentiment_score
+        avg(sentiment_score::decimal(18, 4)) as mean_sentiment_score
     from enriched
     group by all
 

@@ -19,6 +19,7 @@ from discourse.transform.runner import (
     dbt_paths,
     dbt_project_dir,
     run_dbt,
+    run_unit_tests,
 )
 
 __all__ = [
@@ -30,4 +31,5 @@ __all__ = [
     "dbt_paths",
     "dbt_project_dir",
     "run_dbt",
+    "run_unit_tests",
 ]

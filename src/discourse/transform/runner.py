@@ -13,7 +13,7 @@ import os
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import metadata, resources
 from pathlib import Path
@@ -93,6 +93,9 @@ def dbt_env(settings: Any) -> dict[str, str]:
         "DISCOURSE_LAKE": str(settings.lake),
         "DISCOURSE_REFERENCE": str(settings.reference_dir),
         "DISCOURSE_DBT_THREADS": str(settings.dbt_threads),
+        "DISCOURSE_DUCKDB_MEMORY_LIMIT": str(settings.duckdb_memory_limit),
+        "DISCOURSE_DUCKDB_THREADS": str(settings.duckdb_threads or os.cpu_count() or 1),
+        "DISCOURSE_DUCKDB_TEMP_DIRECTORY": str(settings.duckdb_spill_dir),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
 
@@ -164,6 +167,8 @@ def _summarise(results: list[Any], seconds: float) -> dict[str, Any]:
                     "status": status,
                     "message": (r.message or "").strip()[:2000],
                     "failures": getattr(r, "failures", None),
+                    # The model (seed, ...) that broke: the node itself, or what a failing test tests.
+                    "models": _tested_nodes(node) if rtype in ("test", "unit_test") else [node.unique_id],
                 }
             )
     timings.sort(key=lambda t: -t["seconds"])
@@ -175,7 +180,16 @@ def _summarise(results: list[Any], seconds: float) -> dict[str, Any]:
         "failures": failures,
         "slowest": timings[:10],
         "nodes": len(results),
+        # Every node's result, slowest first: {"node", "status", "seconds"}.
+        "results": timings,
     }
+
+
+def _tested_nodes(node: Any) -> list[str]:
+    """The models, seeds or snapshots a test node depends on (what a failing test says is broken)."""
+    depends = getattr(getattr(node, "depends_on", None), "nodes", None) or []
+    tested = [n for n in depends if n.split(".", 1)[0] in ("model", "seed", "snapshot", "source")]
+    return tested or [node.unique_id]
 
 
 def close_dbt_connections() -> None:
@@ -195,17 +209,46 @@ def close_dbt_connections() -> None:
         DuckDBConnectionManager._ENV = None
 
 
-def run_dbt(settings: Any, args: list[str]) -> dict[str, Any]:
-    """Run one dbt command with this run's env; returns the summary or raises ``TransformError``."""
+# ``progress(done, total, node, status)``: called as each dbt node finishes.
+NodeProgress = Callable[[int, int, str, str], None]
+
+
+class _NodeCounter:
+    """Counts finished nodes from dbt's own events (``NodeFinished``; totals from the start lines)."""
+
+    def __init__(self, progress: NodeProgress):
+        self.progress, self.done, self.total = progress, 0, 0
+
+    def __call__(self, event: Any) -> None:
+        try:
+            name = event.info.name
+            data = event.data
+            total = getattr(data, "total", 0)
+            if isinstance(total, int) and total > self.total:
+                self.total = total
+            if name != "NodeFinished":
+                return
+            info = data.node_info
+            self.done += 1
+            self.progress(self.done, max(self.total, self.done), info.unique_id, info.node_status)
+        except Exception:  # progress must never break a build
+            return
+
+
+def run_dbt(settings: Any, args: list[str], progress: NodeProgress | None = None) -> dict[str, Any]:
+    """Run one dbt command with this run's env; returns the summary or raises ``TransformError``.
+
+    ``progress`` is called as each node finishes, with dbt's own counts."""
     from dbt.cli.main import dbtRunner
 
     for p in dbt_paths(settings).values():
         p.mkdir(parents=True, exist_ok=True)
     Path(settings.build_warehouse).parent.mkdir(parents=True, exist_ok=True)
+    Path(settings.duckdb_spill_dir).mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with _DBT_LOCK, _environment(dbt_env(settings)):
         try:
-            res = dbtRunner().invoke(args)
+            res = dbtRunner(callbacks=[_NodeCounter(progress)] if progress else None).invoke(args)
         finally:
             close_dbt_connections()
     seconds = time.perf_counter() - started
@@ -232,8 +275,18 @@ def run_dbt(settings: Any, args: list[str]) -> dict[str, Any]:
     return summary
 
 
-def build_marts(settings: Any, select: str | None = None) -> dict[str, Any]:
-    """``dbt build`` (seeds, models, data tests and unit tests) into ``settings.build_warehouse``.
+def build_marts(
+    settings: Any,
+    select: str | None = None,
+    *,
+    unit_tests: bool = False,
+    progress: NodeProgress | None = None,
+) -> dict[str, Any]:
+    """``dbt build`` (seeds, models and data tests) into ``settings.build_warehouse``.
+
+    dbt's unit tests check the SQL, not the data: they do not change between nights, so the nightly
+    build leaves them out (they cost about a third of a small night's dbt time). ``unit_tests=True``
+    runs them too, as the test suite and ``run_unit_tests`` do.
 
     Returns ``{"success", "seconds", "counts": {status: n}, "by_type": {resource: {status: n}},
     "failures": [], "slowest": [...], "reference": {...}, "warehouse": path}``; raises
@@ -242,7 +295,22 @@ def build_marts(settings: Any, select: str | None = None) -> dict[str, Any]:
     from discourse.transform.reference import prepare_reference
 
     reference = prepare_reference(settings)
-    summary = run_dbt(settings, dbt_args(settings, "build", select))
+    args = dbt_args(settings, "build", select)
+    if not unit_tests:
+        args += ["--exclude-resource-type", "unit_test"]
+    summary = run_dbt(settings, args, progress)
     summary["reference"] = reference
     summary["warehouse"] = str(settings.build_warehouse)
     return summary
+
+
+def run_unit_tests(settings: Any) -> dict[str, Any]:
+    """Every dbt unit test, on an empty build (``--empty``: the models' columns, no rows).
+
+    The SQL logic's own tests, without data: what CI runs, not the nightly job. Raises
+    ``TransformError`` naming the failing unit tests.
+    """
+    from discourse.transform.reference import prepare_reference
+
+    prepare_reference(settings)
+    return run_dbt(settings, [*dbt_args(settings, "build"), "--empty"])

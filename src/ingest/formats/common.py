@@ -26,6 +26,9 @@
   with the shared messages (``INVALID_JSON``, ``not_an_object_sql``); ``quarantine_raw`` is the same
   cut for formats mapped in Python.
 * **Sniffing** JSON lines (``sniff_json_lines``) and compact JSON (``dumps``).
+* **Hostile JSON**: ``loads`` parses JSON text with a nesting limit (``JSONTooDeep``, a ``ValueError``,
+  instead of a ``RecursionError`` from Python's recursive parser); every JSON parse in Python goes
+  through it (``source.limits.max_json_depth`` where a source is at hand).
 """
 
 from __future__ import annotations
@@ -250,6 +253,67 @@ def quarantine_raw(raw: Any) -> str:
 # --------------------------------------------------------------------------------------------------
 
 
+DEFAULT_JSON_DEPTH = 256
+
+
+class JSONTooDeep(ValueError):
+    """JSON nested deeper than the limit: quarantined as a record, refused as a document."""
+
+
+def json_depth(text: str | bytes) -> int:
+    """The deepest nesting of arrays and objects in ``text`` (strings left out)."""
+    import numpy as np
+
+    if isinstance(text, str):
+        text = text.encode("utf-8", "surrogatepass")
+    bare = _JSON_STRING_B.sub(b"", text)
+    data = np.frombuffer(bare, dtype=np.uint8)
+    step = (data == 0x7B).astype(np.int32) + (data == 0x5B) - (data == 0x7D) - (data == 0x5D)
+    return int(np.cumsum(step).max()) if len(step) else 0
+
+
+_JSON_STRING_B = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+
+
+def loads(text: str | bytes, max_depth: int = DEFAULT_JSON_DEPTH) -> Any:
+    """``json.loads`` that raises ``JSONTooDeep`` for JSON nested deeper than ``max_depth``."""
+    if isinstance(text, str):
+        opens = text.count("{") + text.count("[")
+    else:
+        opens = text.count(b"{") + text.count(b"[")
+    if opens > max_depth and json_depth(text) > max_depth:
+        raise JSONTooDeep(f"JSON nested deeper than {max_depth} levels (ingest_max_json_depth)")
+    try:
+        return json.loads(text)
+    except RecursionError as exc:
+        raise JSONTooDeep(f"JSON nested too deep for the parser (over {max_depth} levels)") from exc
+
+
+MAPPING_ERRORS = (TypeError, AttributeError, KeyError, IndexError, ValueError, OverflowError, RecursionError)
+
+
+def map_safely(
+    fn: Callable[..., None],
+    reject: Callable[[int, Any, str], None],
+    record: int,
+    item: Any,
+    *args: Any,
+    columns: Mapping[str, list[Any]] | None = None,
+) -> None:
+    """``fn(record, item, *args)``, for formats mapped in Python: a record whose values have types the
+    mapping does not expect (a list where a string belongs, say) is quarantined alone, with the
+    reason, instead of failing the file. ``columns``: the column lists ``fn`` appends to, cut back to
+    where they were so a half-mapped record leaves nothing behind."""
+    marks = {k: len(v) for k, v in columns.items()} if columns is not None else None
+    try:
+        fn(record, item, *args)
+    except MAPPING_ERRORS as exc:
+        if marks is not None and columns is not None:
+            for k, n in marks.items():
+                del columns[k][n:]
+        reject(record, item, f"malformed record ({type(exc).__name__}: {exc})"[:300])
+
+
 def sniff_json_lines(
     head: bytes, is_record: Callable[[Any], bool], hints: Sequence[re.Pattern[str]], lines: int = 20
 ) -> bool:
@@ -264,7 +328,7 @@ def sniff_json_lines(
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = loads(line)
         except ValueError:
             continue
         if is_record(obj):

@@ -55,7 +55,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import shutil
 import tempfile
@@ -68,7 +67,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingest.formats.common import sql_str, strip_bom
+from ingest.formats.common import loads, sql_str, strip_bom
 from ingest.formats.generic.options import FIELD_ALIASES
 from ingest.formats.generic.sql import SETUP, mapping_query
 from ingest.lines import add_bad_utf8, empty_chunk, framed
@@ -153,7 +152,7 @@ class GenericAdapter(Adapter):
         first = stripped.splitlines()[0]
         if stripped[0] in "{[":
             try:
-                obj = json.loads(first)
+                obj = loads(first)
             except ValueError:
                 return False
             return isinstance(obj, dict) and any(_norm(k) in TEXT_NAMES for k in obj)
@@ -322,6 +321,16 @@ def _delimiter_option(value: Any) -> str:
     return value
 
 
+def _read_csv_table(con: duckdb.DuckDBPyConnection, source: Source, statement: str) -> None:
+    """Run the ``read_csv`` statement; a file DuckDB's CSV reader cannot get through at all (its state
+    machine stops, e.g. on line ends that change from CRLF to LF) is refused as a whole, with why."""
+    try:
+        con.execute(statement)
+    except duckdb.InvalidInputException as exc:
+        first = (str(exc).strip().splitlines() or ["?"])[0]
+        raise ValueError(f"{source.name}: CSV cannot be read as a whole ({first})") from exc
+
+
 def _read_csv(source: Source, head: bytes, options: dict[str, Any], platform: str) -> Iterator[AdapterChunk]:
     head_text = head.decode("utf-8", "replace")
     first_line = head_text.lstrip("\r\n").splitlines()[0] if head_text.strip() else ""
@@ -355,7 +364,9 @@ def _read_csv(source: Source, head: bytes, options: dict[str, Any], platform: st
         # file without a reject.
         with source.local_file() as (path, compression):
             quote_sql = sql_str(quote) if quote else "''"
-            con.execute(
+            _read_csv_table(
+                con,
+                source,
                 f"""create temp table rows as select * from read_csv({sql_str(str(path))},
                     columns = {columns}, header = true, auto_detect = false, delim = {sql_str(delimiter)},
                     quote = {quote_sql}, escape = {quote_sql}, strict_mode = true,
@@ -417,7 +428,7 @@ def _read_jsonl(source: Source, options: dict[str, Any], platform: str) -> Itera
         for lines, bad in framed(source, JSONL_BLOCK_BYTES):
             # the lines not UTF-8 go with the part of the block they are in
             line_nos = lines.column("line_no").to_numpy()
-            bad_part = np.searchsorted(line_nos[CHUNK_ROWS::CHUNK_ROWS], [n for n, _ in bad], side="right")
+            bad_part = np.searchsorted(line_nos[CHUNK_ROWS::CHUNK_ROWS], [b[0] for b in bad], side="right")
             for part_no, offset in enumerate(range(0, max(lines.num_rows, 1), CHUNK_ROWS)):
                 con.register("gx_lines", lines.slice(offset, CHUNK_ROWS))
                 con.execute(

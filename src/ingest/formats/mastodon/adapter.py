@@ -57,7 +57,17 @@ from urllib.parse import urlsplit
 
 import pyarrow as pa
 
-from ingest.formats.common import INVALID_JSON, dumps, parse_count, quarantine_raw, strip_bom
+from ingest.formats.common import (
+    DEFAULT_JSON_DEPTH,
+    INVALID_JSON,
+    JSONTooDeep,
+    dumps,
+    loads,
+    map_safely,
+    parse_count,
+    quarantine_raw,
+    strip_bom,
+)
 from ingest.htmltext import html_to_text
 from ingest.registry import Adapter, AdapterChunk, Unit, register
 from ingest.schema import ADAPTER_SCHEMA, QUARANTINE_ADAPTER_SCHEMA
@@ -107,27 +117,27 @@ class MastodonAdapter(Adapter):
         rows = _Rows(include_private)
         stripped = data.lstrip()
         if stripped.startswith(b"{") and _OUTBOX.search(stripped[:65536]):
-            doc = _load_document(data, source.name)
+            doc = _load_document(data, source.name, source.limits.max_json_depth)
             items = doc.get("orderedItems") if isinstance(doc, dict) else None
             if not isinstance(items, list):
                 raise ValueError(f"{source.name}: ActivityPub collection without an 'orderedItems' list")
             for i, item in enumerate(items, 1):
-                _map_activity(rows, item, i)
+                map_safely(_activity_at, rows.reject, i, item, rows)
                 if rows.size >= CHUNK_RECORDS:
                     yield rows.flush()
             yield rows.flush()
             return
         first_line = stripped.split(b"\n", 1)[0].strip()
         try:
-            json.loads(first_line)
+            loads(first_line)
             line_mode = True
         except ValueError:
             line_mode = False
         if not line_mode:
-            doc = _load_document(data, source.name)
+            doc = _load_document(data, source.name, source.limits.max_json_depth)
             statuses = doc if isinstance(doc, list) else [doc]
             for i, status in enumerate(statuses, 1):
-                _map_status(rows, status, i)
+                map_safely(_status_at, rows.reject, i, status, rows)
                 if rows.size >= CHUNK_RECORDS:
                     yield rows.flush()
             yield rows.flush()
@@ -141,9 +151,12 @@ class MastodonAdapter(Adapter):
                 rows.skip("blank_line")
                 continue
             try:
-                obj = json.loads(line)
+                obj = loads(line, source.limits.max_json_depth)
             except UnicodeDecodeError:
                 rows.reject(line_no, line.decode("utf-8", "replace"), "invalid UTF-8")
+                continue
+            except JSONTooDeep as exc:
+                rows.reject(line_no, line.decode("utf-8", "replace"), str(exc))
                 continue
             except ValueError:
                 rows.reject(line_no, line.decode("utf-8", "replace"), INVALID_JSON)
@@ -152,7 +165,7 @@ class MastodonAdapter(Adapter):
                 rows.skip("empty_page")
                 continue
             for status in obj if isinstance(obj, list) else [obj]:
-                _map_status(rows, status, line_no)
+                map_safely(_status_at, rows.reject, line_no, status, rows)
             if rows.size >= CHUNK_RECORDS:
                 yield rows.flush()
         yield rows.flush()
@@ -165,7 +178,7 @@ def _reframe(units: Iterable[Unit], out: BinaryIO) -> dict[str, Any]:
     first = next(it, None)
     if first is None:
         return {}
-    obj = json.loads(first.raws[0])
+    obj = loads(first.raws[0])
     outbox = isinstance(obj, dict) and "actor" in obj and obj.get("type") in ("Create", "Announce")
     if outbox:
         out.write(b'{"@context":"https://www.w3.org/ns/activitystreams","type":"OrderedCollection",'
@@ -182,9 +195,9 @@ def _reframe(units: Iterable[Unit], out: BinaryIO) -> dict[str, Any]:
     return {}
 
 
-def _load_document(data: bytes, name: str) -> Any:
+def _load_document(data: bytes, name: str, max_depth: int = DEFAULT_JSON_DEPTH) -> Any:
     try:
-        return json.loads(data.decode("utf-8"))
+        return loads(data.decode("utf-8"), max_depth)
     except UnicodeDecodeError as exc:
         raise ValueError(f"{name}: Mastodon export is not UTF-8 ({exc})") from exc
     except json.JSONDecodeError as exc:
@@ -229,6 +242,14 @@ class _Rows:
 
 
 # ---------------------------------------------------------------------------------------------- outbox
+
+
+def _activity_at(record: int, item: Any, rows: _Rows) -> None:
+    _map_activity(rows, item, record)
+
+
+def _status_at(record: int, status: Any, rows: _Rows) -> None:
+    _map_status(rows, status, record)
 
 
 def _map_activity(rows: _Rows, item: Any, record: int) -> None:

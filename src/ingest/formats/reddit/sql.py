@@ -54,7 +54,11 @@ _RECORD = {
 # malformed and non-object lines apart.
 _SQL_PARSED = f"""
 create or replace temp table parsed as
-with j as (select line_no, line, try(from_json(line, {sql_type(_RECORD)})) as r from lines),
+with j as (
+    select line_no, line,
+        case when json_valid(line) then try(from_json(line, {sql_type(_RECORD)})) end as r
+    from lines
+),
 c as (
     select line_no, line, r,
         case
@@ -68,8 +72,8 @@ c as (
 ),
 k as (
     select *,
-        case when known is null and trim(line, ' ' || chr(9) || chr(13)) <> ''
-             then try(json_type(line)) end as jtype
+        case when known is null and trim(line, ' ' || chr(9) || chr(13)) <> '' and json_valid(line)
+             then json_type(line) end as jtype
     from c
 )
 select line_no, line, r, jtype,

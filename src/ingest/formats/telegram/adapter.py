@@ -44,7 +44,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pyarrow as pa
 
-from ingest.formats.common import dumps, parse_count, quarantine_raw, strip_bom
+from ingest.formats.common import dumps, loads, map_safely, parse_count, quarantine_raw, strip_bom
 from ingest.formats.telegram.options import CHAT_TYPES, parse_chat_types
 from ingest.registry import Adapter, AdapterChunk, Unit, context_table, register
 from ingest.schema import ADAPTER_SCHEMA, QUARANTINE_ADAPTER_SCHEMA
@@ -95,7 +95,7 @@ class TelegramDesktopAdapter(Adapter):
         with source.open() as fh:
             data = fh.read()
         try:
-            doc = json.loads(strip_bom(data).decode("utf-8"))
+            doc = loads(strip_bom(data).decode("utf-8"), source.limits.max_json_depth)
         except UnicodeDecodeError as exc:
             raise ValueError(f"{source.name}: Telegram export is not UTF-8 ({exc})") from exc
         except json.JSONDecodeError as exc:
@@ -116,7 +116,7 @@ class TelegramDesktopAdapter(Adapter):
             if unit.context_record != chat_at:
                 if chat_at != -1:
                     out.write(b"]}")
-                chat = json.loads(unit.context) if unit.context else {}
+                chat = loads(unit.context) if unit.context else {}
                 chat["messages"] = []
                 head = json.dumps(chat, ensure_ascii=False, separators=(",", ":"))
                 # the chat object up to and including the "[" of its empty message list
@@ -211,13 +211,20 @@ def _map_document(doc: Any, options: dict[str, Any], source_name: str) -> Iterat
             if skip_reason:
                 cols.skip(skip_reason)
             else:
-                _map_message(cols, msg, record, chat_id, username, tz)
+                map_safely(_message_at, cols.reject, record, msg, cols, chat_id, username, tz,
+                           columns=cols.posts)
             if cols.size >= CHUNK_MESSAGES:
                 yield cols.chunk()
                 emitted = True
                 cols = _Columns()
     if cols.size or not emitted:
         yield cols.chunk()
+
+
+def _message_at(
+    record: int, msg: Any, cols: _Columns, chat_id: str | None, username: str | None, tz: tzinfo
+) -> None:
+    _map_message(cols, msg, record, chat_id, username, tz)
 
 
 def _map_message(

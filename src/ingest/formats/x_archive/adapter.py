@@ -49,10 +49,18 @@ from typing import Any, BinaryIO
 
 import pyarrow as pa
 
-from ingest.formats.common import dumps, parse_count, quarantine_raw, strip_bom_text
-from ingest.registry import Adapter, AdapterChunk, Unit, context_table, first_context, register
+from ingest.formats.common import dumps, loads, map_safely, parse_count, quarantine_raw, strip_bom_text
+from ingest.registry import (
+    Adapter,
+    AdapterChunk,
+    Unit,
+    context_table,
+    describe_content,
+    first_context,
+    register,
+)
 from ingest.schema import ADAPTER_SCHEMA, QUARANTINE_ADAPTER_SCHEMA
-from ingest.sources import Source
+from ingest.sources import HEAD_BYTES, Source
 
 PLATFORM = "x"
 # ``window.YTD.tweets.part0 = [`` (``tweet`` in older archives); not deleted-tweets, likes, etc.
@@ -91,8 +99,8 @@ class XArchiveAdapter(Adapter):
         m = _HEADER.match(text)
         if not m:
             raise ValueError(
-                f"{source.name}: not an X archive tweets file (expected 'window.YTD.tweets.partN = [', "
-                f"starts with {text[:40]!r})"
+                f"{source.name}: not an X archive tweets file (expected 'window.YTD.tweets.partN = [': "
+                f"{describe_content(data[:HEAD_BYTES], len(data))})"
             )
         account_id, username = _account(source, options)
         cols = _Columns()
@@ -100,7 +108,8 @@ class XArchiveAdapter(Adapter):
             if error is not None:
                 cols.reject(position, item, error)
             else:
-                _map_item(cols, position, item, account_id, username)
+                map_safely(_item_at, cols.reject, position, item, cols, account_id, username,
+                           columns=cols.posts)
         chunk = cols.chunk()
         if account_id or username:
             # the archive's account: the tweets need it to be mapped again (remap)
@@ -143,6 +152,9 @@ def _items(text: str, start: int) -> Iterator[tuple[int, Any, str | None]]:
             item, end = decoder.raw_decode(text, i)
         except json.JSONDecodeError as exc:
             yield position, text[i:], f"invalid JSON at item {position} (cut off or malformed: {exc.msg})"
+            return
+        except RecursionError:
+            yield position, text[i:], f"JSON nested too deep at item {position} (the rest is not read)"
             return
         yield position, item, None
         i = skip_ws(end)
@@ -191,7 +203,7 @@ def _parse_account(data: bytes) -> tuple[str | None, str | None]:
     if not m:
         return None, None
     try:
-        doc = json.loads(text[m.end() :].strip().rstrip(";"))
+        doc = loads(text[m.end() :].strip().rstrip(";"))
     except ValueError:
         return None, None
     items = doc if isinstance(doc, list) else [doc]
@@ -220,6 +232,10 @@ class _Columns:
             quarantine=pa.Table.from_pydict(self.quarantine, schema=QUARANTINE_ADAPTER_SCHEMA),
             skipped={},
         )
+
+
+def _item_at(position: int, item: Any, cols: _Columns, account_id: str | None, username: str | None) -> None:
+    _map_item(cols, position, item, account_id, username)
 
 
 def _map_item(cols: _Columns, position: int, item: Any, account_id: str | None, username: str | None) -> None:

@@ -13,7 +13,9 @@ Lines that are not posts are counted in ``skipped`` by reason, never dropped sil
 ``errors`` line without ``data``, or a ``{"title", "detail"}`` problem object such as a stream
 disconnect), ``empty_page`` (a page with no ``data``, e.g. ``result_count: 0``) and ``blank_line``.
 Records that cannot be mapped are quarantined with a reason: a line that is not valid JSON (a truncated
-write), invalid UTF-8, an object that is none of the above, and a tweet lacking ``id`` or a parseable
+write), invalid UTF-8 (at the smallest unit: a page line with a bad byte is repaired, each bad byte a
+U+FFFD, and only the tweet holding it is quarantined; the page's other tweets load), an object that
+is none of the above, and a tweet lacking ``id`` or a parseable
 ``created_at``.
 
 ``source_record`` is the 1-based physical line number in the (decompressed) file. A page holds many
@@ -61,10 +63,14 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO
 
-from ingest.formats.common import strip_bom
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ingest.formats.common import loads, strip_bom
 from ingest.formats.x_v2.sql import CHUNK_SQL
-from ingest.lines import run_chunks
+from ingest.lines import BadLines, run_chunks
 from ingest.registry import Adapter, AdapterChunk, Unit, register
+from ingest.schema import QUARANTINE_ADAPTER_SCHEMA, QUARANTINE_RAW_MAX_CHARS, conform
 from ingest.sources import Source
 
 # --------------------------------------------------------------------------------------------------
@@ -137,7 +143,7 @@ def _sniff_truncated(line: str) -> bool:
     if m:
         try:
             first, _ = json.JSONDecoder().raw_decode(line, m.end())
-        except ValueError:
+        except (ValueError, RecursionError):
             first = None
         if first is not None:
             return _is_tweet(first)
@@ -153,6 +159,54 @@ def _sniff_truncated(line: str) -> bool:
         and '"text"' in stripped
         and re.search(r'"(?:__twarc|edit_history_tweet_ids|conversation_id)"\s*:', stripped)
     )
+
+
+_INVALID_UTF8 = "invalid UTF-8"
+
+
+def _map_chunk(con: Any, lines: pa.Table, bad: BadLines) -> AdapterChunk:
+    """``CHUNK_SQL``, with lines that are not UTF-8 repaired rather than lost whole: a page holds up to
+    100 tweets, and one bad byte is in one of them (or in its includes). The repaired line (each bad
+    byte a U+FFFD) is mapped like the others; then the records from it that hold a replacement
+    character, a tweet or the line itself, are quarantined as ``invalid UTF-8`` and the rest load."""
+    broken = [b for b in bad if len(b) == 2]
+    if not broken:
+        return CHUNK_SQL(con, lines, bad)
+    repaired = pa.table(
+        {
+            "line_no": pa.array([b[0] for b in broken], pa.int64()),
+            "line": pa.array([b[1] for b in broken], pa.string()).cast(pa.string_view()),
+        }
+    )
+    lines = pa.concat_tables([lines.cast(repaired.schema), repaired])
+    chunk = CHUNK_SQL(con, lines, [b for b in bad if len(b) > 2])
+    nos = pa.array(sorted({b[0] for b in broken}), pa.int64())
+
+    def hit(table: pa.Table) -> pa.Array:
+        return pc.and_(
+            pc.is_in(table.column("source_record"), value_set=nos),
+            pc.fill_null(pc.match_substring(table.column("raw"), "\ufffd"), False),
+        )
+
+    q = chunk.quarantine
+    q = q.set_column(2, "error", pc.if_else(hit(q), pa.scalar(_INVALID_UTF8), q.column("error")))
+    posts = chunk.posts
+    moved = hit(posts)
+    if pc.any(moved).as_py():
+        gone = posts.filter(moved)
+        q = pa.concat_tables([
+            conform(q, QUARANTINE_ADAPTER_SCHEMA),
+            conform(pa.table(
+                {
+                    "source_record": gone.column("source_record"),
+                    "raw": pc.utf8_slice_codeunits(gone.column("raw"), 0, QUARANTINE_RAW_MAX_CHARS),
+                    "error": pa.array([_INVALID_UTF8] * gone.num_rows, pa.string()),
+                },
+            ), QUARANTINE_ADAPTER_SCHEMA),
+        ]).sort_by("source_record")
+        posts = posts.filter(pc.invert(moved))
+    chunk.posts, chunk.quarantine = posts, conform(q, QUARANTINE_ADAPTER_SCHEMA)
+    return chunk
 
 
 @register
@@ -175,7 +229,7 @@ class XV2Adapter(Adapter):
             if not line.strip():
                 continue
             try:
-                obj = json.loads(line)
+                obj = loads(line)
             except ValueError:
                 return False if checked == 0 else seen_tweets
             kind = _classify_line(obj)
@@ -202,14 +256,14 @@ class XV2Adapter(Adapter):
         across threads. Memory stays bounded by about ``chunk_bytes * (workers + 3)`` of text plus what
         the chunks in flight produce.
         """
-        yield from run_chunks(source, options, CHUNK_SQL, name="x_v2")
+        yield from run_chunks(source, options, _map_chunk, name="x_v2")
 
     def reframe(self, units: Iterable[Unit], out: BinaryIO) -> dict[str, Any]:
         """Stored tweets back as lines: the tweets of one page or stream line, with that line's
         context, become a page again; a flattened tweet (no context of its own) is its line."""
         for unit in units:
             if unit.context is not None and unit.context_record == unit.record:
-                ctx = json.loads(unit.context)
+                ctx = loads(unit.context)
                 ctx.pop("errors", None)  # partial errors were counted at ingest; they are not records
                 rest = json.dumps(ctx, ensure_ascii=False, separators=(",", ":"))[1:-1]
                 out.write(('{"data":[' + ",".join(unit.raws) + "]" + ("," + rest if rest else "") + "}")

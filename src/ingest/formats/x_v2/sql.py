@@ -94,7 +94,8 @@ _LINE = {
 _SQL_PARSED = f"""
 create or replace temp table parsed as
 with j as (
-    select line_no, line, try(from_json(line, {sql_type(_LINE)})) as j
+    select line_no, line,
+        case when json_valid(line) then try(from_json(line, {sql_type(_LINE)})) end as j
     from lines
 ),
 s as (

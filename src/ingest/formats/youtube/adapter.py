@@ -46,7 +46,6 @@ Mapping decisions:
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
@@ -54,7 +53,7 @@ from typing import Any, BinaryIO
 
 import pyarrow as pa
 
-from ingest.formats.common import UTF8_BOM, dumps, parse_count, strip_bom
+from ingest.formats.common import DEFAULT_JSON_DEPTH, UTF8_BOM, dumps, loads, parse_count, strip_bom
 from ingest.formats.youtube.sql import CHUNK_SQL, SQL_MACROS
 from ingest.lines import connect, run_chunks
 from ingest.registry import Adapter, AdapterChunk, Unit, context_table, first_context, register
@@ -97,7 +96,7 @@ def video_id_for(source: Source, options: dict[str, Any]) -> str | None:
         sidecar = Path(source.path).with_name(f"{stem}.meta.json")
         if sidecar.is_file():
             try:
-                meta = json.loads(sidecar.read_text(encoding="utf-8"))
+                meta = loads(sidecar.read_text(encoding="utf-8"))
             except (ValueError, UnicodeDecodeError) as exc:
                 raise ValueError(f"{sidecar}: sidecar is not valid JSON ({exc})") from exc
             vid = meta.get("video_id") if isinstance(meta, dict) else None
@@ -134,7 +133,7 @@ class YouTubeCommentsAdapter(Adapter):
             if not line.strip():
                 continue
             try:
-                obj = json.loads(line)
+                obj = loads(line)
             except ValueError:
                 if i == len(lines) - 1:  # the head may end inside a long line: judge it by its start
                     return seen > 0 or bool(_LINE_START.match(line.lstrip()))
@@ -176,9 +175,9 @@ class YouTubeCommentsAdapter(Adapter):
         return {"video_id": ctx["video_id"]} if ctx.get("video_id") else {}
 
 
-def _load_pretty(data: bytes, name: str) -> list[Any]:
+def _load_pretty(data: bytes, name: str, max_depth: int = DEFAULT_JSON_DEPTH) -> list[Any]:
     try:
-        doc = json.loads(strip_bom(data).decode("utf-8"))
+        doc = loads(strip_bom(data).decode("utf-8"), max_depth)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValueError(f"{name}: youtube-comment-downloader --pretty file is not valid JSON ({exc})") \
             from exc
@@ -200,7 +199,7 @@ def _pretty_lines(comments: list[Any]) -> pa.Table:
 
 def _map_pretty(source: Source, video: str | None) -> AdapterChunk:
     with source.open() as fh:
-        comments = _load_pretty(fh.read(), source.name)
+        comments = _load_pretty(fh.read(), source.name, source.limits.max_json_depth)
     con = connect(SQL_MACROS)
     try:
         return CHUNK_SQL(con, _pretty_lines(comments), [], [video])

@@ -33,7 +33,7 @@ create or replace macro yt_count(v, t) as count_value(v, t, 0);
 _SQL_PARSED = f"""
 create or replace temp table parsed as
 with j as (
-    select line_no, line, try(from_json(line, {_STRUCT})) as c
+    select line_no, line, case when json_valid(line) then try(from_json(line, {_STRUCT})) end as c
     from lines
 ),
 k as (

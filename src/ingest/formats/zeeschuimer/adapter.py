@@ -57,12 +57,11 @@ read has no trustworthy platform of its own.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from typing import Any
 
-from ingest.formats.common import strip_bom
+from ingest.formats.common import loads, strip_bom
 from ingest.formats.zeeschuimer.sql import CHUNK_SQL, SQL_MACROS
 from ingest.lines import run_chunks
 from ingest.registry import Adapter, AdapterChunk, register
@@ -88,7 +87,7 @@ class ZeeschuimerAdapter(Adapter):
         first, nl, _ = text.partition(b"\n")
         if nl:
             try:
-                obj = json.loads(first)
+                obj = loads(first)
             except ValueError:
                 return False
             return (

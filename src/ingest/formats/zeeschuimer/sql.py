@@ -110,7 +110,8 @@ create or replace macro zs_unescape(s) as {unescape_sql("s")};
 _SQL_PARSED = """
 create or replace temp table zparsed as
 with w as (
-    select line_no, line, try(from_json(line, '{"source_platform":"JSON","data":"JSON"}')) as w
+    select line_no, line, case when json_valid(line)
+        then try(from_json(line, '{"source_platform":"JSON","data":"JSON"}')) end as w
     from lines
 ),
 k as (

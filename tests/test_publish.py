@@ -1,0 +1,104 @@
+"""Publish leaves only ``marts`` in the warehouse analysts query: no staging view over the lake's raw
+JSON, no intermediate or reference tables, nothing in ``main``; and it says whether it is a demo."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pytest
+
+from discourse.publish import PublishError, publish
+
+
+def _build(settings, *, mart_view_on_staging: bool = False) -> None:
+    """A build warehouse shaped like dbt's: a staging view over a Parquet 'lake' whose raw JSON holds
+    the author's handle, intermediate and reference tables, and the marts."""
+    settings.build_dir.mkdir(parents=True, exist_ok=True)
+    lake = settings.home / "lake.parquet"
+    con = duckdb.connect(str(settings.build_warehouse))
+    try:
+        con.execute(
+            f"copy (select 'x:1' as post_uid, 'k1' as author_key, "
+            f"'{{\"author\": \"alice_handle\"}}' as raw) to '{lake}' (format parquet)")
+        con.execute("create schema staging; create schema intermediate; create schema reference; "
+                    "create schema marts")
+        con.execute(f"create view staging.stg_lake__posts as select * from read_parquet('{lake}')")
+        con.execute("create table intermediate.int_posts as select post_uid, author_key, raw "
+                    "from staging.stg_lake__posts")
+        con.execute("create table reference.lexicon as select 'baik' as term, 1.0 as weight")
+        con.execute("create table main.leftover as select 1 as x")
+        con.execute("create table marts.posts as select post_uid, author_key from intermediate.int_posts")
+        con.execute("create view marts.posts_by_author as select author_key, count(*) as n "
+                    "from marts.posts group by 1")
+        if mart_view_on_staging:
+            con.execute("create view marts.leaky as select raw from staging.stg_lake__posts")
+    finally:
+        con.close()
+
+
+def _schemas(path) -> dict[str, list[str]]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        rows = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_catalog = current_database() order by 1, 2").fetchall()
+        names = [r[0] for r in con.execute(
+            "select schema_name from duckdb_schemas() where database_name = current_database()").fetchall()]
+    finally:
+        con.close()
+    out: dict[str, list[str]] = {n: [] for n in names}
+    for schema, table in rows:
+        out[schema].append(table)
+    return out
+
+
+def test_published_warehouse_holds_only_marts(settings):
+    _build(settings)
+    info = publish(settings, "run-1")
+    assert not settings.build_warehouse.exists()
+    schemas = _schemas(settings.warehouse)
+    assert set(schemas) == {"marts", "main"}
+    assert schemas["main"] == []
+    assert schemas["marts"] == ["about", "posts", "posts_by_author"]
+    assert sorted(info["dropped_schemas"]) == ["intermediate", "reference", "staging"]
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        # The reproduction: handles beside keys through the staging view. Gone.
+        with pytest.raises(duckdb.CatalogException):
+            con.execute("select json_extract_string(raw, '$.author'), author_key "
+                        "from staging.stg_lake__posts").fetchall()
+        assert con.execute("select count(*) from marts.posts_by_author").fetchone() == (1,)
+        about = con.execute("select demo, run_id, pseudonymised from marts.about").fetchone()
+    finally:
+        con.close()
+    assert about == (False, "run-1", True)
+    assert b"alice_handle" not in settings.warehouse.read_bytes()
+    assert json.loads((settings.home / "published.json").read_text())["schemas"] == ["marts"]
+
+
+def test_demo_publish_is_marked_as_demo(settings):
+    _build(settings)
+    publish(settings.with_(is_demo=True), "demo-run")
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        demo, note = con.execute("select demo, note from marts.about").fetchone()
+        comment = con.execute(
+            "select comment from duckdb_tables() where schema_name = 'marts' and table_name = 'about'"
+        ).fetchone()[0]
+    finally:
+        con.close()
+    assert demo is True and "demo key" in note
+    assert "DEMO" in comment
+
+
+def test_a_mart_view_on_staging_is_refused_and_the_published_warehouse_kept(settings):
+    _build(settings)
+    publish(settings, "run-1")
+    before = settings.warehouse.read_bytes()
+    _build(settings, mart_view_on_staging=True)
+    with pytest.raises(PublishError, match="marts.leaky"):
+        publish(settings, "run-2")
+    assert settings.warehouse.read_bytes() == before
+    # Refused before anything changed: the build still has its staging schema for a look.
+    assert "staging" in _schemas(settings.build_warehouse)
