@@ -97,6 +97,8 @@ def cmd_ingest(s: Settings, a: argparse.Namespace) -> int:
         _echo(f"{path}: format {res['format']} → {res['loaded']} loaded, {res['quarantined']} "
               f"quarantined, {res['duplicates_within_batch']} duplicates, skipped: {skipped} "
               f"[{res['status']}; batch {', '.join(res['batch_ids'])}]")
+        for note in res.get("notes", []):
+            print(f"  warning: {note}", file=sys.stderr)
         if res.get("unrecognised_members"):
             for m in res["unrecognised_members"]:
                 print(f"  skipped member: {m}", file=sys.stderr)

@@ -149,6 +149,8 @@ def ingest_one(
             summary["platforms"][p] = summary["platforms"].get(p, 0) + n
         if e.get("unrecognised_members"):
             summary.setdefault("unrecognised_members", []).extend(e["unrecognised_members"])
+        for note in e.get("notes", []) if e["status"] == "ingested" else []:
+            summary.setdefault("notes", []).append(f"{e['source_file']}: {note}")
     return summary
 
 
@@ -473,6 +475,8 @@ def _night(
                 echo(f"  {res['format']}: {res['loaded']} loaded, {res['quarantined']} quarantined, "
                      f"{res['duplicates_within_batch']} duplicates, {res['skipped_total']} skipped"
                      f" ({res['status']})")
+                for note in res.get("notes", []):
+                    echo(f"  ! warning: {note}")
                 for f in res.get("drift", []):
                     echo(f"  ! format drift: {f['path']} {f['kind'].replace('_', ' ')} (alert sent)")
         summary["gates"]["freshness"] = step("freshness check", lambda: freshness_check(settings, run_id))

@@ -207,9 +207,11 @@ def write_chunks(
     loaded = quarantined = dups = 0
     skipped: dict[str, int] = {}
     platforms: dict[str, int] = {}
+    notes: list[str] = []
     for chunk in chunks:
         if chunk.context is not None and chunk.context.num_rows:
             writer.write_context(chunk.context)
+        notes += [n for n in chunk.notes if n not in notes]
         for reason, count in chunk.skipped.items():
             skipped[reason] = skipped.get(reason, 0) + int(count)
         qparts: list[pa.Table] = []
@@ -266,6 +268,7 @@ def write_chunks(
         "skipped": skipped,
         "platforms": platforms,
         "field_profile": sampler.profile(),
+        "notes": notes,
     }
 
 
@@ -329,6 +332,7 @@ def ingest_source(
         "duplicates_within_batch": counts["duplicates_within_batch"],
         "skipped": counts["skipped"],
         "skipped_total": sum(counts["skipped"].values()),
+        "notes": counts.get("notes", []),
         "files": sorted(str(p.relative_to(settings.lake)) for p in files),
         "ingested_at": ingested_at.isoformat(),
         "seconds": round(time.perf_counter() - started, 3),

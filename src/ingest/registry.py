@@ -44,6 +44,7 @@ class AdapterChunk:
     quarantine: pa.Table | None = None  # QUARANTINE_ADAPTER_SCHEMA
     skipped: dict[str, int] = field(default_factory=dict)
     context: pa.Table | None = None  # CONTEXT_SCHEMA: what records need from around them to be re-mapped
+    notes: list[str] = field(default_factory=list)  # warnings about the whole source, for the manifest
 
 
 class Unit(NamedTuple):

@@ -114,8 +114,12 @@ def test_cut_off_file_keeps_complete_items():
 def test_account_unknown_or_from_options(tmp_path: Path):
     loose = tmp_path / "tweets.js"  # no account.js beside it
     loose.write_bytes(TWEETS.read_bytes())
-    p = by_id(read(loose)[0])["1894567890123456789"]
-    assert p["author_id"] is None and p["author_handle"] is None
+    posts = read(loose)[0]
+    p = by_id(posts)["1894567890123456789"]
+    # A lone tweets.js (shared without account.js): one stable author for the whole file, no handle.
+    assert p["author_id"].startswith("archive-file:") and p["author_handle"] is None
+    assert set(posts.column("author_id").to_pylist()) == {p["author_id"]}
+    assert by_id(read(loose)[0])["1894567890123456789"]["author_id"] == p["author_id"]  # stable
     assert p["url"] == "https://x.com/i/web/status/1894567890123456789"
     p = by_id(read(loose, account="1234567890:@budi_karier")[0])["1894567890123456789"]
     assert (p["author_id"], p["author_handle"]) == ("1234567890", "budi_karier")
@@ -243,3 +247,23 @@ def test_empty_archive_and_trailing_semicolon(tmp_path: Path):
     posts, quarantine, _ = read(junk)
     assert posts.num_rows == 4
     assert quarantine.column("error").to_pylist()[-1] == "unexpected content after the tweets array"
+
+
+def test_a_lone_tweets_js_loads_with_one_author_and_a_manifest_note(tmp_path: Path, settings):
+    """As people often share it: tweets.js without account.js. It loads with an author key for every
+    post (so the raw gate's author_key expectation holds), and the manifest says why."""
+    from ingest.lake import ingest_file
+
+    loose = tmp_path / "shared" / "tweets.js"
+    loose.parent.mkdir()
+    loose.write_bytes(TWEETS.read_bytes())
+    (entry,) = ingest_file(settings, loose)
+    assert entry["loaded"] > 0
+    assert any("no account.js" in n and "--account" in n for n in entry["notes"])
+    import duckdb
+
+    keys = duckdb.connect().execute(
+        "select count(*), count(author_key), count(distinct author_key) from read_parquet(?)",
+        [str(settings.posts_dir / "**" / "*.parquet")],
+    ).fetchone()
+    assert keys[0] == keys[1] == entry["loaded"] and keys[2] == 1

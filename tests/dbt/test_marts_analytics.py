@@ -80,7 +80,6 @@ def test_build_passes_with_new_marts_and_unit_tests(built):
         assert _one(con, f"select count(*) from marts.{mart}")[0] > 0, mart
     assert summary["by_type"]["unit_test"] == {"pass": summary["by_type"]["unit_test"]["pass"]}
     assert summary["by_type"]["unit_test"]["pass"] >= 12
-    assert seconds < 300
 
 
 def test_campaign_is_one_cluster_ranked_first(built):

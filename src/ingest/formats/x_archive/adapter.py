@@ -13,7 +13,8 @@ Mapping:
   ``username``) is read for ``author_id`` and ``author_handle``: the member next to the tweets in the
   archive zip, or the file next to a plain ``tweets.js`` of an extracted archive. Otherwise
   ``options["account"]`` gives them: ``"<accountId>"``, ``"<accountId>:<username>"``, or a dict with
-  ``accountId``/``username``. Without either, both are null (the posts then have no author key).
+  ``accountId``/``username``. Without either (a lone ``tweets.js``), the file's tweets get one stable
+  pseudonymous author, ``archive-file:<first 16 hex of the file's SHA-256>``, and the manifest notes it.
 * ``text`` is ``full_text`` with ``&amp;``/``&lt;``/``&gt;`` unescaped. A ``full_text`` starting with
   ``"RT @user: "`` is a retweet: ``kind`` ``repost`` (the archive keeps only the cut text and no id
   of the original, so ``repost_of_id`` is null). Else a reply (``in_reply_to_status_id_str``) is
@@ -38,6 +39,7 @@ reason; a file cut off mid-write loads the complete items and quarantines the re
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import re
@@ -65,6 +67,8 @@ from ingest.sources import HEAD_BYTES, Source
 PLATFORM = "x"
 # ``window.YTD.tweets.part0 = [`` (``tweet`` in older archives); not deleted-tweets, likes, etc.
 _HEADER = re.compile(r"^\s*window\.YTD\.(tweets?)\.part(\d+)\s*=\s*(?=\[)")
+# The author id given to the tweets of an archive file whose account is unknown.
+FILE_AUTHOR_PREFIX = "archive-file:"
 _ACCOUNT_HEADER = re.compile(r"^\s*window\.YTD\.account\.part\d+\s*=\s*")
 _RT = re.compile(r"^RT @([A-Za-z0-9_]{1,15}): ")
 _STATUS_URL = re.compile(
@@ -103,6 +107,17 @@ class XArchiveAdapter(Adapter):
                 f"{describe_content(data[:HEAD_BYTES], len(data))})"
             )
         account_id, username = _account(source, options)
+        notes = []
+        if not account_id and not username:
+            # A lone tweets.js (shared without its account.js): the tweets are still one account's.
+            # Give them one stable author for this file, derived from its content (pseudonymised like
+            # any author id in the lake), so they load with an author key and the batch passes its gate.
+            account_id = FILE_AUTHOR_PREFIX + hashlib.sha256(data).hexdigest()[:16]
+            notes.append(
+                "no account.js beside tweets.js and no --account: the tweets got one stable "
+                f"pseudonymous author for this file ({FILE_AUTHOR_PREFIX}<content hash>); pass "
+                "--account ID[:username] to use the real account"
+            )
         cols = _Columns()
         for position, item, error in _items(text, m.end()):
             if error is not None:
@@ -111,6 +126,7 @@ class XArchiveAdapter(Adapter):
                 map_safely(_item_at, cols.reject, position, item, cols, account_id, username,
                            columns=cols.posts)
         chunk = cols.chunk()
+        chunk.notes = notes
         if account_id or username:
             # the archive's account: the tweets need it to be mapped again (remap)
             chunk.context = context_table([(0, {"account": {"accountId": account_id, "username": username}})])
