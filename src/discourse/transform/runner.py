@@ -305,7 +305,8 @@ def build_marts(
 
 
 def run_unit_tests(settings: Any) -> dict[str, Any]:
-    """Every dbt unit test, on an empty build (``--empty``: the models' columns, no rows).
+    """Every dbt unit test, on an empty build of the models they test and those models' parents
+    (``--empty``: the columns, no rows; no data tests).
 
     The SQL logic's own tests, without data: what CI runs, not the nightly job. Raises
     ``TransformError`` naming the failing unit tests.
@@ -313,4 +314,5 @@ def run_unit_tests(settings: Any) -> dict[str, Any]:
     from discourse.transform.reference import prepare_reference
 
     prepare_reference(settings)
-    return run_dbt(settings, [*dbt_args(settings, "build"), "--empty"])
+    args = dbt_args(settings, "build", "+test_type:unit")
+    return run_dbt(settings, [*args, "--exclude-resource-type", "test", "--empty"])
