@@ -22,7 +22,8 @@ as `discourse run`.
   and its XCom the same results; when a model or test breaks, the task fails with a message naming
   the broken model(s), which the alert repeats. A failing data test fails it at once (retrying
   would fail the same way); a model error is retried.
-- **Backfill.** Every run rebuilds all marts from the whole lake, so re-running any past date
+- **Backfill.** Every run brings the marts up to date with the whole lake (incrementally: only what
+  changed since the last build, docs/incremental.md), so re-running any past date
   (clear, or `airflow backfill create`) republishes marts that include that date's data. Files
   already in the lake are not ingested twice.
 - **Params.** `format` forces one export format for every file of a manually triggered run
@@ -147,13 +148,13 @@ def discourse_nightly() -> None:
     def list_new_files() -> list[str]:
         """Inbox files not ingested yet; also clears temp files a killed run left in the lake."""
         from discourse import pipeline
-        from ingest.lake import cleanup_temp_files
+        from ingest.lake import cleanup_lake
 
         settings = load_settings()
         pipeline.ensure_home(settings)
-        cleanup_temp_files(settings.lake)
+        cleanup_lake(settings)
         files = pipeline.list_new_files(settings)
-        log.info("%d new file(s) in %s", len(files), settings.inbox)
+        log.info("%d new file(s) in %s", len(files), settings.inbox_location)
         return files
 
     @task(max_active_tis_per_dagrun=8)
@@ -166,7 +167,7 @@ def discourse_nightly() -> None:
             log.warning("%s: %s (left in the inbox)", path, result["error"])
         return result
 
-    @task(trigger_rule="none_failed")  # runs on an empty inbox too: the marts are rebuilt anyway
+    @task(trigger_rule="none_failed")  # runs on an empty inbox too: the marts are brought up to date anyway
     def raw_gate(ingested: list[dict[str, Any]]) -> dict[str, Any]:
         """Validate the lake batches not gated yet (this run's and any ingested outside a run) with
         the Great Expectations raw suite; failing batches are set aside and alerted, the rest go on."""
@@ -193,11 +194,10 @@ def discourse_nightly() -> None:
 
     @task
     def prepare_transform() -> dict[str, str]:
-        """Empty the build warehouse and write the reference data dbt reads."""
+        """Write the reference data dbt reads (the build warehouse keeps its history: incremental)."""
         from discourse import pipeline
 
         settings = load_settings()
-        pipeline.reset_build(settings)
         pipeline.ensure_home(settings)
         return pipeline.prepare_transform(settings)
 

@@ -3,6 +3,10 @@
     source carries its glob in `meta.lake_glob`; `lake_relation` returns the source when files exist and
     an empty relation of the declared columns otherwise. A new home with an empty lake thus builds empty
     marts instead of failing.
+
+    The lake may be on object storage (DISCOURSE_LAKE = s3://bucket/prefix; docs/scaling.md): the globs
+    and read_parquet calls then go through the S3 filesystem the dbt plugin
+    (discourse.transform.dbt_plugin) registers on dbt's connection; nothing here changes.
 -#}
 
 {% macro lake_glob(source_name, table_name) -%}

@@ -152,7 +152,7 @@ def _print_run_summary(s: Settings, summary: dict[str, Any]) -> None:
     docs = s.data_docs_dir / "index.html"
     if docs.exists():
         _echo(f"data docs:   {docs}")
-    _echo(f"quarantine:  {s.quarantine_dir}")
+    _echo(f"quarantine:  {s.lake_location}/quarantine")
     _echo(f"alerts:      {s.alerts_dir}")
 
 
@@ -372,13 +372,13 @@ def cmd_export(s: Settings, a: argparse.Namespace) -> int:
 
 
 def cmd_validate(s: Settings, a: argparse.Namespace) -> int:
-    from ingest.lake import read_manifests
+    from ingest.lake import lake_manifests
     from quality.gates import run_marts_gate, run_raw_gate
     from quality.volume import check_volume
 
     results = []
     if a.stage in ("raw", "all"):
-        results.append(run_raw_gate(s, [m["batch_id"] for m in read_manifests(s.manifest_dir)]))
+        results.append(run_raw_gate(s, [m["batch_id"] for m in lake_manifests(s)]))
     if a.stage in ("marts", "all"):
         db = s.build_warehouse if a.build else s.warehouse
         if not db.exists():
@@ -449,6 +449,17 @@ def cmd_sentiment_train(s: Settings, a: argparse.Namespace) -> int:
     try:
         res = train_overlay(s, Path(a.file), Path(a.out) if a.out else None)
     except SentimentTrainError as exc:
+        raise CliError(str(exc)) from exc
+    _echo(json.dumps(res, indent=1, default=str))
+    return 0
+
+
+def cmd_emotion_train(s: Settings, a: argparse.Namespace) -> int:
+    from discourse.transform.emotion_train import EmotionTrainError, train_overlay
+
+    try:
+        res = train_overlay(s, Path(a.file), Path(a.out) if a.out else None)
+    except EmotionTrainError as exc:
         raise CliError(str(exc)) from exc
     _echo(json.dumps(res, indent=1, default=str))
     return 0
@@ -549,6 +560,13 @@ def build_parser() -> argparse.ArgumentParser:
     tp.add_argument("file")
     tp.add_argument("--out", help="overlay path (default <home>/reference/sentiment_overlay.parquet)")
     tp.set_defaults(fn=cmd_sentiment_train)
+
+    sp = sub.add_parser("emotion", help="emotion lexicon overlay")
+    esub = sp.add_subparsers(dest="emotion_command", required=True)
+    tp = esub.add_parser("train", help="fit token weights per emotion from a labelled CSV (text,label)")
+    tp.add_argument("file")
+    tp.add_argument("--out", help="overlay path (default <home>/reference/emotion_overlay.parquet)")
+    tp.set_defaults(fn=cmd_emotion_train)
     return p
 
 

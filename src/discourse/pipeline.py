@@ -65,8 +65,10 @@ def run_lock(settings: Settings) -> Iterator[None]:
 
 
 def ensure_home(settings: Settings) -> None:
-    for d in (settings.inbox, settings.posts_dir, settings.quarantine_dir, settings.manifest_dir,
-              settings.reports_dir, settings.alerts_dir, settings.build_dir):
+    # an inbox or lake on object storage (inbox_url, lake_url) has no local folder
+    local = ([] if settings.inbox_url else [settings.inbox]) + (
+        [] if settings.lake_url else [settings.posts_dir, settings.quarantine_dir, settings.manifest_dir])
+    for d in (*local, settings.reports_dir, settings.alerts_dir, settings.build_dir):
         d.mkdir(parents=True, exist_ok=True)
 
 
@@ -80,8 +82,12 @@ def _is_export_candidate(rel: Path) -> bool:
 
 def list_new_files(settings: Settings) -> list[str]:
     """Inbox files (recursively; names starting with '.' or '_' are ignored) not yet ingested."""
-    from ingest.lake import ingested_sources
+    from ingest.lake import ingested_sources, list_inbox
 
+    if settings.inbox_url:  # objects on object storage, named by their s3:// URLs
+        done = ingested_sources(settings)
+        return [url for url, rel, size, mtime_ns in list_inbox(settings)
+                if _is_export_candidate(Path(rel)) and (url, size, mtime_ns) not in done]
     if not settings.inbox.is_dir():
         return []
     done = ingested_sources(settings)
@@ -180,10 +186,10 @@ def drift_check(settings: Settings, entry: dict[str, Any], run_id: str | None = 
     """Compare a new batch's field profile with its format's trailing profile; alert on drift
     (a warning: the batch is kept, the maintainers are told which paths moved and by how much)."""
     from ingest.drift import check_drift, drift_alert_failures
-    from ingest.lake import read_manifests
+    from ingest.lake import lake_manifests
     from quality.alerts import Alert, send_alert
 
-    findings = check_drift(entry, read_manifests(settings.manifest_dir))
+    findings = check_drift(entry, lake_manifests(settings))
     if findings:
         paths = ", ".join(f"{f['path']} ({f['kind'].replace('_', ' ')})" for f in findings[:6])
         send_alert(settings, Alert(
@@ -250,13 +256,10 @@ def raw_gate(settings: Settings, batch_ids: list[str], run_id: str | None = None
 
 
 def _alert_rejected_batch(settings: Settings, result: Any, batch_id: str, run_id: str | None) -> list[str]:
+    from ingest.lake import rejected_manifest
     from quality.alerts import alert_from_gate, send_alert
 
-    rejected = settings.lake / "_rejected" / batch_id / "manifest.json"
-    try:
-        manifest = json.loads(rejected.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        manifest = {}
+    manifest = rejected_manifest(settings, batch_id) or {}
     source = manifest.get("source_file") or "?"
     alert = alert_from_gate(result, run_id)
     alert.title = f"raw gate rejected batch {batch_id} ({Path(source.split('!')[0]).name})"
@@ -294,10 +297,10 @@ def mark_gated(settings: Settings, batch_ids: list[str]) -> None:
 def ungated_batches(settings: Settings) -> list[str]:
     """Batches in the lake that never passed the raw gate: ingested with ``discourse ingest``, by a run
     that stopped before its gate, or before this record existed."""
-    from ingest.lake import read_manifests
+    from ingest.lake import lake_manifests
 
     done = gated_batches(settings)
-    return sorted(m["batch_id"] for m in read_manifests(settings.manifest_dir) if m["batch_id"] not in done)
+    return sorted(m["batch_id"] for m in lake_manifests(settings) if m["batch_id"] not in done)
 
 
 def reject_batches(settings: Settings, batch_ids: list[str], gate: dict[str, Any]) -> list[str]:
@@ -306,10 +309,14 @@ def reject_batches(settings: Settings, batch_ids: list[str], gate: dict[str, Any
     The source files stay in the inbox and count as new again, so the next run retries them (and
     alerts again) until the export or the adapter is fixed.
     """
-    from ingest.lake import iter_batches
+    from ingest.lake import iter_batches, reject_batch
 
     moved = []
     for m in iter_batches(settings, batch_ids):
+        if settings.lake_url:  # on object storage: the same, by copies and deletes
+            reject_batch(settings, m, gate)
+            moved.append(m["batch_id"])
+            continue
         dest = settings.lake / "_rejected" / m["batch_id"]
         dest.mkdir(parents=True, exist_ok=True)
         for rel in m.get("files", []):
@@ -355,15 +362,16 @@ def prepare_transform(settings: Settings) -> dict[str, str]:
     return dbt_env(settings)
 
 
-def transform(settings: Settings, echo: Echo = _quiet) -> dict[str, Any]:
-    """``dbt build`` into a fresh build warehouse; ``echo`` gets node counts while it runs."""
+def transform(settings: Settings, echo: Echo = _quiet, *, full_refresh: bool = False) -> dict[str, Any]:
+    """``dbt build`` into the build warehouse, incrementally unless ``full_refresh`` or the inputs
+    call for a full build (``discourse.transform.increments``); ``echo`` gets the plan and node
+    counts while it runs."""
     from discourse.transform import build_marts
 
     settings.build_dir.mkdir(parents=True, exist_ok=True)
-    # Always build from scratch: the marts are a pure function of the lake and the seeds.
-    for suffix in ("", ".wal"):
-        Path(str(settings.build_warehouse) + suffix).unlink(missing_ok=True)
-    return build_marts(settings, progress=_NodeEcho(echo))
+    summary = build_marts(settings, progress=_NodeEcho(echo), full_refresh=full_refresh)
+    echo(f"[dbt build] {summary['plan_text']}")
+    return summary
 
 
 class _NodeEcho:
@@ -445,7 +453,7 @@ def _night(
     """The steps of ``run``, filling ``summary`` as they go (``current_step`` names the one at work)."""
     from discourse.transform import dbt_project_dir
     from discourse.transform.state import inputs_digest, published_inputs, record_published_inputs
-    from ingest.lake import cleanup_temp_files
+    from ingest.lake import cleanup_lake
 
     run_id = summary["run_id"]
 
@@ -461,9 +469,9 @@ def _night(
     summary["current_step"] = "list"
     with run_lock(settings):
         ensure_home(settings)
-        cleanup_temp_files(settings.lake)
+        cleanup_lake(settings)
         new = files if files is not None else list_new_files(settings)
-        echo(f"[list] {len(new)} new file(s) in {settings.inbox}")
+        echo(f"[list] {len(new)} new file(s) in {settings.inbox_location}")
         batch_ids: list[str] = []
         for path in new:
             res = step(f"ingest {Path(path).name}", lambda p=path: ingest_one(settings, p, run_id=run_id))
@@ -508,7 +516,7 @@ def _night(
                     # What this build reads: the lake after the raw gate's rejections, and the
                     # reference data as prepared for it.
                     built_from.update(inputs_digest(settings, project))
-                    return transform(settings, echo)
+                    return transform(settings, echo, full_refresh=full_refresh)
 
                 summary["transform"] = step("dbt build", build)
                 summary["gates"]["marts"] = step("marts gate", lambda: marts_gate(settings, run_id))

@@ -171,6 +171,8 @@ def build_report(settings: Settings) -> Path:
                             "group by 1 order by 2 desc").fetchall(),
                 ["lang", "posts", "mean sentiment"]))
 
+        sections += _emotion_sections(con, plt)
+
         if "primary_topic" in cols:
             label_join = ("left join marts.topics t on t.topic_id = p.primary_topic"
                           if _has(con, "marts.topics") and "topic_id" in _columns(con, "marts.topics")
@@ -267,10 +269,10 @@ def _demo_banner(con: Any) -> str:
 
 def _ingest_summary(settings: Settings) -> list[tuple]:
     """Per export format: batches, posts, quarantined, duplicates, the commonest skip reasons."""
-    from ingest.lake import read_manifests
+    from ingest.lake import lake_manifests
 
     by_format: dict[str, dict[str, Any]] = {}
-    for m in read_manifests(settings.manifest_dir):
+    for m in lake_manifests(settings):
         f = by_format.setdefault(m.get("export_format", "?"), {"batches": 0, "loaded": 0, "quarantined": 0,
                                                               "dups": 0, "skipped": {}, "last": ""})
         f["batches"] += 1
@@ -303,10 +305,16 @@ def _recent_alerts(settings: Settings, limit: int = 15) -> list[tuple]:
 def _quarantine_summary(settings: Settings) -> list[tuple]:
     import duckdb
 
-    files = list(settings.quarantine_dir.glob("platform=*/*.parquet"))
+    from ingest.lake import lake_paths
+    from ingest.objectstore import lake_store
+
+    files = lake_paths(settings, "quarantine/platform=*/*.parquet")  # local paths or s3:// URLs
     if not files:
         return []
     con = duckdb.connect()
+    store = lake_store(settings)
+    if store is not None:
+        store.register(con)
     try:
         return con.execute(
             "select platform, regexp_replace(error, '[0-9]+', 'N', 'g') as reason, count(*) "
@@ -314,3 +322,50 @@ def _quarantine_summary(settings: Settings) -> list[tuple]:
             [[str(f) for f in files]]).fetchall()
     finally:
         con.close()
+
+
+_EMOTION_COLORS = {"anger": "#cf222e", "fear": "#8250df", "joy": "#d4a72c", "sadness": "#0969da",
+                   "love": "#bf3989", "surprise": "#1a7f37"}
+
+
+def _emotion_sections(con: Any, plt: Any, top_topics: int = 6) -> list[str]:
+    """Emotion over time per topic (``marts.emotion_daily``): one panel per busiest topic with the
+    daily share of each emotion among its posts, and a table of each topic's emotion mix."""
+    if not _has(con, "marts.emotion_daily"):
+        return []
+    emotions = list(_EMOTION_COLORS)
+    shares = ", ".join(f"sum({e}_share * posts) / sum(posts)" for e in emotions)
+    topics = [r[0] for r in con.execute(
+        "select topic_id from marts.emotion_daily group by 1 order by sum(posts) desc, 1 limit ?",
+        [top_topics]).fetchall()]
+    if not topics:
+        return []
+    rows = con.execute(
+        f"select topic_id, activity_date, sum(posts), {shares} from marts.emotion_daily "
+        f"where topic_id in (select unnest(?)) group by 1, 2 order by 1, 2", [topics]).fetchall()
+    ncols = 2 if len(topics) > 1 else 1
+    nrows = (len(topics) + ncols - 1) // ncols
+    fig, axes = plt.subplots(nrows, ncols, figsize=(11, 2.6 * nrows), squeeze=False, sharey=True)
+    for ax, topic in zip(axes.flat, topics, strict=False):
+        pts = [r for r in rows if r[0] == topic]
+        days = [r[1] for r in pts]
+        ax.stackplot(days, *[[float(r[3 + i] or 0) for r in pts] for i in range(len(emotions))],
+                     labels=emotions, colors=[_EMOTION_COLORS[e] for e in emotions], alpha=.85)
+        ax.set_title(str(topic), fontsize=9)
+        ax.grid(alpha=.3)
+        ax.tick_params(axis="x", labelsize=7, rotation=30)
+    for ax in list(axes.flat)[len(topics):]:
+        ax.axis("off")
+    axes.flat[0].set_ylabel("share of posts")
+    axes.flat[0].legend(loc="upper left", fontsize=7, ncol=3)
+    fig.suptitle("Emotion over time per topic (share of the topic's posts; the rest is neutral)")
+    fig.tight_layout()
+    mix = con.execute(
+        f"select topic_id, sum(posts), round(sum(emotional_posts) / sum(posts), 3), {shares} "
+        "from marts.emotion_daily group by 1 order by 2 desc limit 15").fetchall()
+    table = [(t, n, share, max(zip(vals, emotions, strict=True))[1] if any(vals) else "–",
+              *[round(float(v), 3) for v in vals])
+             for t, n, share, *vals in mix]
+    return [f"<h2>Emotion</h2><img src='{_png(fig)}' alt='emotion over time per topic'>",
+            _table(table, ["topic", "posts", "emotional share", "dominant", *emotions])]
+

@@ -62,6 +62,20 @@ class Settings:
     ingest_max_record_bytes: int = 16 << 20  # bytes of one line or record
     ingest_max_lines: int = 1_000_000_000  # lines in one file
     ingest_max_json_depth: int = 256  # nesting of JSON parsed in Python
+    # Object storage (docs/scaling.md, "Object storage"): the inbox and/or the lake on an S3-compatible
+    # store, as ``s3://bucket/prefix`` (the inbox's exports, or the lake's posts/, quarantine/, context/
+    # and _manifest/, directly under the prefix). Unset: ``<home>/inbox`` and ``<home>/lake`` on local disk.
+    inbox_url: str | None = None
+    lake_url: str | None = None
+    # The store: endpoint (unset: AWS S3 itself; e.g. ``http://127.0.0.1:9000`` for MinIO), region and
+    # credentials. Each falls back to the standard AWS variable (AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL,
+    # AWS_REGION / AWS_DEFAULT_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN); with
+    # no key at all the AWS SDK's own chain applies (shared credentials file, instance role).
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_access_key_id: str | None = field(default=None, repr=False)
+    s3_secret_access_key: str | None = field(default=None, repr=False)  # a secret: never in a repr
+    s3_session_token: str | None = field(default=None, repr=False)  # a secret: never in a repr
     # Set only by `discourse demo` (in code, ``with_(is_demo=True)``): it allows the public demo key and
     # marks the published warehouse as demo. Never read from the environment or discourse.toml.
     is_demo: bool = False
@@ -74,6 +88,17 @@ class Settings:
     @property
     def lake(self) -> Path:
         return self.home / "lake"
+
+    @property
+    def inbox_location(self) -> str:
+        """Where the inbox is: ``inbox_url`` (``s3://...``), else the local ``inbox`` folder."""
+        return self.inbox_url.rstrip("/") if self.inbox_url else str(self.inbox)
+
+    @property
+    def lake_location(self) -> str:
+        """Where the lake is read and written: ``lake_url`` (``s3://...``), else the local ``lake``
+        folder. With ``lake_url`` set, ``lake`` and the folders below it are not used."""
+        return self.lake_url.rstrip("/") if self.lake_url else str(self.lake)
 
     @property
     def posts_dir(self) -> Path:
@@ -153,6 +178,14 @@ class Settings:
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+# Settings that fall back to the standard AWS variables (first one set wins).
+_AWS_ALIASES = {
+    "s3_endpoint_url": ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"),
+    "s3_region": ("AWS_REGION", "AWS_DEFAULT_REGION"),
+    "s3_access_key_id": ("AWS_ACCESS_KEY_ID",),
+    "s3_secret_access_key": ("AWS_SECRET_ACCESS_KEY",),
+    "s3_session_token": ("AWS_SESSION_TOKEN",),
+}
 # Settings only code may set (``with_``/overrides), never the environment or discourse.toml.
 _CODE_ONLY = {"is_demo": "only `discourse demo` runs on demo settings (and the public demo key)"}
 
@@ -203,9 +236,28 @@ def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settin
     # Convenience aliases.
     if "DISCOURSE_PSEUDONYMIZE" in env:
         values["pseudonymise"] = env["DISCOURSE_PSEUDONYMIZE"]
+    # The standard AWS variables, where neither the environment nor discourse.toml set the setting.
+    for name, keys in _AWS_ALIASES.items():
+        if name not in values:
+            given = next((env[k] for k in keys if env.get(k)), None)
+            if given is not None:
+                values[name] = given
     values.update({k: v for k, v in overrides.items() if v is not None})
     try:
         coerced = {k: _coerce(k, v) for k, v in values.items()}
     except (TypeError, ValueError) as exc:
         raise SettingsError(f"bad setting: {exc}") from exc
+    for name in ("inbox_url", "lake_url"):
+        _check_storage_url(name, coerced.get(name))
     return Settings(**coerced)
+
+
+def _check_storage_url(name: str, url: str | None) -> None:
+    """``s3://bucket`` or ``s3://bucket/prefix``: the only object storage URLs the pipeline reads."""
+    if url is None:
+        return
+    bucket = url[len("s3://"):].split("/", 1)[0] if url.startswith("s3://") else ""
+    if not bucket or "?" in url or "#" in url:
+        raise SettingsError(
+            f"DISCOURSE_{name.upper()}: {url!r} is not an s3://bucket/prefix URL (leave it unset for "
+            f"<home>/{name.removesuffix('_url')} on local disk)")

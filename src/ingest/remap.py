@@ -21,6 +21,11 @@ an X page's ``includes``, a Telegram message's chat, the account of an X archive
    forward (``ingest.store.recover``) at the start of the next ingest or remap. Readers never see a
    half-written file; the marts pick the change up at the next ``discourse run``.
 
+On object storage (``lake_url``) the batch is read in place (``s3://``, through the filesystem DuckDB
+and pyarrow share), the new files are written to a local staging folder, uploaded under ``_staging/``,
+the journal is PUT, and the swap is done by server-side copies and deletes, manifest last
+(``ingest.store.publish_remote``; ``recover_remote`` rolls an interrupted one forward).
+
 The manifest keeps ``ingested_at`` and ``batch_id`` and gains ``remapped_at`` and a ``remaps`` history
 (counts before and after). Skipped counts of the original ingest stay (skipped records were never in the
 lake); anything the new mapping skips is added. ``records_in = loaded + quarantined +
@@ -48,16 +53,17 @@ import pyarrow.parquet as pq
 
 from ingest import registry
 from ingest.lake import (
+    LakeTarget,
     Provenance,
     Pseudonymiser,
-    cleanup_temp_files,
-    context_dir,
-    read_manifests,
+    cleanup_lake,
+    lake_manifests,
     write_chunks,
 )
+from ingest.objectstore import ObjectStore, lake_store
 from ingest.registry import AdapterChunk, Unit
 from ingest.sources import Limits, Source
-from ingest.store import BatchWriter, atomic_write_text, journal_path, publish
+from ingest.store import atomic_write_text, journal_path, publish
 
 FETCH_ROWS = 50_000
 
@@ -66,12 +72,12 @@ class RemapError(Exception):
     """A batch cannot be re-mapped; nothing of it was changed."""
 
 
-def _units(con: duckdb.DuckDBPyConnection, post_files: list[str], ctx_file: Path | None,
+def _units(con: duckdb.DuckDBPyConnection, post_files: list[str], ctx: pa.Table | None,
            positions: list[np.ndarray]) -> Iterator[Unit]:
     """The batch's raw records grouped by source_record, in order, with the context in force."""
     contexts: list[tuple[int, str]] = []
-    if ctx_file is not None:
-        ctx = pq.read_table(ctx_file).sort_by("source_record")
+    if ctx is not None:
+        ctx = ctx.sort_by("source_record")
         contexts = list(zip(ctx.column("source_record").to_pylist(), ctx.column("context").to_pylist(),
                             strict=True))
     ci = -1
@@ -109,6 +115,35 @@ def _units(con: duckdb.DuckDBPyConnection, post_files: list[str], ctx_file: Path
         positions.append(np.asarray(seen, dtype=np.int64))
 
 
+class _StoredBatch:
+    """A batch's stored files, in the local lake or on object storage."""
+
+    def __init__(self, settings: Any, files: list[str]):
+        self.settings = settings
+        self.store: ObjectStore | None = lake_store(settings)
+        self.files = files
+
+    def paths(self, prefix: str) -> list[str]:
+        """The batch's files under ``prefix`` that exist, as paths DuckDB and ``read_table`` take."""
+        lake = Path(self.settings.lake)
+        if self.store is None:
+            return [str(lake / f) for f in self.files if f.startswith(prefix) and (lake / f).exists()]
+        return [self.store.uri(f) for f in self.files if f.startswith(prefix) and self.store.exists(f)]
+
+    def read_table(self, path: str) -> pa.Table:
+        if self.store is None:
+            return pq.read_table(path)
+        return pq.read_table(self.store.key(self.store.rel(path)), filesystem=self.store.fs)
+
+    def context(self, batch_id: str) -> pa.Table | None:
+        """The batch's stored context (``context/<batch_id>.parquet``), if it has one."""
+        rel = f"context/{batch_id}.parquet"
+        if self.store is None:
+            path = Path(self.settings.lake) / rel
+            return pq.read_table(path) if path.exists() else None
+        return self.read_table(self.store.uri(rel)) if self.store.exists(rel) else None
+
+
 def _map_back(chunks: Iterator[AdapterChunk], original: np.ndarray) -> Iterator[AdapterChunk]:
     """Renumber each chunk's positions from the reframed file's (1..n) to the stored ones."""
 
@@ -144,21 +179,20 @@ def remap_batch(settings: Any, entry: dict[str, Any],
             f"{'on' if entry.get('pseudonymised') else 'off'}; the settings now say otherwise"
         )
     adapter = registry.get(fmt)
-    lake = Path(settings.lake)
     old_files = list(entry.get("files", []))
-    post_files = [str(lake / f) for f in old_files if f.startswith("posts/") and (lake / f).exists()]
-    q_files = [lake / f for f in old_files if f.startswith("quarantine/") and (lake / f).exists()]
-    ctx_file = context_dir(settings) / f"{batch_id}.parquet"
+    stored = _StoredBatch(settings, old_files)
+    post_files = stored.paths("posts/")
     started = time.perf_counter()
     ingested_at = datetime.fromisoformat(entry["ingested_at"])
     q_platform = str(entry.get("options", {}).get("platform") or entry.get("platform") or adapter.platform)
-    writer = BatchWriter(settings.posts_dir, settings.quarantine_dir, batch_id, context_dir(settings))
+    target = LakeTarget(settings, batch_id)
+    writer = target.writer()
     tmpdir = Path(tempfile.mkdtemp(prefix="remap-", dir=settings.home))
     try:
         # the quarantine of the ingest is kept as it is
         old_quarantined = 0
-        for qf in q_files:
-            qt = pq.read_table(qf)
+        for qf in stored.paths("quarantine/"):
+            qt = stored.read_table(qf)
             old_quarantined += qt.num_rows
             writer.write_quarantine(qt, q_platform)
         counts: dict[str, Any] = {"loaded": 0, "quarantined": 0, "duplicates_within_batch": 0,
@@ -168,9 +202,11 @@ def remap_batch(settings: Any, entry: dict[str, Any],
             reframed = tmpdir / f"{batch_id}.{fmt}"
             con = duckdb.connect(":memory:")
             try:
+                if stored.store is not None:
+                    stored.store.register(con)
                 with open(reframed, "wb") as out:
                     extra = adapter.reframe(
-                        _units(con, post_files, ctx_file if ctx_file.exists() else None, positions), out
+                        _units(con, post_files, stored.context(batch_id), positions), out
                     )
             finally:
                 con.close()
@@ -188,11 +224,12 @@ def remap_batch(settings: Any, entry: dict[str, Any],
         new_finals = writer.close()
     except BaseException:
         writer.abort()
+        target.discard()
         raise
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
 
-    new_files = sorted(str(p.relative_to(lake)) for p in new_finals)
+    new_files = sorted(target.rel(p) for p in new_finals)
     skipped = dict(entry.get("skipped", {}))
     for reason, n in counts["skipped"].items():
         skipped[reason] = skipped.get(reason, 0) + n
@@ -223,10 +260,13 @@ def remap_batch(settings: Any, entry: dict[str, Any],
         "remaps": [*entry.get("remaps", []), change],
     }
     plan = {"new": new_files, "old": old_files, "manifest": new_entry}
-    journal = journal_path(settings.manifest_dir, batch_id)
-    atomic_write_text(journal, json.dumps(plan, indent=1, sort_keys=True))
-    publish(lake, plan)
-    journal.unlink(missing_ok=True)
+    if target.store is None:
+        journal = journal_path(settings.manifest_dir, batch_id)
+        atomic_write_text(journal, json.dumps(plan, indent=1, sort_keys=True))
+        publish(Path(settings.lake), plan)
+        journal.unlink(missing_ok=True)
+    else:
+        target.publish(plan, {target.rel(p): p.with_name(p.name + ".tmp") for p in new_finals}, journal=True)
     if echo:
         echo(
             f"[remap] {batch_id} {fmt} {entry['source_file']}: {change['loaded_before']} -> "
@@ -240,8 +280,8 @@ def remap(settings: Any, fmt: str | None = None, batch_ids: list[str] | None = N
           echo: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
     """Re-map every batch (of ``fmt``, or the given batch ids). Batches are done one at a time, each
     published atomically; a batch that cannot be re-mapped raises before anything of it changes."""
-    cleanup_temp_files(Path(settings.lake))
-    entries = read_manifests(Path(settings.manifest_dir))
+    cleanup_lake(settings)
+    entries = lake_manifests(settings)
     if fmt:
         registry.get(fmt)  # unknown formats are an error, not an empty run
         entries = [e for e in entries if e.get("export_format") == fmt]

@@ -112,16 +112,19 @@ class Source:
     """One logical export: a file, or one member of a zip archive.
 
     ``name`` is what provenance records (``source_file``): the path, plus ``!member`` for zip members.
+    A file staged from object storage is read at ``path`` but named by ``origin``, its ``s3://`` URL.
     """
 
     path: Path
     compression: str  # none | gzip | zstd | zip
     member: str | None = None
     limits: Limits = field(default=DEFAULT_LIMITS, compare=False)
+    origin: str | None = None
 
     @property
     def name(self) -> str:
-        return f"{self.path}!{self.member}" if self.member else str(self.path)
+        base = self.origin or str(self.path)
+        return f"{base}!{self.member}" if self.member else base
 
     def open(self) -> BinaryIO:
         """A binary stream of the decompressed content, guarded (see the module docstring)."""
@@ -300,15 +303,16 @@ def zstd_problem(path: Path) -> str | None:
     return None
 
 
-def expand(path: Path, limits: Limits = DEFAULT_LIMITS) -> list[Source]:
-    """The logical sources in a file: itself, or each non-directory member of a zip (with ``limits``).
+def expand(path: Path, limits: Limits = DEFAULT_LIMITS, origin: str | None = None) -> list[Source]:
+    """The logical sources in a file: itself, or each non-directory member of a zip (with ``limits``;
+    ``origin``: the URL a staged copy came from, see ``Source``).
 
     A zip that cannot be opened (truncated: its central directory is missing) raises ``SourceError``.
     """
     path = Path(path)
     comp = sniff_compression(path)
     if comp != "zip":
-        return [Source(path, comp, limits=limits)]
+        return [Source(path, comp, limits=limits, origin=origin)]
     try:
         with zipfile.ZipFile(path) as zf:
             members = [
@@ -318,5 +322,5 @@ def expand(path: Path, limits: Limits = DEFAULT_LIMITS) -> list[Source]:
                 and "__MACOSX" not in i.filename
             ]
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise SourceError(f"{path}: zip archive is truncated or corrupt ({exc})") from exc
-    return [Source(path, "zip", m, limits=limits) for m in sorted(members)]
+        raise SourceError(f"{origin or path}: zip archive is truncated or corrupt ({exc})") from exc
+    return [Source(path, "zip", m, limits=limits, origin=origin) for m in sorted(members)]

@@ -10,15 +10,23 @@
   the new manifest) is written to ``lake/_manifest/<batch_id>.remap.json`` first; ``publish`` then
   renames the new files into place, removes the old ones no longer produced and writes the manifest,
   and the journal is deleted. ``recover`` rolls forward every journal left by a crash.
+
+On object storage (``lake_url``; ``ingest.objectstore``) the same contract holds with S3's primitives,
+because S3 has no rename: the batch's files are written locally exactly as above (a staging folder
+under the home), uploaded under ``_staging/<token>/`` (a prefix no reader globs), copied into place
+server-side (a copy appears whole), the manifest is PUT last (``publish_remote``), and the staged
+objects are deleted. A remap's journal is PUT after its uploads and before any copy, so
+``recover_remote`` can roll it forward from the staged objects.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import pyarrow as pa
@@ -27,9 +35,15 @@ import pyarrow.parquet as pq
 
 from ingest.schema import CONTEXT_SCHEMA, POST_SCHEMA, QUARANTINE_SCHEMA, conform
 
+if TYPE_CHECKING:
+    from ingest.objectstore import ObjectStore
+
 PARQUET_COMPRESSION = "zstd"
 MANIFEST_DIR = "_manifest"
 JOURNAL_SUFFIX = ".remap.json"
+# On object storage: uploads not yet published. Left-overs older than STAGING_MAX_AGE_S are removed.
+STAGING_DIR = "_staging"
+STAGING_MAX_AGE_S = 24 * 3600
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -154,3 +168,71 @@ def recover(lake: Path) -> int:
         journal.unlink(missing_ok=True)
         n += 1
     return n
+
+
+# ----------------------------------------------------------------- object storage
+
+
+def manifest_key(batch_id: str) -> str:
+    """The manifest's path below the lake's root (``_manifest/<batch_id>.json``)."""
+    return f"{MANIFEST_DIR}/{batch_id}.json"
+
+
+def manifest_text(entry: dict[str, Any]) -> str:
+    return json.dumps(entry, indent=1, sort_keys=True)
+
+
+def upload_staged(store: ObjectStore, files: dict[str, Path], token: str) -> str:
+    """Upload local files (``{rel: local path}``) under ``_staging/<token>/``; returns that prefix."""
+    staging = f"{STAGING_DIR}/{token}"
+    store.upload_many({f"{staging}/{rel}": path for rel, path in files.items()})
+    return staging
+
+
+def publish_remote(store: ObjectStore, plan: dict[str, Any], *, rolling_forward: bool = False) -> None:
+    """``publish`` on object storage: each ``new`` file copied from ``plan["staging"]`` into place, the
+    ``old`` ones no longer produced deleted, the ``manifest`` PUT last. Rolling forward after a crash,
+    staged files already gone (copied and cleaned up before the crash) are skipped."""
+    staging = plan.get("staging")
+    new = list(plan["new"])
+    if new:
+        if staging is None:
+            raise ValueError("a plan with new files names its staging prefix")
+        if rolling_forward:
+            staged = {o.rel for o in store.list(staging)}
+            new = [rel for rel in new if f"{staging}/{rel}" in staged]
+        store.copy_many({f"{staging}/{rel}": rel for rel in new})
+    store.delete_many(sorted(set(plan["old"]) - set(plan["new"])))
+    store.write_text(manifest_key(plan["manifest"]["batch_id"]), manifest_text(plan["manifest"]))
+
+
+def drop_staging(store: ObjectStore, staging: str | None) -> None:
+    if staging:
+        store.delete_tree(staging)
+
+
+def recover_remote(store: ObjectStore) -> int:
+    """``recover`` on object storage: roll forward every journalled swap. Returns how many."""
+    journals = [o.rel for o in store.list(MANIFEST_DIR, recursive=False) if o.rel.endswith(JOURNAL_SUFFIX)]
+    for rel in journals:
+        plan = json.loads(store.read_text(rel))
+        publish_remote(store, plan, rolling_forward=True)
+        store.delete(rel)
+        drop_staging(store, plan.get("staging"))
+    return len(journals)
+
+
+def clear_stale_staging(store: ObjectStore, max_age_s: float = STAGING_MAX_AGE_S) -> int:
+    """Delete the staged uploads a crashed ingest left: each ``_staging/<token>/`` whose newest object
+    is older than ``max_age_s`` (an upload still in flight on another machine is left alone).
+    Returns how many were deleted."""
+    cutoff = (time.time() - max_age_s) * 1e9
+    newest: dict[str, int] = {}
+    for o in store.list(STAGING_DIR):
+        token = o.rel.split("/")[1] if o.rel.count("/") >= 2 else ""
+        if token:
+            newest[token] = max(newest.get(token, 0), o.mtime_ns)
+    stale = [token for token, mtime in newest.items() if mtime < cutoff]
+    for token in stale:
+        store.delete_tree(f"{STAGING_DIR}/{token}")
+    return len(stale)

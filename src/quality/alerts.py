@@ -468,7 +468,8 @@ class Redactor:
     def for_settings(cls, settings: Settings) -> Redactor:
         return cls(
             urls=[getattr(settings, "alert_webhook_url", None)],
-            secrets=[getattr(settings, "smtp_password", None), getattr(settings, "pseudonym_key", None)],
+            secrets=[getattr(settings, name, None) for name in (
+                "smtp_password", "pseudonym_key", "s3_secret_access_key", "s3_session_token")],
         )
 
     def text(self, value: Any) -> str:

@@ -8,6 +8,9 @@ The load is kept small (``quality.gates`` explains why GX gets a pandas frame at
 * the raw gate reads only the Parquet files of the batches it is given (one file per partition and
   batch, ``lake_files``), so a nightly run validates tonight's batches, not the whole lake.
 
+The lake may be on object storage (``lake_url``): its files are then ``s3://`` URLs, read by DuckDB
+through the filesystem ``connect(settings=...)`` registers (``ingest.objectstore``).
+
 Warehouses are opened read-only. Nothing heavy is imported at module level.
 """
 
@@ -18,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ingest.objectstore import lake_store
 from quality import suites
 
 if TYPE_CHECKING:
@@ -31,12 +35,18 @@ log = logging.getLogger(__name__)
 LAKE_GLOB = "platform=*/created_date=*/*.parquet"
 
 
-def connect(db_path: Path | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB (for the lake), or ``db_path`` opened read-only; the session is in UTC."""
+def connect(db_path: Path | None = None, *, settings: Settings | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB (for the lake), or ``db_path`` opened read-only; the session is in UTC.
+
+    With ``settings`` whose lake is on object storage, the in-memory connection reads its ``s3://``
+    files."""
     import duckdb
 
     if db_path is None:
         con = duckdb.connect(":memory:")
+        store = lake_store(settings) if settings is not None else None
+        if store is not None:
+            store.register(con)
     else:
         try:
             con = duckdb.connect(str(db_path), read_only=True)
@@ -61,10 +71,13 @@ def _lit(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
-def parquet_relation(files: Sequence[Path] | Path, *, hive: bool = False) -> str:
-    """``read_parquet`` over a list of files, or over the lake's glob when given its root."""
+def parquet_relation(files: Sequence[Path | str] | Path | str, *, hive: bool = False) -> str:
+    """``read_parquet`` over a list of files, or over the lake's glob when given its root (a folder, or
+    an ``s3://`` URL: ``lake_root``)."""
     if isinstance(files, Path):
         source = _lit(str(files / LAKE_GLOB))
+    elif isinstance(files, str):
+        source = _lit(files.rstrip("/") + "/" + LAKE_GLOB)
     else:
         source = "[" + ", ".join(_lit(str(f)) for f in files) + "]"
     return f"read_parquet({source}, union_by_name = true, hive_partitioning = {str(hive).lower()})"
@@ -127,8 +140,27 @@ def _widen_integers(table: Any) -> Any:
     return table
 
 
-def lake_files(settings: Settings, batch_ids: list[str] | None) -> list[Path]:
-    """The lake's post files of ``batch_ids`` (every batch when None), sorted."""
+def lake_root(settings: Settings) -> Path | str:
+    """The root of the lake's posts: the local folder, or its ``s3://`` URL."""
+    store = lake_store(settings)
+    return settings.posts_dir if store is None else store.uri("posts")
+
+
+def _remote_lake_files(settings: Settings) -> list[str]:
+    from ingest.lake import lake_paths
+
+    return lake_paths(settings, f"posts/{LAKE_GLOB}")
+
+
+def lake_files(settings: Settings, batch_ids: list[str] | None) -> list[Path] | list[str]:
+    """The lake's post files of ``batch_ids`` (every batch when None), sorted: paths, or ``s3://`` URLs
+    when the lake is on object storage."""
+    if lake_store(settings) is not None:
+        urls = _remote_lake_files(settings)
+        if batch_ids is None:
+            return urls
+        wanted = {f"{b}.parquet" for b in batch_ids}
+        return [u for u in urls if u.rsplit("/", 1)[-1] in wanted]
     root = settings.posts_dir
     if not root.is_dir():
         return []
@@ -141,5 +173,7 @@ def lake_files(settings: Settings, batch_ids: list[str] | None) -> list[Path]:
 
 
 def lake_has_posts(settings: Settings) -> bool:
+    if lake_store(settings) is not None:
+        return bool(_remote_lake_files(settings))
     root = settings.posts_dir
     return root.is_dir() and next(root.glob(LAKE_GLOB), None) is not None

@@ -148,10 +148,7 @@ def _human(delta: timedelta | None) -> str:
 
 def check_settings_freshness(settings: Settings, manifest_dir: Path | None = None) -> GateResult:
     """``check_freshness`` over this home's lake."""
-    from ingest.lake import read_manifests
+    from ingest.lake import lake_manifests, read_manifests, rejected_batches
 
-    rejected_dir = Path(settings.lake) / "_rejected"
-    rejected = [p.name for p in rejected_dir.iterdir()] if rejected_dir.is_dir() else []
-    return check_freshness(
-        settings.quiet_after, read_manifests(manifest_dir or settings.manifest_dir), rejected=rejected
-    )
+    manifests = read_manifests(manifest_dir) if manifest_dir else lake_manifests(settings)
+    return check_freshness(settings.quiet_after, manifests, rejected=rejected_batches(settings))

@@ -39,6 +39,7 @@ from quality.frames import (
     connect,
     lake_files,
     lake_has_posts,
+    lake_root,
     load_frame,
     parquet_relation,
     quote_ident,
@@ -261,10 +262,10 @@ def run_raw_gate(
     note: nothing to validate is not a failure.
     """
     files = lake_files(settings, batch_ids)
-    checked: dict[str, Any] = {"posts_dir": str(settings.posts_dir), "files": len(files)}
+    checked: dict[str, Any] = {"posts_dir": str(lake_root(settings)), "files": len(files)}
     notes: list[str] = []
     if batch_ids is not None:
-        found = sorted({f.stem for f in files})
+        found = sorted({Path(f).stem for f in files})
         checked["batch_ids"] = found
         absent = sorted(set(batch_ids) - set(found))
         if absent:
@@ -274,12 +275,12 @@ def run_raw_gate(
         return nothing_to_validate(
             settings, "raw", suites.RAW_SUITE, f"nothing to validate: {what}", checked, notes
         )
-    with connect() as con:
+    with connect(settings=settings) as con:
         return _run_on_relation(
             settings,
             "raw",
             con,
-            parquet_relation(settings.posts_dir if batch_ids is None else files),
+            parquet_relation(lake_root(settings) if batch_ids is None else files),
             parameters={"created_at_max": _created_at_max()},
             key_columns=suites.POST_KEY_COLUMNS,
             notes=notes,

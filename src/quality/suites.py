@@ -38,6 +38,7 @@ CREATED_AT_MIN = datetime(2006, 1, 1, tzinfo=UTC)
 AUTHOR_KEY_MOSTLY = 0.8
 COUNT_COLUMNS = ("like_count", "share_count", "reply_count", "view_count", "media_count")
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
+EMOTION_LABELS = ("anger", "fear", "joy", "sadness", "love", "surprise", "neutral")
 RISK_LEVELS = ("low", "medium", "high")
 # ISO 639-1/639-3 codes, plus the detector's own labels for code-mixed and undetermined text.
 LANG_PATTERN = r"^(?:mixed|und|[a-z]{2,3})$"
@@ -249,6 +250,9 @@ def marts_posts_suite() -> gx.ExpectationSuite:
             e.ExpectColumnValuesToNotBeNull(column="sentiment_label", severity=CRITICAL),
             e.ExpectColumnValuesToBeInSet(
                 column="sentiment_label", value_set=list(SENTIMENT_LABELS), severity=CRITICAL
+            ),
+            e.ExpectColumnValuesToBeInSet(
+                column="emotion_label", value_set=list(EMOTION_LABELS), severity=CRITICAL
             ),
             e.ExpectColumnValuesToNotBeNull(column="misinfo_risk_score", severity=CRITICAL),
             e.ExpectColumnValuesToBeBetween(

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from quality import suites
-from quality.frames import connect, lake_has_posts, parquet_relation, relation_exists
+from quality.frames import connect, lake_has_posts, lake_root, parquet_relation, relation_exists
 from quality.gates import MARTS_RELATION, GateResult, nothing_to_validate, validate_frame
 
 if TYPE_CHECKING:
@@ -36,13 +36,13 @@ def daily_counts(settings: Settings, db_path: Path | None) -> tuple[dict[str, di
                 ).fetchall()
                 return _by_platform(rows), f"{MARTS_RELATION} in {db_path}"
     if not lake_has_posts(settings):
-        return {}, str(settings.posts_dir)
-    with connect() as con:
-        rel = parquet_relation(settings.posts_dir, hive=True)
+        return {}, str(lake_root(settings))
+    with connect(settings=settings) as con:
+        rel = parquet_relation(lake_root(settings), hive=True)
         rows = con.sql(
             f"select platform, created_date::date as day, count(*) from {rel} group by all"
         ).fetchall()
-    return _by_platform(rows), str(settings.posts_dir)
+    return _by_platform(rows), str(lake_root(settings))
 
 
 def _by_platform(rows: list[tuple[Any, Any, int]]) -> dict[str, dict[date, int]]:

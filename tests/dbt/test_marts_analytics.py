@@ -23,6 +23,7 @@ POSTS = 3000
 NEW_MARTS = (
     "topic_daily",
     "sentiment_daily",
+    "emotion_daily",
     "trending_terms",
     "coordinated_clusters",
     "domains",

@@ -99,6 +99,7 @@ def _write_marts(db_path) -> None:
               i::bigint as source_record, (['id', 'en', 'mixed'])[1 + i % 3] as lang,
               ((i % 200) - 100) / 100.0 as sentiment_score,
               (['negative', 'neutral', 'positive'])[1 + i % 3] as sentiment_label,
+              (['anger', 'joy', 'neutral'])[1 + i % 3] as emotion_label,
               ['careers'] as topics, 'careers' as primary_topic,
               (i % 100) / 100.0 as misinfo_risk_score,
               (['low', 'medium', 'high'])[1 + i % 3] as misinfo_risk_level,

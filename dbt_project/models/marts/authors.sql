@@ -3,6 +3,14 @@
     id, so one account per key; posts without an author are left out). No handles, ever.
 -#}
 
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where author_key in (select author_key from {{ ref('int_affected_authors') }}){% else %}select 1{% endif %}",
+) }}
+/* depends_on: {{ ref('int_affected_authors') }} */
+
 with
 
 posts as (
@@ -19,6 +27,9 @@ posts as (
         link_domains
     from {{ ref('posts') }}
     where author_key is not null
+    {%- if is_incremental() %}
+        and author_key in (select author_key from {{ ref('int_affected_authors') }})
+    {%- endif %}
 
 ),
 

@@ -8,6 +8,14 @@
     seed `domain_ratings` plus imported lists).
 -#}
 
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where coalesce(registered_domain, '') in (select registered_domain from {{ ref('int_affected_domains') }}){% else %}select 1{% endif %}",
+) }}
+/* depends_on: {{ ref('int_affected_domains') }} */
+
 with
 
 links as (
@@ -15,6 +23,9 @@ links as (
     select post_uid, host, registered_domain, is_short_link, rated_domain, domain_rating,
            domain_label, rating_source
     from {{ ref('int_post_links_parsed') }}
+    {%- if is_incremental() %}
+    where coalesce(registered_domain, '') in (select registered_domain from {{ ref('int_affected_domains') }})
+    {%- endif %}
 
 ),
 

@@ -1,10 +1,23 @@
-{#- One row per post: the canonical columns (raw stays in the lake) and every derived score. -#}
+{#-
+    One row per post: the canonical columns (raw stays in the lake) and every derived score.
+    Incremental (macros/incremental.sql): a night deletes and re-inserts the affected posts only.
+-#}
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_affected_posts() }}",
+) }}
+/* depends_on: {{ ref('int_posts_affected') }} */
+/* depends_on: {{ ref('int_posts_delta') }} */
+/* depends_on: {{ ref('int_affected_dates') }} */
 
 with
 
 posts as (
 
-    select * exclude (raw) from {{ ref('stg_lake__posts') }}
+    select * exclude (raw) from {{ posts_to_enrich() }}
 
 ),
 
@@ -12,6 +25,7 @@ langs as (
 
     select post_uid, lang, lang_method, detected_score
     from {{ ref('int_posts_detected_lang') }}
+    {{ affected_posts_only() }}
 
 ),
 
@@ -19,6 +33,15 @@ sentiment as (
 
     select post_uid, sentiment_score, sentiment_label, sentiment_terms
     from {{ ref('int_posts_scored_sentiment') }}
+    {{ affected_posts_only() }}
+
+),
+
+emotions as (
+
+    select post_uid, emotion_label, emotion_scores, emotion_terms
+    from {{ ref('int_posts_scored_emotion') }}
+    {{ affected_posts_only() }}
 
 ),
 
@@ -26,6 +49,7 @@ topics as (
 
     select post_uid, topics, primary_topic, topic_terms
     from {{ ref('int_posts_tagged_topics') }}
+    {{ affected_posts_only() }}
 
 ),
 
@@ -33,12 +57,13 @@ misinfo as (
 
     select post_uid, misinfo_risk_score, misinfo_risk_level, misinfo_reasons
     from {{ ref('int_posts_scored_misinfo') }}
+    {{ affected_posts_only() }}
 
 ),
 
 clusters as (
 
-    select post_uid, cluster_id from {{ ref('int_posts_clustered') }}
+    select post_uid, cluster_id from {{ ref('int_posts_clustered') }} {{ affected_posts_only() }}
 
 ),
 
@@ -46,6 +71,7 @@ claims as (
 
     select post_uid, list(claim_id order by match_score desc, claim_id) as matched_claim_ids
     from {{ ref('int_posts_matched_claims') }}
+    {{ affected_posts_only() }}
     group by post_uid
 
 ),
@@ -54,6 +80,7 @@ domains as (
 
     select post_uid, list(distinct registered_domain order by registered_domain) as link_domains
     from {{ ref('int_post_links_parsed') }}
+    {{ affected_posts_only() }}
     group by post_uid
 
 ),
@@ -91,6 +118,9 @@ final as (
         s.sentiment_score,
         s.sentiment_label,
         s.sentiment_terms,
+        e.emotion_label,
+        e.emotion_scores,
+        e.emotion_terms,
         t.topics,
         t.primary_topic,
         t.topic_terms,
@@ -109,6 +139,8 @@ final as (
         on l.post_uid = p.post_uid
     left join sentiment as s
         on s.post_uid = p.post_uid
+    left join emotions as e
+        on e.post_uid = p.post_uid
     left join topics as t
         on t.post_uid = p.post_uid
     left join misinfo as m

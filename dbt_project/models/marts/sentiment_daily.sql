@@ -3,12 +3,21 @@
     negative, neutral and positive posts. Only combinations that have posts.
 -#}
 
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_affected_dates(direct=true) }}",
+) }}
+/* depends_on: {{ ref('int_affected_dates') }} */
+
 with
 
 posts as (
 
     select created_date, platform, lang, primary_topic, sentiment_score, sentiment_label
     from {{ ref('posts') }}
+    {{ affected_dates_only('created_date', direct=true) }}
 
 ),
 

@@ -13,6 +13,14 @@
     `spike_threshold` and volume ≥ `spike_min_volume`.
 -#}
 
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_affected_dates() }}",
+) }}
+/* depends_on: {{ ref('int_affected_dates') }} */
+
 with
 
 posts as (
@@ -29,6 +37,16 @@ posts as (
         primary_topic,
         sentiment_score
     from {{ ref('posts') }}
+    {{ affected_dates_only('created_date', margin_days=var('spike_baseline_days', 7)) }}
+
+),
+
+-- Each platform's first and last date over all posts: the grid runs between them.
+platform_ranges as (
+
+    select platform, min(created_date) as first_date, max(created_date) as last_date
+    from {{ ref('posts') }}
+    group by platform
 
 ),
 
@@ -72,11 +90,14 @@ tagged_counts as (
 
 platform_days as (
 
-    select
-        platform,
-        unnest(generate_series(min(created_date), max(created_date), interval 1 day))::date as activity_date
-    from posts
-    group by platform
+    select platform, activity_date
+    from (
+        select
+            platform,
+            unnest(generate_series(first_date, last_date, interval 1 day))::date as activity_date
+        from platform_ranges
+    )
+    {{ affected_dates_only('activity_date', margin_days=var('spike_baseline_days', 7)) }}
 
 ),
 
@@ -176,6 +197,7 @@ final as (
             false
         ) as is_spike
     from scored
+    {{ affected_dates_only('activity_date') }}
 
 )
 

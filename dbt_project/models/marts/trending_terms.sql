@@ -5,24 +5,38 @@
 
     One row per (date, term, term_type) where the term was used by at least `trending_min_count`
     posts that day. The baseline is the previous `spike_baseline_days` calendar days of the whole
-    dataset (days without the term count as 0), summarised as in `topic_daily`:
+    dataset (from the first to the last date of any post; days without the term count as 0),
+    summarised as in `topic_daily`:
     spike_score = (count − median) / max(1.4826 × MAD, √median, 1), NULL until
     `spike_min_baseline_days` previous days exist; is_trending = spike_score ≥ `spike_threshold`.
 -#}
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_affected_dates() }}",
+) }}
+/* depends_on: {{ ref('int_affected_dates') }} */
 
 with
 
 counts as (
 
     select activity_date, term, term_type, post_count from {{ ref('int_terms_counted_daily') }}
+    {{ affected_dates_only('activity_date', margin_days=var('spike_baseline_days', 7)) }}
 
 ),
 
 calendar as (
 
-    select unnest(generate_series(min(activity_date), max(activity_date), interval 1 day))::date
-        as activity_date
-    from counts
+    select activity_date
+    from (
+        select unnest(generate_series(min(created_date), max(created_date), interval 1 day))::date
+            as activity_date
+        from {{ ref('posts') }}
+    )
+    {{ affected_dates_only('activity_date', margin_days=var('spike_baseline_days', 7)) }}
 
 ),
 
@@ -97,6 +111,7 @@ final as (
             false
         ) as is_trending
     from scored
+    {{ affected_dates_only('activity_date') }}
 
 )
 

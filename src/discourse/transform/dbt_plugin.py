@@ -1,4 +1,8 @@
-"""dbt-duckdb plugin: registers ``detect_lang(text)`` on every connection dbt opens.
+"""dbt-duckdb plugin: registers ``detect_lang(text)`` on every connection dbt opens, and, when the lake
+is on object storage (``DISCOURSE_LAKE`` is an ``s3://`` URL), the S3 filesystem the lake sources read
+through (``ingest.objectstore.register``: pyarrow's S3 client; DuckDB's httpfs is not installed). Its
+endpoint, region and credentials come from the ``DISCOURSE_S3_*`` variables the runner sets for the
+build (``S3Options.env``); credentials that are not set there are found by the AWS SDK's own chain.
 
 ``detect_lang`` is a vectorised (Arrow) scalar UDF: DuckDB hands it a whole vector of texts at a time
 and it runs fastText's compact language-ID model (``lid.176.ftz``, bundled inside the
@@ -16,11 +20,14 @@ Enabled in ``dbt_project/profiles.yml``::
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+
+from ingest import objectstore
 
 try:  # dbt-duckdb is only needed when dbt loads this module as a plugin.
     from dbt.adapters.duckdb.plugins import BasePlugin
@@ -167,3 +174,12 @@ class Plugin(BasePlugin):  # type: ignore[misc,valid-type]
 
     def configure_connection(self, conn: Any) -> None:
         register(conn, self.max_chars)
+        register_lake_filesystem(conn, os.environ)
+
+
+def register_lake_filesystem(conn: Any, env: Any) -> bool:
+    """Register the S3 filesystem on ``conn`` when ``env["DISCOURSE_LAKE"]`` is on object storage."""
+    if not objectstore.is_url(env.get("DISCOURSE_LAKE", "")):
+        return False
+    objectstore.register(conn, objectstore.S3Options.from_env(env))
+    return True

@@ -21,6 +21,8 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 from urllib.request import url2pathname
 
+from ingest.objectstore import S3Options
+
 # dbt's programmatic runner is not re-entrant: one invocation at a time per process.
 _DBT_LOCK = threading.Lock()
 
@@ -90,13 +92,15 @@ def dbt_env(settings: Any) -> dict[str, str]:
     """The env vars ``dbt_project/profiles.yml`` and the sources read (also for Airflow/cosmos)."""
     return {
         "DISCOURSE_DBT_DB": str(settings.build_warehouse),
-        "DISCOURSE_LAKE": str(settings.lake),
+        "DISCOURSE_LAKE": settings.lake_location,  # a folder, or s3://bucket/prefix (docs/scaling.md)
         "DISCOURSE_REFERENCE": str(settings.reference_dir),
         "DISCOURSE_DBT_THREADS": str(settings.dbt_threads),
         "DISCOURSE_DUCKDB_MEMORY_LIMIT": str(settings.duckdb_memory_limit),
         "DISCOURSE_DUCKDB_THREADS": str(settings.duckdb_threads or os.cpu_count() or 1),
         "DISCOURSE_DUCKDB_TEMP_DIRECTORY": str(settings.duckdb_spill_dir),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        # the lake's store (endpoint, region) for the dbt plugin; credentials only in run_dbt's env
+        **(S3Options.from_settings(settings).env(secrets=False) if settings.lake_url else {}),
     }
 
 
@@ -246,7 +250,8 @@ def run_dbt(settings: Any, args: list[str], progress: NodeProgress | None = None
     Path(settings.build_warehouse).parent.mkdir(parents=True, exist_ok=True)
     Path(settings.duckdb_spill_dir).mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    with _DBT_LOCK, _environment(dbt_env(settings)):
+    secrets = S3Options.from_settings(settings).env(secrets=True) if settings.lake_url else {}
+    with _DBT_LOCK, _environment({**dbt_env(settings), **secrets}):
         try:
             res = dbtRunner(callbacks=[_NodeCounter(progress)] if progress else None).invoke(args)
         finally:
@@ -281,27 +286,76 @@ def build_marts(
     *,
     unit_tests: bool = False,
     progress: NodeProgress | None = None,
+    full_refresh: bool = False,
 ) -> dict[str, Any]:
-    """``dbt build`` (seeds, models and data tests) into ``settings.build_warehouse``.
+    """``dbt build`` (seeds, models and data tests) into ``settings.build_warehouse``, incrementally.
+
+    The build warehouse persists between nights: ``increments.plan_build`` decides whether tonight
+    is a full build or an incremental one (only the changed batches, and the descendants of changed
+    reference data; ``discourse.transform.increments``). ``full_refresh`` forces a full build;
+    ``select`` (a dbt selector) builds just that, fully.
 
     dbt's unit tests check the SQL, not the data: they do not change between nights, so the nightly
     build leaves them out (they cost about a third of a small night's dbt time). ``unit_tests=True``
     runs them too, as the test suite and ``run_unit_tests`` do.
 
     Returns ``{"success", "seconds", "counts": {status: n}, "by_type": {resource: {status: n}},
-    "failures": [], "slowest": [...], "reference": {...}, "warehouse": path}``; raises
+    "failures": [], "slowest": [...], "reference": {...}, "warehouse": path, "plan": {...}}``; raises
     ``TransformError`` naming the failing nodes when anything errors or a test fails.
     """
+    from discourse.transform.increments import LAKE_MODELS, LAKE_VIEWS, plan_build, write_record
     from discourse.transform.reference import prepare_reference
 
     reference = prepare_reference(settings)
-    args = dbt_args(settings, "build", select)
-    if not unit_tests:
-        args += ["--exclude-resource-type", "unit_test"]
-    summary = run_dbt(settings, args, progress)
+    extra = [] if unit_tests else ["--exclude-resource-type", "unit_test"]
+    project = dbt_project_dir(settings)
+    plan = plan_build(settings, project, full_refresh=full_refresh or select is not None)
+    write_record(settings, None, clean=False)  # until this build finishes
+    if plan.mode == "full":
+        args = [*dbt_args(settings, "build", select), "--full-refresh", *extra]
+        summary = run_dbt(settings, args, progress)
+    else:
+        summaries = []
+        if plan.lake_changed:
+            delta = json.dumps({"delta_batches": plan.delta_batches, "gone_batches": plan.gone_batches})
+            summaries.append(run_dbt(
+                settings,
+                [*dbt_args(settings, "build", LAKE_MODELS), "--exclude", LAKE_VIEWS, "--vars", delta, *extra],
+                progress))
+        if plan.refresh:
+            selector = " ".join(f"{node}+" for node in plan.refresh)
+            summaries.append(run_dbt(
+                settings, [*dbt_args(settings, "build", selector), "--full-refresh", *extra], progress))
+        summary = _combine(summaries)
+    if select is None:
+        write_record(settings, plan.inputs, clean=True)
     summary["reference"] = reference
     summary["warehouse"] = str(settings.build_warehouse)
+    summary["plan"] = plan.as_dict()
+    summary["plan_text"] = plan.describe()
     return summary
+
+
+def _combine(summaries: list[dict[str, Any]]) -> dict[str, Any]:
+    """One summary for the passes of an incremental build (none: nothing to build)."""
+    if not summaries:
+        return {"success": True, "seconds": 0.0, "counts": {}, "by_type": {}, "failures": [],
+                "slowest": [], "nodes": 0, "results": [], "command": "build"}
+    if len(summaries) == 1:
+        return summaries[0]
+    counts: Counter[str] = Counter()
+    by_type: dict[str, Counter[str]] = {}
+    results: list[dict[str, Any]] = []
+    for s in summaries:
+        counts.update(s["counts"])
+        for rtype, c in s["by_type"].items():
+            by_type.setdefault(rtype, Counter()).update(c)
+        results += s["results"]
+    results.sort(key=lambda t: -t["seconds"])
+    return {**summaries[-1], "seconds": round(sum(s["seconds"] for s in summaries), 3),
+            "counts": dict(counts), "by_type": {k: dict(v) for k, v in sorted(by_type.items())},
+            "failures": [f for s in summaries for f in s["failures"]], "slowest": results[:10],
+            "nodes": len(results), "results": results}
 
 
 def run_unit_tests(settings: Any) -> dict[str, Any]:
@@ -311,8 +365,10 @@ def run_unit_tests(settings: Any) -> dict[str, Any]:
     The SQL logic's own tests, without data: what CI runs, not the nightly job. Raises
     ``TransformError`` naming the failing unit tests.
     """
+    from discourse.transform.increments import write_record
     from discourse.transform.reference import prepare_reference
 
     prepare_reference(settings)
+    write_record(settings, None, clean=False)  # empty tables: the next night builds in full
     args = dbt_args(settings, "build", "+test_type:unit")
     return run_dbt(settings, [*args, "--exclude-resource-type", "test", "--empty"])

@@ -58,24 +58,32 @@ class SentimentTrainError(Exception):
     """The labelled CSV is unusable (missing columns, unknown labels, too few rows or classes)."""
 
 
-def read_labelled(path: Path | str) -> list[dict[str, str]]:
-    """Rows of a labelled CSV as ``{"id", "text", "label"}`` with the label in canonical form."""
+def read_labelled(
+    path: Path | str,
+    aliases: dict[str, str] = ALIASES,
+    error: type[Exception] = SentimentTrainError,
+) -> list[dict[str, str]]:
+    """Rows of a labelled CSV as ``{"id", "text", "label"}`` with the label in canonical form.
+
+    ``aliases`` maps lower-case labels to canonical ones (sentiment's by default); problems raise
+    ``error``. ``discourse emotion train`` reads its CSV with its own labels through this too.
+    """
     path = Path(path)
     if not path.is_file():
-        raise SentimentTrainError(f"{path}: not found")
+        raise error(f"{path}: not found")
     with open(path, newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         missing = {"text", "label"} - set(reader.fieldnames or [])
         if missing:
-            raise SentimentTrainError(f"{path}: missing column(s) {sorted(missing)}")
+            raise error(f"{path}: missing column(s) {sorted(missing)}")
         rows = []
         for n, row in enumerate(reader, start=1):
-            label = ALIASES.get((row["label"] or "").strip().lower())
+            label = aliases.get((row["label"] or "").strip().lower())
             if label is None:
-                raise SentimentTrainError(f"{path}: row {n}: unknown label {row['label']!r}")
+                raise error(f"{path}: row {n}: unknown label {row['label']!r}")
             rows.append({"id": (row.get("id") or str(n)).strip(), "text": row["text"] or "", "label": label})
     if not rows:
-        raise SentimentTrainError(f"{path}: no rows")
+        raise error(f"{path}: no rows")
     return rows
 
 
@@ -121,23 +129,58 @@ def write_labelled_lake(
     pq.write_table(pa.Table.from_pylist(records, schema=POST_SCHEMA), out)
 
 
-# The scoring's normal form of each token, as in int_posts_scored_sentiment (`norm_tokens`): the slang
-# seed's standard form of the token or of its cut-to-one-letter variant, else the token itself.
-_FEATURES_SQL = """
+# The scoring's normal form of each token, as the overlays use it (int_posts_scored_sentiment,
+# int_posts_scored_emotion): the slang seed's standard form of the token or of its cut-to-one-letter
+# variant, else the token itself; each post's distinct normalised tokens.
+NORM_TOKENS_SQL = """
 with m as (
     select map_from_entries(list(struct_pack(k := slang, v := standard))) as standard_of
     from reference.slang_normalisation
 )
 select
     p.post_uid,
-    s.sentiment_score,
     list_distinct(list_transform(
         p.tokens, lambda t, i: coalesce(m.standard_of[t], m.standard_of[p.token_alts[i]], t)
     )) as norm_tokens
 from intermediate.int_posts_tokenised as p
 cross join m
-inner join intermediate.int_posts_scored_sentiment as s on s.post_uid = p.post_uid
 """
+
+
+def build_labelled(
+    rows: Sequence[dict[str, str]],
+    work: Path,
+    select: str,
+    overlays: dict[str, Path | None],
+    project: Path | None = None,
+) -> tuple[Any, float]:
+    """``dbt build --select <select>`` of the project over ``rows`` in a fresh home under ``work``.
+
+    ``overlays`` maps an overlay file name in the home's reference directory to the file to use, or
+    to None to build without it. Returns the home's settings (its ``build_warehouse`` holds the
+    models; posts are ``generic:<row index>``) and the build's seconds.
+    """
+    import shutil
+    import time
+
+    from discourse.settings import load_settings
+    from discourse.transform import dbt_args, run_dbt
+    from discourse.transform.reference import prepare_reference
+
+    settings = load_settings(env={}, home=work / "home", dbt_threads=2)
+    write_labelled_lake(settings.posts_dir, rows)
+    prepare_reference(settings)
+    for name, source in overlays.items():
+        target = Path(settings.reference_dir) / name
+        if source is not None:
+            shutil.copyfile(source, target)
+        elif target.exists():
+            target.unlink()
+    started = time.perf_counter()
+    # "cautious": only the tests whose parents are all built here
+    args = dbt_args(settings, "build", select, project)
+    run_dbt(settings, [*args, "--indirect-selection", "cautious"])
+    return settings, time.perf_counter() - started
 
 
 def score_labelled(
@@ -153,35 +196,18 @@ def score_labelled(
     With ``overlay``, that file is used as the home's overlay; ``project`` is another dbt project
     directory (default: ``dbt_project_dir(settings)``).
     """
-    import shutil
-    import time
-
     import duckdb
 
-    from discourse.settings import load_settings
-    from discourse.transform import dbt_args, run_dbt
-    from discourse.transform.reference import prepare_reference
-
-    settings = load_settings(env={}, home=work / "home", dbt_threads=2)
-    write_labelled_lake(settings.posts_dir, rows)
-    prepare_reference(settings)
-    target = Path(settings.reference_dir) / OVERLAY_FILENAME
-    if overlay is not None:
-        shutil.copyfile(overlay, target)
-    elif target.exists():
-        target.unlink()
-    started = time.perf_counter()
-    # "cautious": only the tests whose parents are all built here
-    args = dbt_args(settings, "build", "+int_posts_scored_sentiment", project)
-    run_dbt(settings, [*args, "--indirect-selection", "cautious"])
-    seconds = time.perf_counter() - started
+    settings, seconds = build_labelled(
+        rows, work, "+int_posts_scored_sentiment", {OVERLAY_FILENAME: overlay}, project
+    )
     con = duckdb.connect(str(settings.build_warehouse), read_only=True)
     try:
-        feats = {uid: (score, toks) for uid, score, toks in con.execute(_FEATURES_SQL).fetchall()}
+        tokens = dict(con.execute(NORM_TOKENS_SQL).fetchall())
         scored = {
-            uid: (label, terms)
-            for uid, label, terms in con.execute(
-                "select post_uid, sentiment_label, sentiment_terms"
+            uid: (label, terms, score)
+            for uid, label, terms, score in con.execute(
+                "select post_uid, sentiment_label, sentiment_terms, sentiment_score"
                 " from intermediate.int_posts_scored_sentiment"
             ).fetchall()
         }
@@ -200,21 +226,21 @@ def score_labelled(
     return {
         "labels": [scored[u][0] for u in uids],
         "terms": [scored[u][1] for u in uids],
-        "scores": np.array([feats[u][0] for u in uids], dtype=float),
-        "tokens": [feats[u][1] or [] for u in uids],
+        "scores": np.array([scored[u][2] for u in uids], dtype=float),
+        "tokens": [tokens[u] or [] for u in uids],
         "keep_terms": modifiers | lexicon,
         "seconds": seconds,
     }
 
 
-def macro_f1(gold: list[str], pred: list[str]) -> float:
+def macro_f1(gold: list[str], pred: list[str], labels: Sequence[str] = LABELS) -> float:
     f1s = []
-    for c in LABELS:
+    for c in labels:
         tp = sum(1 for g, p in zip(gold, pred, strict=True) if g == c and p == c)
         fp = sum(1 for g, p in zip(gold, pred, strict=True) if g != c and p == c)
         fn = sum(1 for g, p in zip(gold, pred, strict=True) if g == c and p != c)
         f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
-    return sum(f1s) / len(LABELS)
+    return sum(f1s) / len(labels)
 
 
 def _labels_for(z: np.ndarray, lo: float, hi: float) -> list[str]:
@@ -270,11 +296,7 @@ def fit_overlay(
         raise SentimentTrainError(f"training needs all three labels, got {sorted(present)}")
     if n < 3 * folds:
         raise SentimentTrainError(f"training needs at least {3 * folds} labelled texts, got {n}")
-    df: dict[str, int] = {}
-    for toks in tokens:
-        for t in set(toks):
-            df[t] = df.get(t, 0) + 1
-    vocab = sorted(t for t, c in df.items() if c >= min_df and (t not in stopwords or t in keep_terms))
+    vocab = token_vocabulary(tokens, min_df=min_df, stopwords=stopwords, keep_terms=keep_terms)
     index = {t: j + 1 for j, t in enumerate(vocab)}
     x = np.zeros((n, len(vocab) + 1))
     x[:, 0] = lexicon_scores
@@ -315,27 +337,54 @@ def fit_overlay(
     }
 
 
-def _stopwords() -> set[str]:
+def token_vocabulary(
+    tokens: list[list[str]],
+    *,
+    min_df: int = 2,
+    stopwords: set[str] | frozenset[str] = frozenset(),
+    keep_terms: set[str] | frozenset[str] = frozenset(),
+) -> list[str]:
+    """The sorted feature tokens: seen in at least ``min_df`` texts, stopwords left out unless they
+    are in ``keep_terms`` (lexicon and modifier terms)."""
+    df: dict[str, int] = {}
+    for toks in tokens:
+        for t in set(toks):
+            df[t] = df.get(t, 0) + 1
+    return sorted(t for t, c in df.items() if c >= min_df and (t not in stopwords or t in keep_terms))
+
+
+def stopwords() -> set[str]:
+    """Indonesian and English stopwords (``stopwordsiso``), lower case."""
     import stopwordsiso
 
     return {w.lower() for w in stopwordsiso.stopwords(["id", "en"])}
 
 
-def write_overlay(fit: dict[str, Any], path: Path) -> None:
+def write_parquet_atomically(columns: dict[str, tuple[Any, list[Any]]], path: Path) -> None:
+    """A Parquet file of ``{name: (arrow type, values)}``, written to a temporary name then renamed."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    terms = list(fit["weights"]) + list(PARAMS)
-    weights = [fit["weights"][t] for t in fit["weights"]] + [float(fit[p]) for p in PARAMS]
-    sources = ["token"] * len(fit["weights"]) + ["param"] * len(PARAMS)
     table = pa.table(
-        {"term": terms, "weight": weights, "source": sources},
-        schema=pa.schema([("term", pa.string()), ("weight", pa.float64()), ("source", pa.string())]),
+        {name: values for name, (_, values) in columns.items()},
+        schema=pa.schema([(name, typ) for name, (typ, _) in columns.items()]),
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     pq.write_table(table, tmp)
     os.replace(tmp, path)
+
+
+def write_overlay(fit: dict[str, Any], path: Path) -> None:
+    import pyarrow as pa
+
+    terms = list(fit["weights"]) + list(PARAMS)
+    weights = [fit["weights"][t] for t in fit["weights"]] + [float(fit[p]) for p in PARAMS]
+    sources = ["token"] * len(fit["weights"]) + ["param"] * len(PARAMS)
+    write_parquet_atomically(
+        {"term": (pa.string(), terms), "weight": (pa.float64(), weights), "source": (pa.string(), sources)},
+        path,
+    )
 
 
 def train_overlay(
@@ -357,7 +406,7 @@ def train_overlay(
         scored["tokens"],
         gold,
         keep_terms=scored["keep_terms"],
-        stopwords=_stopwords(),
+        stopwords=stopwords(),
     )
     target = Path(out) if out is not None else Path(settings.reference_dir) / OVERLAY_FILENAME
     write_overlay(fit, target)

@@ -31,9 +31,9 @@ PACKAGES = (
     "discourse-pipeline",
 )
 # What dbt writes into a project folder at run time, never an input.
-_NOT_INPUTS = {"target", "logs", "dbt_packages", "__pycache__"}
+NOT_INPUTS = {"target", "logs", "dbt_packages", "__pycache__"}
 # The settings that reach the dbt build.
-_SETTINGS = ("dbt_target",)
+SETTINGS = ("dbt_target",)
 
 
 def _file_hash(path: Path) -> str:
@@ -44,11 +44,11 @@ def _file_hash(path: Path) -> str:
     return h.hexdigest()
 
 
-def _tree_hash(root: Path) -> str:
+def tree_hash(root: Path) -> str:
     """Content hash of every file below ``root`` (names included), skipping run-time output."""
     h = hashlib.sha256()  # a missing folder hashes as an empty one
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in _NOT_INPUTS and not d.startswith("."))
+        dirnames[:] = sorted(d for d in dirnames if d not in NOT_INPUTS and not d.startswith("."))
         for name in sorted(filenames):
             if name.startswith(".") or name.endswith(".tmp"):
                 continue
@@ -71,7 +71,7 @@ def _lake_hash(manifest_dir: Path, rejected_dir: Path) -> str:
     return h.hexdigest()
 
 
-def _versions() -> dict[str, str]:
+def versions() -> dict[str, str]:
     out = {}
     for name in PACKAGES:
         try:
@@ -83,13 +83,17 @@ def _versions() -> dict[str, str]:
 
 def inputs_digest(settings: Any, project_dir: Path) -> dict[str, Any]:
     """Each input's hash, and ``digest``: one hash over all of them."""
+    from ingest.lake import lake_fingerprint
+
     parts: dict[str, Any] = {
-        "lake": _lake_hash(Path(settings.manifest_dir), Path(settings.lake) / "_rejected"),
-        "dbt_project": _tree_hash(Path(project_dir)),
-        "reference": _tree_hash(Path(settings.reference_dir)),
-        "transform_code": _tree_hash(Path(__file__).resolve().parent),
-        "packages": _versions(),
-        "settings": {name: str(getattr(settings, name, None)) for name in _SETTINGS},
+        # a lake on object storage (lake_url) is hashed by its objects' names, sizes and change times
+        "lake": (lake_fingerprint(settings) if getattr(settings, "lake_url", None)
+                 else _lake_hash(Path(settings.manifest_dir), Path(settings.lake) / "_rejected")),
+        "dbt_project": tree_hash(Path(project_dir)),
+        "reference": tree_hash(Path(settings.reference_dir)),
+        "transform_code": tree_hash(Path(__file__).resolve().parent),
+        "packages": versions(),
+        "settings": {name: str(getattr(settings, name, None)) for name in SETTINGS},
     }
     parts["digest"] = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
     return parts

@@ -18,11 +18,21 @@
     palsu, keliru, fake, factcheck, ...); such matches add no risk.
 -#}
 
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_affected_posts() }}",
+) }}
+/* depends_on: {{ ref('int_posts_affected') }} */
+/* depends_on: {{ ref('int_posts_delta') }} */
+
 with
 
 tokenised as (
 
     select post_uid, tokens from {{ ref('int_posts_tokenised') }}
+    {{ affected_posts_only() }}
 
 ),
 

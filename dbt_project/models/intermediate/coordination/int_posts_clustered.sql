@@ -21,6 +21,8 @@
     across rebuilds of the same data.
 -#}
 
+{{ config(pre_hook="{{ keep_previous_clusters() }}") }}
+
 {%- set bands = var('coordination_minhash_bands', 8) %}
 {%- set rows_per_band = var('coordination_minhash_rows', 4) %}
 {%- set n_hashes = bands * rows_per_band %}

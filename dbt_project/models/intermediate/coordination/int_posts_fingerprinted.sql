@@ -15,6 +15,14 @@
       template texts, and texts 0.4 alike were clustered against the 0.7 threshold.)
 -#}
 
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where post_uid in (select post_uid from {{ ref('int_posts_delta_keys') }}){% else %}select 1{% endif %}",
+) }}
+/* depends_on: {{ ref('int_posts_delta_keys') }} */
+
 {%- set n_hashes = var('coordination_minhash_bands', 8) * var('coordination_minhash_rows', 4) %}
 
 with
@@ -23,6 +31,9 @@ posts as (
 
     select post_uid, platform, author_key, created_at, kind, text
     from {{ ref('stg_lake__posts') }}
+    {%- if is_incremental() %}
+    where post_uid in (select post_uid from {{ ref('int_posts_delta_keys') }})
+    {%- endif %}
 
 ),
 

@@ -45,6 +45,15 @@
     above are these vars' values; int_posts_detected_lang.yml says how to add a language.
 -#}
 
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_affected_posts() }}",
+) }}
+/* depends_on: {{ ref('int_posts_affected') }} */
+/* depends_on: {{ ref('int_posts_delta') }} */
+
 {#- The marker languages and the rules' parameters come from vars (dbt_project.yml), so another
     language is rows in seed `lang_markers` plus vars, not SQL (see the model's yml). -#}
 {%- set langs = var('lang_marker_languages') -%}
@@ -55,13 +64,14 @@ with
 
 posts as (
 
-    select post_uid, lang_declared from {{ ref('stg_lake__posts') }}
+    select post_uid, lang_declared from {{ posts_to_enrich() }}
 
 ),
 
 tokenised as (
 
     select post_uid, tokens, word_count, lang_text from {{ ref('int_posts_tokenised') }}
+    {{ affected_posts_only() }}
 
 ),
 

@@ -13,11 +13,20 @@
     heard).
 -#}
 
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_affected_posts() }}",
+) }}
+/* depends_on: {{ ref('int_posts_affected') }} */
+/* depends_on: {{ ref('int_posts_delta') }} */
+
 with
 
 posts as (
 
-    select post_uid, links from {{ ref('stg_lake__posts') }}
+    select post_uid, links from {{ posts_to_enrich() }}
 
 ),
 

@@ -19,12 +19,22 @@
     `misinfo_reasons` lists every contribution as a sentence, strongest first.
 -#}
 
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_affected_posts() }}",
+) }}
+/* depends_on: {{ ref('int_posts_affected') }} */
+/* depends_on: {{ ref('int_posts_delta') }} */
+
 with
 
 tokenised as (
 
     select post_uid, tokens, letter_count, upper_count, exclamation_count
     from {{ ref('int_posts_tokenised') }}
+    {{ affected_posts_only() }}
 
 ),
 
@@ -32,6 +42,7 @@ links as (
 
     select post_uid, registered_domain, is_short_link, domain_rating, domain_label, rating_source
     from {{ ref('int_post_links_parsed') }}
+    {{ affected_posts_only() }}
 
 ),
 
@@ -39,6 +50,7 @@ claim_matches as (
 
     select post_uid, claim_id, claim_text, verdict, source_name, match_score, is_debunking
     from {{ ref('int_posts_matched_claims') }}
+    {{ affected_posts_only() }}
 
 ),
 

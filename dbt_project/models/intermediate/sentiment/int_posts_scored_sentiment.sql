@@ -38,6 +38,15 @@
        `sentiment_terms` as "overlay lelet:-0.80". Without an overlay file nothing changes.
 -#}
 
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_affected_posts() }}",
+) }}
+/* depends_on: {{ ref('int_posts_affected') }} */
+/* depends_on: {{ ref('int_posts_delta') }} */
+
 {%- set window = var('negation_window') -%}
 
 with
@@ -45,6 +54,7 @@ with
 tokenised as (
 
     select post_uid, tokens, token_alts, exclamation_count from {{ ref('int_posts_tokenised') }}
+    {{ affected_posts_only() }}
 
 ),
 
@@ -67,6 +77,7 @@ tokens as (
         is_shouted,
         is_question_clause
     from {{ ref('int_sentiment_tokens_normalised') }}
+    {{ affected_posts_only() }}
 
 ),
 

@@ -9,15 +9,25 @@
     Tokens that are none of these (most of them) are left out; so are tokens that could matter
     (variants, "...n't", clitic forms) but matched nothing, except that their `norm` is kept for the
     trained overlay. `post_key` is an integer key for the window sorts downstream (much faster than
-    sorting by the post_uid string); it is only meaningful within one build of this table.
+    sorting by the post_uid string), unique in this table: an incremental night numbers its posts on
+    from the largest key already there.
 -#}
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_affected_posts() }}",
+) }}
+/* depends_on: {{ ref('int_posts_affected') }} */
+/* depends_on: {{ ref('int_posts_delta') }} */
 
 with
 
 tokenised as materialized (
 
     select
-        row_number() over () as post_key,
+        row_number() over (){% if is_incremental() %} + (select coalesce(max(post_key), 0) from {{ this }}){% endif %} as post_key,
         post_uid,
         tokens,
         token_alts,
@@ -26,6 +36,7 @@ tokenised as materialized (
         coalesce(question_clauses, []) as question_clauses,
         word_count
     from {{ ref('int_posts_tokenised') }}
+    {{ affected_posts_only() }}
 
 ),
 

@@ -4,11 +4,20 @@
     shared by language detection, sentiment, topics and misinformation cues.
 -#}
 
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_affected_posts() }}",
+) }}
+/* depends_on: {{ ref('int_posts_affected') }} */
+/* depends_on: {{ ref('int_posts_delta') }} */
+
 with
 
 posts as (
 
-    select post_uid, text from {{ ref('stg_lake__posts') }}
+    select post_uid, text from {{ posts_to_enrich() }}
 
 ),
 

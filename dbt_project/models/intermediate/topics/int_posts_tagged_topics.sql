@@ -10,6 +10,15 @@
     topic has `topics = []` and `primary_topic = 'other'`.
 -#}
 
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_affected_posts() }}",
+) }}
+/* depends_on: {{ ref('int_posts_affected') }} */
+/* depends_on: {{ ref('int_posts_delta') }} */
+
 with
 
 tokenised as materialized (
@@ -22,6 +31,7 @@ tokenised as materialized (
         -- matched as "britain got talent"
         list_transform(tokens, lambda t: case when suffix(t, '''s') then left(t, -2) else t end) as tokens
     from {{ ref('int_posts_tokenised') }}
+    {{ affected_posts_only() }}
 
 ),
 

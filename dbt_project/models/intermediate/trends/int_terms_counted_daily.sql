@@ -9,17 +9,29 @@
     Reposts count: a term spreading through reposts is trending too.
 -#}
 
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_affected_dates(direct=true) }}",
+) }}
+/* depends_on: {{ ref('int_affected_dates') }} */
+
 with
 
 posts as (
 
-    select post_uid, created_date, hashtags from {{ ref('stg_lake__posts') }}
+    select post_uid, created_date, hashtags from {{ ref('posts') }}
+    {{ affected_dates_only('created_date', direct=true) }}
 
 ),
 
 tokenised as (
 
     select post_uid, tokens from {{ ref('int_posts_tokenised') }}
+    {%- if is_incremental() %}
+    where post_uid in (select post_uid from posts)
+    {%- endif %}
 
 ),
 

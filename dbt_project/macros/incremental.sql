@@ -1,0 +1,111 @@
+{#-
+    Incremental nights (docs/incremental.md).
+
+    The runner (`discourse.transform.increments`) compares the lake's batches with the ones the build
+    warehouse was last built from and passes the difference as vars:
+
+    * `delta_batches`: batches new since the last build, or re-mapped (their manifest changed);
+    * `gone_batches`: batches the last build read that are no longer in the lake (rejected), or whose
+      manifest changed (re-mapped: their old rows go, their new rows come back through delta_batches).
+
+    Without `delta_batches` (var unset) the build is a full one: `--full-refresh`, every model reads
+    everything. With it, post-level models delete the rows of the affected posts
+    (`int_posts_affected`) and insert them again from `int_posts_delta`; daily marts do the same for
+    the affected dates (`int_affected_dates`), and `authors` / `domains` for the affected keys.
+-#}
+
+{% macro incremental_night() -%}
+    {{- return(var('delta_batches', none) is not none) -}}
+{%- endmacro %}
+
+
+{#- The batch ids of a var, as a SQL list of string literals ('' when empty, which matches nothing). -#}
+{% macro batch_list(name) -%}
+    {%- set ids = var(name, none) or [] -%}
+    {%- if ids | length == 0 -%}
+        ''
+    {%- else -%}
+        {%- for b in ids -%}'{{ b | replace("'", "''") }}'{{ "," if not loop.last }}{%- endfor -%}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- A relation of the build warehouse that dbt does not manage through `ref` here (reading it with
+    `ref` would be a cycle): the mart as the previous night left it. None when it does not exist. -#}
+{% macro previous_relation(schema, identifier) -%}
+    {%- if not execute -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(adapter.get_relation(database=target.database, schema=schema, identifier=identifier)) }}
+{%- endmacro %}
+
+
+{#- The post rows a post-level model reads: the affected posts on an incremental night, all of them
+    otherwise. Models using it carry `-- depends_on: {{ ref('int_posts_delta') }}`. -#}
+{% macro posts_to_enrich() -%}
+    {%- if is_incremental() -%}
+        {{ ref('int_posts_delta') }}
+    {%- else -%}
+        {{ ref('stg_lake__posts') }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- `where`/`and` clause keeping only affected posts of an incremental model's history input. -#}
+{% macro affected_posts_only(column='post_uid', keyword='where') -%}
+    {%- if is_incremental() -%}
+        {{ keyword }} {{ column }} in (select post_uid from {{ ref('int_posts_affected') }})
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- Pre-hook of a post-level incremental model: remove the affected posts' rows. -#}
+{% macro delete_affected_posts(column='post_uid') -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} where {{ column }} in (select post_uid from {{ ref('int_posts_affected') }})
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- Pre-hook of a daily incremental model: remove the rows of the dates it recomputes. `direct` only
+    the dates affected posts were or are on; otherwise also the days whose trailing baseline or
+    calendar they change. -#}
+{% macro delete_affected_dates(column='activity_date', direct=false) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} where {{ column }} in (
+            select activity_date from {{ ref('int_affected_dates') }} {{ "where direct" if direct }}
+        )
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- `where`/`and` clause: only the dates being recomputed (see delete_affected_dates). -#}
+{% macro affected_dates_only(column, direct=false, keyword='where', margin_days=0) -%}
+    {%- if is_incremental() -%}
+        {%- if margin_days -%}
+            {{ keyword }} {{ column }} between
+                (select min(activity_date) - interval {{ margin_days }} day from {{ ref('int_affected_dates') }})
+                and (select max(activity_date) from {{ ref('int_affected_dates') }})
+        {%- else -%}
+            {{ keyword }} {{ column }} in (
+                select activity_date from {{ ref('int_affected_dates') }} {{ "where direct" if direct }}
+            )
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- Pre-hook of `int_posts_clustered` (a table rebuilt every night from all fingerprints): keep the
+    previous night's clusters so `int_posts_affected` can tell whose coordination figures changed. -#}
+{% macro keep_previous_clusters() -%}
+    {%- set current = previous_relation(this.schema, this.identifier) -%}
+    {%- if incremental_night() and current is not none -%}
+        create or replace table {{ this.schema }}.int_posts_clustered_previous as select * from {{ current }}
+    {%- else -%}
+        drop table if exists {{ this.schema }}.int_posts_clustered_previous
+    {%- endif -%}
+{%- endmacro %}
