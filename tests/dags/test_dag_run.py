@@ -91,7 +91,8 @@ def test_nightly_run_reports_every_dbt_node(nightly: dict) -> None:
 def test_nightly_run_publishes_deduplicated_marts(nightly: dict) -> None:
     home = nightly["home"]
     assert _published_posts(home) == sorted(EXPECTED_POST_IDS)
-    assert not (home / "build" / "warehouse.duckdb").exists()  # moved into place, not copied
+    # The build warehouse stays: its incremental models hold the history the next night adds to.
+    assert (home / "build" / "warehouse.duckdb").exists()
     published = json.loads((home / "published.json").read_text())
     assert published["run_id"] == nightly["result"]["run_id"]
 

@@ -34,7 +34,7 @@ def test_run_publishes(nightly):
     s, truth, summary, alerts = nightly
     assert summary.get("failed") is None, summary.get("failed")
     assert summary["published"] is True
-    assert s.warehouse.exists() and not s.build_warehouse.exists()
+    assert s.warehouse.exists() and s.build_warehouse.exists()  # the build persists (incremental)
     for stage in ("raw", "marts"):
         assert summary["gates"][stage]["success"] is True
     # Nothing blocking happened, so no error alert went out.

@@ -2,8 +2,17 @@
     Date × platform × language × primary topic: posts, the share of each emotion label (neutral
     included), the mean intensity of each emotion (`posts.emotion_scores`) and the dominant emotion
     (the commonest non-neutral label; ties in the order of var `emotion_labels`). Only combinations
-    that have posts. The report charts emotion over time per topic from it.
+    that have posts. The report charts emotion over time per topic from it. Incremental: a night
+    recomputes the dates its affected posts are or were on (macros/incremental.sql).
 -#}
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_affected_dates(direct=true) }}",
+) }}
+/* depends_on: {{ ref('int_affected_dates') }} */
 
 {%- set labels = emotion_labels() -%}
 
@@ -13,6 +22,7 @@ posts as (
 
     select created_date, platform, lang, primary_topic, emotion_label, emotion_scores
     from {{ ref('posts') }}
+    {{ affected_dates_only('created_date', direct=true) }}
 
 ),
 

@@ -39,6 +39,7 @@ REFERENCE_NODES = {
     "claims_extra.parquet": "source:reference_imports.claims_extra",
     "domains_extra.parquet": "source:reference_imports.domains_extra",
     "sentiment_overlay.parquet": "int_sentiment_overlay",
+    "emotion_overlay.parquet": "int_emotion_overlay",
 }
 # Written beside reference files; their content is covered by the file itself.
 _SIDECARS = (".sha256", ".import.json")

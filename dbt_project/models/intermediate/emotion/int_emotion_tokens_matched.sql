@@ -10,21 +10,33 @@
     Two-token entries ("patah hati", "can't wait") match as a bigram starting at the token, as written
     or in standard forms ("gak nyangka" -> "tidak nyangka"). A token that is both a modifier and an
     emotion term counts as the modifier. Tokens that match nothing (most of them) are left out.
-    `post_key` is an integer key for the window sorts downstream, only meaningful within one build.
+    `post_key` is an integer key for the window sorts downstream, unique in this table: an incremental
+    night numbers its posts on from the largest key already there (macros/incremental.sql).
 -#}
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_affected_posts() }}",
+) }}
+/* depends_on: {{ ref('int_posts_affected') }} */
+/* depends_on: {{ ref('int_posts_delta') }} */
 
 with
 
 tokenised as materialized (
 
     select
-        row_number() over () as post_key,
+        row_number() over (){% if is_incremental() %} + (select coalesce(max(post_key), 0) from {{ this }}){% endif %}
+            as post_key,
         post_uid,
         tokens,
         token_alts,
         coalesce(token_clauses, list_transform(tokens, lambda t: 1)) as token_clauses
     from {{ ref('int_posts_tokenised') }}
     where len(tokens) > 0
+    {{ affected_posts_only(keyword='and') }}
 
 ),
 

@@ -28,7 +28,17 @@
        `emotion_scores` are the softmax probabilities of the six emotions. The overlay tokens that
        pushed towards the label (up to 10, strongest first) are appended to `emotion_terms` as
        "overlay kesel:anger+0.84". Without an overlay file nothing changes.
+    Incremental (macros/incremental.sql): a night scores the affected posts only.
 -#}
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_affected_posts() }}",
+) }}
+/* depends_on: {{ ref('int_posts_affected') }} */
+/* depends_on: {{ ref('int_posts_delta') }} */
 
 {%- set window = var('negation_window') -%}
 {%- set labels = emotion_labels() -%}
@@ -40,6 +50,7 @@ with
 tokenised as (
 
     select post_uid, tokens, token_alts from {{ ref('int_posts_tokenised') }}
+    {{ affected_posts_only() }}
 
 ),
 
@@ -47,6 +58,7 @@ matched as (
 
     select post_key, post_uid, pos, clause, token, term, is_bigram, kind, modifier_value, position
     from {{ ref('int_emotion_tokens_matched') }}
+    {{ affected_posts_only() }}
 
 ),
 
