@@ -5,14 +5,16 @@ The nightly run: new exports in the inbox become fresh, validated marts.
 
     list_new_files → ingest (one mapped task per file) → raw_gate (+ freshness_check) → prepare_transform
     → dbt_build (one `dbt build` of the whole project, as `discourse run` does)
-    → marts_gate → volume_check → publish (updates the `discourse_warehouse` asset) → report
+    → staging_gate → marts_gate → volume_check → publish (updates the `discourse_warehouse` asset) → report
 
 Each task is a few lines that call `discourse.pipeline`; the same steps run without a scheduler
 as `discourse run`.
 
-- **Gates.** A failing Great Expectations gate sends its own alert (stage, expectation, observed
-  vs expected, sample rows, Data Docs) and fails its task without retries; publish never runs, so
-  the previously published warehouse stays in place.
+- **Gates.** Raw (tonight's lake batches), staging (staged posts against the lake: dedup held, no
+  post lost, each committed batch accounted for) and marts each have a Great Expectations gate with
+  its Data Docs. A failing gate sends its own alert (stage, expectation, observed vs expected,
+  sample rows or the batches concerned, Data Docs) and fails its task without retries; publish
+  never runs, so the previously published warehouse stays in place.
 - **Failures.** Any other task that fails after its retries alerts the maintainers through the
   failure callback.
 - **dbt.** `dbt_build` runs `dbt build` (seeds, models, data tests, in dependency order, a failing
@@ -225,6 +227,19 @@ def discourse_nightly() -> None:
         return {k: summary.get(k) for k in keys}
 
     @task
+    def staging_gate() -> dict[str, Any]:
+        """Validate the staged posts against the lake (Great Expectations staging suites): dedup
+        held, no post lost, and every committed batch accounted for."""
+        from discourse import pipeline
+        from discourse.transform import close_dbt_connections
+
+        close_dbt_connections()  # as in marts_gate: the WAL is checkpointed before reading
+        try:
+            return pipeline.staging_gate(load_settings(), run_id=_run_id())
+        except pipeline.GateFailed as exc:
+            raise AirflowFailException(str(exc)) from exc
+
+    @task
     def marts_gate() -> dict[str, Any]:
         """Validate the build warehouse (Great Expectations marts suite)."""
         from discourse import pipeline
@@ -263,7 +278,8 @@ def discourse_nightly() -> None:
     ingested = ingest_file.partial(fmt="{{ params.format }}").expand(path=files)
     gate = raw_gate(ingested)
     ingested >> freshness_check()
-    gate >> prepare_transform() >> dbt_build() >> marts_gate() >> volume_check() >> publish() >> report()
+    (gate >> prepare_transform() >> dbt_build() >> staging_gate() >> marts_gate() >> volume_check()
+     >> publish() >> report())
 
 
 discourse_nightly()

@@ -61,7 +61,7 @@ def test_published_warehouse_holds_only_marts(settings):
     schemas = _schemas(settings.warehouse)
     assert set(schemas) == {"marts", "main"}
     assert schemas["main"] == []
-    assert schemas["marts"] == ["about", "posts", "posts_by_author"]
+    assert schemas["marts"] == ["about", "posts", "posts_by_author", "snapshots"]
     assert sorted(info["unpublished_schemas"]) == ["intermediate", "reference", "staging"]
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     try:
@@ -103,3 +103,82 @@ def test_a_mart_view_on_staging_is_refused_and_the_published_warehouse_kept(sett
     assert settings.warehouse.read_bytes() == before
     # Refused before anything changed: the build still has its staging schema for a look.
     assert "staging" in _schemas(settings.build_warehouse)
+
+
+def _posts_build(settings, days: list[str], extra: str = "") -> None:
+    settings.build_warehouse.unlink(missing_ok=True)
+    settings.build_dir.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(settings.build_warehouse))
+    try:
+        con.execute("create schema marts")
+        values = ", ".join(f"('x:{i}', '{d}'::date, 'text {i}{extra if d == days[-1] else ''}')"
+                           for i, d in enumerate(days))
+        con.execute(f"create table marts.posts as select * from (values {values}) "
+                    "t(post_uid, created_date, text)")
+        con.execute("create table marts.daily as "
+                    "select created_date, count(*) as n from marts.posts group by 1")
+    finally:
+        con.close()
+
+
+def test_a_night_rewrites_only_the_dates_that_changed_and_old_snapshots_are_pruned(settings):
+    days = ["2026-03-01", "2026-03-01", "2026-03-02", "2026-03-03"]
+    _posts_build(settings, days)
+    first = publish(settings, "run-1")
+    assert first["files_written"] == 4  # three dates of posts and the daily mart
+    _posts_build(settings, [*days, "2026-03-04"])
+    second = publish(settings, "run-2")
+    assert (second["files_written"], second["files_reused"]) == (2, 3)  # the new date and the daily mart
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        assert con.execute("select count(*) from marts.posts").fetchone() == (5,)
+        assert con.execute("select run_id from marts.about").fetchone() == ("run-2",)
+        runs = con.execute("select run_id from marts.snapshots order by published_at").fetchall()
+        assert [r[0] for r in runs] == ["run-1", "run-2"]
+    finally:
+        con.close()
+    kept = settings.with_(publish_keep_snapshots=2)
+    for n in range(3, 6):
+        _posts_build(settings, [*days, "2026-03-04"], extra=f" v{n}")  # the last date changes each night
+        publish(kept, f"run-{n}")
+    snaps = sorted(p.stem for p in (settings.home / "published" / "snapshots").glob("*.json"))
+    assert snaps == ["run-4", "run-5"]
+    files = sorted(p.relative_to(settings.home / "published" / "marts").as_posix()
+                   for p in (settings.home / "published" / "marts").rglob("*.parquet"))
+    # the unchanged dates still come from run-1; the changed date and the daily mart from runs 4 and 5
+    assert "posts/created_date=2026-03-01/run-1.parquet" in files
+    assert not any("run-2" in f or "run-3" in f for f in files)
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        assert con.execute("select text from marts.posts where created_date = '2026-03-04'").fetchone() == (
+            "text 4 v5",)
+    finally:
+        con.close()
+
+
+def test_analysts_read_a_snapshot_without_file_access(settings):
+    from discourse.cli import connect_analyst
+
+    _posts_build(settings, ["2026-03-01", "2026-03-02"])
+    publish(settings, "run-1")
+    _posts_build(settings, ["2026-03-01", "2026-03-02", "2026-03-03"])
+    publish(settings, "run-2")
+    con = connect_analyst(settings)
+    try:
+        assert con.execute("select count(*) from marts.posts").fetchone() == (3,)
+        snapshot_file = next((settings.home / "published" / "marts" / "posts").rglob("*.parquet"))
+        for sql in (f"select * from read_parquet('{snapshot_file}')",
+                    f"copy (select 1) to '{snapshot_file}'",
+                    "set enable_external_access = true"):
+            with pytest.raises(duckdb.Error):
+                con.execute(sql)
+    finally:
+        con.close()
+    # "as of" an earlier run
+    from discourse.publish import open_published
+
+    old = open_published(settings, as_of="run-1")
+    try:
+        assert old.execute("select count(*) from marts.posts").fetchone() == (2,)
+    finally:
+        old.close()

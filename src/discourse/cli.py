@@ -235,14 +235,6 @@ def cmd_report(s: Settings, a: argparse.Namespace) -> int:
     return 0
 
 
-def _connect_published(s: Settings):
-    import duckdb
-
-    if not s.warehouse.exists():
-        raise CliError(f"{s.warehouse}: no published marts yet; run `discourse run` first")
-    return duckdb.connect(str(s.warehouse), read_only=True)
-
-
 # What analyst SQL may not do: read or write files (COPY … TO, read_csv, glob, EXPORT DATABASE), attach
 # databases, install or load extensions. Set when the connection opens, then locked.
 ANALYST_CONFIG = {
@@ -256,11 +248,12 @@ ANALYST_CONFIG = {
 def connect_analyst(s: Settings):
     """The published warehouse, read-only, with no file, network or extension access, and its
     configuration locked so the SQL cannot switch any of that back on."""
-    import duckdb
+    from discourse.publish import PublishError, open_published
 
-    if not s.warehouse.exists():
-        raise CliError(f"{s.warehouse}: no published marts yet; run `discourse run` first")
-    con = duckdb.connect(str(s.warehouse), read_only=True, config=dict(ANALYST_CONFIG))
+    try:
+        con = open_published(s, config=dict(ANALYST_CONFIG))
+    except PublishError as exc:
+        raise CliError(str(exc)) from exc
     con.execute("set lock_configuration = true")
     return con
 
@@ -302,14 +295,40 @@ def _print_table(columns: list[str], rows: list[tuple], width: int = 80) -> None
         print(" | ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)))
 
 
+def _print_saved_queries() -> None:
+    from discourse.analyst import saved_queries
+
+    queries = saved_queries()
+    width = max((len(n) for n in queries), default=0)
+    for q in queries.values():
+        print(f"{q.name.ljust(width)}  {q.description}")
+    print("(run one with `discourse query --saved NAME`)", file=sys.stderr)
+
+
 def cmd_query(s: Settings, a: argparse.Namespace) -> int:
     import duckdb
 
+    from discourse.analyst import AnalystError, saved_query
+
     if a.limit < 0:
         raise CliError("--limit must be 0 or more")
+    if a.saved is not None and a.sql:
+        raise CliError("give either SQL or --saved NAME, not both")
+    if a.saved == "":
+        _print_saved_queries()
+        return 0
+    if a.saved is not None:
+        try:
+            sql = saved_query(a.saved).sql
+        except AnalystError as exc:
+            raise CliError(str(exc)) from None
+    elif a.sql:
+        sql = a.sql
+    else:
+        raise CliError("give the SQL to run, or --saved NAME (--saved alone lists the saved queries)")
     con = connect_analyst(s)
     try:
-        rel = con.sql(a.sql)
+        rel = con.sql(sql)
         if rel is None:
             return 0
         cols = list(rel.columns)
@@ -337,37 +356,40 @@ def cmd_query(s: Settings, a: argparse.Namespace) -> int:
 
 
 def cmd_export(s: Settings, a: argparse.Namespace) -> int:
+    """A mart, filtered, to CSV, JSON Lines or Parquet, through the same locked-down read-only
+    connection as `discourse query` (it cannot write files: the rows come back as Arrow batches)."""
     import duckdb
 
-    from discourse.publish import quote_ident
+    from discourse.analyst import AnalystError, export_format, export_query, write_export
 
     out = Path(a.out)
-    fmt = a.format or (out.suffix.lstrip(".") or "parquet")
-    if fmt not in ("parquet", "csv", "json"):
-        raise CliError(f"--format must be parquet, csv or json, not {fmt!r}")
     name = a.table.removeprefix("marts.")
     if name == a.table and "." in name:
         raise CliError(f"{a.table!r}: only marts can be exported (e.g. posts or marts.topic_daily)")
-    con = _connect_published(s)
+    filters = {"since": a.since, "until": a.until, "platform": a.platform, "topic": a.topic, "lang": a.lang}
     tmp = out.with_name(f".{out.name}.tmp")
     try:
-        marts = [r[0] for r in con.execute(
-            "select table_name from information_schema.tables where table_catalog = current_database() "
-            "and table_schema = 'marts' order by 1").fetchall()]
-        if name not in marts:
-            raise CliError(f"{a.table!r} is not a mart; the marts are: {', '.join(marts)}")
-        table = f"marts.{quote_ident(name)}"
-        opts = {"parquet": "(format parquet, compression zstd)", "csv": "(format csv, header)",
-                "json": "(format json)"}[fmt]
-        con.execute(f"copy (select * from {table}) to ? {opts}", [str(tmp)])
-        n = con.execute(f"select count(*) from {table}").fetchone()[0]
+        fmt = export_format(out, a.format)
+        con = connect_analyst(s)
+        try:
+            sql, params, columns = export_query(con, name, where=a.where, filters=filters)
+            n = write_export(con, sql, params, columns, fmt, tmp)
+        finally:
+            con.close()
+    except AnalystError as exc:
+        tmp.unlink(missing_ok=True)
+        raise CliError(str(exc)) from None
     except duckdb.Error as exc:
         tmp.unlink(missing_ok=True)
-        raise CliError(f"export of marts.{name} failed: {exc}") from exc
-    finally:
-        con.close()
+        msg = str(exc).strip().splitlines()[0]
+        if a.where and isinstance(exc, duckdb.BinderException | duckdb.ParserException):
+            raise CliError(f"--where does not apply to marts.{name}: {msg}") from None
+        raise CliError(f"export of marts.{name} failed: {_refusal(exc)}") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     tmp.replace(out)
-    _echo(f"exported {n:,} rows of marts.{name} to {out}")
+    _echo(f"exported {n:,} rows of marts.{name} to {out} ({fmt})")
     return 0
 
 
@@ -518,16 +540,27 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("report", help="(re)write the HTML report from the published marts")
     sp.set_defaults(fn=cmd_report)
 
-    sp = sub.add_parser("query", help="run SQL against the published marts (read-only)")
-    sp.add_argument("sql")
+    sp = sub.add_parser("query", help="run SQL, or a saved query, against the published marts (read-only)")
+    sp.add_argument("sql", nargs="?", help="the SQL (omit with --saved)")
+    sp.add_argument("--saved", nargs="?", const="", metavar="NAME",
+                    help="run a saved query by name; without a name, list them")
     sp.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    sp.add_argument("--limit", type=int, default=50)
+    sp.add_argument("--limit", type=int, default=50, help="show the first N rows (default 50)")
     sp.set_defaults(fn=cmd_query)
 
-    sp = sub.add_parser("export", help="export a mart to Parquet, CSV or JSON")
+    sp = sub.add_parser("export", help="export a mart, optionally filtered, to CSV, JSON Lines or Parquet")
     sp.add_argument("table", help="mart name, e.g. posts or marts.topic_daily")
     sp.add_argument("--out", required=True)
-    sp.add_argument("--format", choices=("parquet", "csv", "json"))
+    sp.add_argument("--format", choices=("csv", "jsonl", "parquet", "json"),
+                    help="default: from --out's extension (.csv, .jsonl/.ndjson/.json, .parquet); "
+                    "json = jsonl")
+    sp.add_argument("--where", help="a SQL predicate over the mart's columns, "
+                    "e.g. \"sentiment_label = 'negative'\"")
+    sp.add_argument("--since", help="first date, YYYY-MM-DD (the mart's date column)")
+    sp.add_argument("--until", help="last date, YYYY-MM-DD, inclusive")
+    sp.add_argument("--platform", help="platform(s), comma-separated")
+    sp.add_argument("--topic", help="topic id(s), comma-separated (topic_id or primary_topic)")
+    sp.add_argument("--lang", help="language(s), comma-separated")
     sp.set_defaults(fn=cmd_export)
 
     sp = sub.add_parser("validate", help="run the data-quality gates on the lake and/or the marts")

@@ -1,7 +1,7 @@
 """The nightly steps as plain functions, shared by the CLI (`discourse run`), the tests and the DAG.
 
     list_new_files → ingest_one (per file) → raw_gate → prepare_transform + transform (dbt build)
-    → marts_gate → publish (``discourse.publish``) → report
+    → staging_gate → marts_gate → publish (``discourse.publish``) → report
 
 A failing gate sends its alert and raises ``GateFailed``; publish then never happens, so the previously
 published warehouse stays in place for analysts. dbt always builds into ``settings.build_warehouse``;
@@ -331,6 +331,14 @@ def reject_batches(settings: Settings, batch_ids: list[str], gate: dict[str, Any
     return moved
 
 
+def staging_gate(settings: Settings, run_id: str | None = None) -> dict[str, Any]:
+    """Validate the build warehouse's staged posts against the lake: dedup held, no post lost, and
+    each committed batch accounted for (manifest, lake files, staging)."""
+    from quality.gates import run_staging_gate
+
+    return _gate(settings, run_staging_gate(settings, settings.build_warehouse, run_id=run_id), run_id)
+
+
 def marts_gate(settings: Settings, run_id: str | None = None) -> dict[str, Any]:
     from quality.gates import run_marts_gate
 
@@ -519,6 +527,7 @@ def _night(
                     return transform(settings, echo, full_refresh=full_refresh)
 
                 summary["transform"] = step("dbt build", build)
+                summary["gates"]["staging"] = step("staging gate", lambda: staging_gate(settings, run_id))
                 summary["gates"]["marts"] = step("marts gate", lambda: marts_gate(settings, run_id))
                 summary["gates"]["volume"] = step("volume check", lambda: volume_check(settings, run_id))
                 summary["publish"] = step("publish", lambda: publish(settings, run_id))

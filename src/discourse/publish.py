@@ -1,17 +1,28 @@
-"""Publish: the validated build warehouse's marts replace the ones analysts query, in one atomic rename.
+"""Publish: the validated marts become the ones analysts query, atomically, without copying history.
 
-The published file holds the ``marts`` schema only. dbt builds ``staging`` (views over the lake, whose
-``raw`` column still holds each record's original JSON, handles included), ``intermediate`` and
-``reference`` next to it; they are what the marts are made from, not what analysts may read. The
-build warehouse persists between nights (the incremental models keep their history there), so
-publishing reads it and changes nothing in it. After the marts gate and the volume check have read
-the build warehouse (both run before ``publish``, in ``pipeline.run`` and in the DAG), ``publish``:
+dbt builds ``staging`` (views over the lake, whose ``raw`` column still holds each record's original
+JSON, handles included), ``intermediate`` and ``reference`` next to ``marts`` in the build warehouse,
+which persists between nights (the incremental models keep their history there). Analysts get the
+``marts`` only, as an immutable snapshot per run:
 
-1. refuses when a view in ``marts`` reads another schema (it would break, or leak what it reads);
-2. copies every table and view of ``marts`` (views as tables) into a fresh file, with their comments;
-3. writes ``marts.about`` there (one row: ``demo``, ``run_id``, ``published_at``, ``pseudonymised``),
-   so a demo warehouse says it is one;
-4. renames that file over ``warehouse.duckdb``.
+* ``<home>/published/marts/<mart>/<run_id>.parquet``: each mart, written whole (they are aggregates,
+  small next to the posts);
+* ``<home>/published/marts/posts/created_date=<date>/<run_id>_0.parquet``: ``posts``, one file per
+  date, written only for the dates whose rows changed since the previous snapshot (a fingerprint per
+  date: row count and the sum of the rows' hashes); every other date keeps the file an earlier run
+  wrote, so a night that adds 1% writes about 1%;
+* ``<home>/published/snapshots/<run_id>.json``: which files make up that run's marts;
+* ``warehouse.duckdb``: a small DuckDB file with one view per mart over its snapshot files,
+  ``marts.about`` (``demo``, ``run_id``, ``published_at``, ``pseudonymised``, ``note``) and
+  ``marts.snapshots`` (the retained runs), written to a temporary name and renamed into place. An
+  analyst session open on the old file keeps reading the old snapshot's files.
+
+The last ``publish_keep_snapshots`` snapshots are kept (``discourse.publish.snapshot_marts`` gives a
+retained run's files, for "as of" queries); files no retained snapshot uses are then deleted.
+
+After the marts gate and the volume check have read the build warehouse (both run before
+``publish``, in ``pipeline.run`` and in the DAG), ``publish`` refuses when a view in ``marts`` reads
+another schema (it would break, or leak what it reads), before writing anything.
 """
 
 from __future__ import annotations
@@ -59,77 +70,213 @@ def _views_reading(con: Any, db: str, schemas: list[str]) -> list[str]:
     return sorted(f"{PUBLISHED_SCHEMA}.{name}" for name, sql in rows if pattern.search(sql or ""))
 
 
-def strip_to_marts(build: Path, about: dict[str, Any], out: Path) -> dict[str, Any]:
-    """Copy the build warehouse's ``marts`` (plus ``marts.about``) into a new file ``out``, leaving the
-    build as it is. Raises ``PublishError`` (before writing anything) when a mart view reads another
-    schema."""
+def snapshot_root(settings: Settings) -> Path:
+    return Path(settings.home) / "published"
+
+
+def _snapshot_file(settings: Settings, run_id: str) -> Path:
+    return snapshot_root(settings) / "snapshots" / f"{run_id}.json"
+
+
+def read_snapshots(settings: Settings) -> list[dict[str, Any]]:
+    """The retained snapshots, oldest first."""
+    folder = snapshot_root(settings) / "snapshots"
+    out = []
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        try:
+            out.append(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            continue
+    return sorted(out, key=lambda snap: snap.get("published_at", ""))
+
+
+def snapshot_marts(settings: Settings, run_id: str | None = None) -> dict[str, list[Path]]:
+    """Each mart's files in a retained snapshot (the latest when ``run_id`` is None)."""
+    snaps = read_snapshots(settings)
+    if run_id is not None:
+        snaps = [snap for snap in snaps if snap.get("run_id") == run_id]
+    if not snaps:
+        raise PublishError(f"no retained snapshot {run_id or ''}".strip())
+    root = snapshot_root(settings)
+    return {name: [root / rel for rel in files] for name, files in snaps[-1]["marts"].items()}
+
+
+def _safe_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", text)
+
+
+def _write_parquet(con: Any, query: str, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    con.execute(f"copy ({query}) to {_literal(str(tmp))} (format parquet, compression zstd)")
+    os.replace(tmp, path)
+
+
+def _date_key(value: Any) -> str:
+    return "none" if value is None else str(value)
+
+
+def write_snapshot(settings: Settings, build: Path, run_id: str) -> dict[str, Any]:
+    """Write this run's marts as Parquet (``posts`` only for changed dates) and its snapshot manifest.
+    Raises ``PublishError`` (before writing anything) when a mart view reads another schema."""
     import duckdb
 
-    out.unlink(missing_ok=True)
-    Path(str(out) + ".wal").unlink(missing_ok=True)
+    root = snapshot_root(settings)
+    previous = read_snapshots(settings)
+    before = previous[-1] if previous else {}
     con = duckdb.connect()
     try:
         con.execute("attach ? as build (read_only)", [str(build)])
         schemas = _user_schemas(con, "build")
         if PUBLISHED_SCHEMA not in schemas:
             raise PublishError(f"{build}: no {PUBLISHED_SCHEMA} schema to publish")
-        others = [s for s in schemas if s != PUBLISHED_SCHEMA]
+        others = [sch for sch in schemas if sch != PUBLISHED_SCHEMA]
         leaning = _views_reading(con, "build", [*others, "main"])
         if leaning:
             raise PublishError(
                 f"{', '.join(leaning)}: a view in {PUBLISHED_SCHEMA} reads a schema that is not published "
                 f"({', '.join(others)}); materialise it as a table")
-        relations = con.execute(
-            "select table_name, comment from duckdb_tables() "
-            "where database_name = 'build' and schema_name = ? "
-            "union all select view_name, comment from duckdb_views() where database_name = 'build' "
+        names = [r[0] for r in con.execute(
+            "select table_name from duckdb_tables() where database_name = 'build' and schema_name = ? "
+            "union select view_name from duckdb_views() where database_name = 'build' "
             "and schema_name = ? and not internal order by 1",
-            [PUBLISHED_SCHEMA, PUBLISHED_SCHEMA]).fetchall()
-        con.execute("attach ? as publish_copy", [str(out)])
-        try:
-            con.execute(f"create schema publish_copy.{PUBLISHED_SCHEMA}")
-            broken = []
-            for name, comment in relations:
-                if name == "about":
-                    continue
-                target = f"publish_copy.{PUBLISHED_SCHEMA}.{quote_ident(name)}"
-                try:
-                    source = f"build.{PUBLISHED_SCHEMA}.{quote_ident(name)}"
-                    con.execute(f"create table {target} as select * from {source}")
-                except duckdb.Error as exc:
-                    broken.append(f"{PUBLISHED_SCHEMA}.{name}: {exc}")
-                    continue
-                if comment:
-                    con.execute(f"comment on table {target} is {_literal(comment)}")
-                for column, col_comment in con.execute(
-                        "select column_name, comment from duckdb_columns() where database_name = 'build' "
-                        "and schema_name = ? and table_name = ? and comment is not null",
-                        [PUBLISHED_SCHEMA, name]).fetchall():
-                    con.execute(
-                        f"comment on column {target}.{quote_ident(column)} is {_literal(col_comment)}")
-            if broken:
-                raise PublishError("marts that cannot be read: " + "; ".join(broken))
-            con.execute(
-                f"create table publish_copy.{PUBLISHED_SCHEMA}.about as select ?::boolean as demo, "
-                "?::varchar as run_id, ?::timestamptz as published_at, ?::boolean as pseudonymised, "
-                "?::varchar as note",
-                [about["demo"], about["run_id"], about["published_at"], about["pseudonymised"],
-                 about["note"]])
-            comment = ("DEMO warehouse: synthetic data, public demo pseudonymisation key" if about["demo"]
-                       else "published marts: which run published them, when, whether demo")
-            con.execute(f"comment on table publish_copy.{PUBLISHED_SCHEMA}.about is {_literal(comment)}")
-            con.execute("checkpoint publish_copy")
-        finally:
-            con.execute("detach publish_copy")
+            [PUBLISHED_SCHEMA, PUBLISHED_SCHEMA]).fetchall() if r[0] not in ("about", "snapshots")]
+        comments = dict(con.execute(
+            "select table_name, comment from duckdb_tables() where database_name = 'build' "
+            "and schema_name = ? and comment is not null", [PUBLISHED_SCHEMA]).fetchall())
+        marts: dict[str, list[str]] = {}
+        fingerprints: dict[str, list[Any]] = {}
+        written = reused = 0
+        for name in names:
+            source = f"build.{PUBLISHED_SCHEMA}.{quote_ident(name)}"
+            columns = [r[0] for r in con.execute(
+                "select column_name from duckdb_columns() where database_name = 'build' and schema_name = ? "
+                "and table_name = ?", [PUBLISHED_SCHEMA, name]).fetchall()]
+            if name == "posts" and "created_date" in columns:
+                marts[name], fingerprints, w, r = _write_posts(con, source, root, run_id, before)
+                written += w
+                reused += r
+                continue
+            rel = f"marts/{_safe_name(name)}/{_safe_name(run_id)}.parquet"
+            _write_parquet(con, f"select * from {source}", root / rel)
+            marts[name] = [rel]
+            written += 1
+    except duckdb.Error as exc:
+        raise PublishError(f"could not write the snapshot of {build}: {exc}") from exc
     finally:
         con.close()
-    return {"unpublished_schemas": others}
+    snapshot = {"run_id": run_id, "published_at": datetime.now(UTC).isoformat(), "marts": marts,
+                "posts_fingerprints": fingerprints, "comments": comments}
+    path = _snapshot_file(settings, run_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(snapshot, indent=1, sort_keys=True, default=str), encoding="utf-8")
+    os.replace(tmp, path)
+    return {"snapshot": snapshot, "files_written": written, "files_reused": reused,
+            "unpublished_schemas": others}
+
+
+def _write_posts(con: Any, source: str, root: Path, run_id: str,
+                 before: dict[str, Any]) -> tuple[list[str], dict[str, list[Any]], int, int]:
+    """``posts`` by created_date: a new file for a date whose fingerprint changed, else the old one."""
+    rows = con.execute(
+        f"select created_date, count(*), sum(hash(p))::varchar from {source} as p group by 1").fetchall()
+    now = {_date_key(d): [n, h] for d, n, h in rows}
+    old_fp = before.get("posts_fingerprints", {})
+    old_files = {}
+    for rel in before.get("marts", {}).get("posts", []):
+        part = Path(rel).parent.name
+        if part.startswith("created_date="):
+            old_files[part.split("=", 1)[1]] = rel
+    files, written, reused = [], 0, 0
+    changed = []
+    for key, fp in sorted(now.items()):
+        if old_fp.get(key) == fp and key in old_files and (root / old_files[key]).exists():
+            files.append(old_files[key])
+            reused += 1
+        else:
+            changed.append(key)
+    for key in changed:
+        rel = f"marts/posts/created_date={key}/{_safe_name(run_id)}.parquet"
+        where = "created_date is null" if key == "none" else f"created_date = {_literal(key)}::date"
+        _write_parquet(con, f"select * from {source} where {where}", root / rel)
+        files.append(rel)
+        written += 1
+    if not files:  # no posts: an empty file keeps the view's columns
+        rel = f"marts/posts/empty/{_safe_name(run_id)}.parquet"
+        _write_parquet(con, f"select * from {source} where false", root / rel)
+        files.append(rel)
+        written += 1
+    return sorted(files), now, written, reused
+
+
+def write_warehouse(settings: Settings, about: dict[str, Any], out: Path) -> None:
+    """The analysts' DuckDB file: a view per mart over the latest snapshot, ``marts.about`` and
+    ``marts.snapshots``."""
+    import duckdb
+
+    out.unlink(missing_ok=True)
+    Path(str(out) + ".wal").unlink(missing_ok=True)
+    snaps = read_snapshots(settings)
+    latest = snaps[-1]
+    root = snapshot_root(settings)
+    con = duckdb.connect(str(out))
+    try:
+        con.execute(f"create schema {PUBLISHED_SCHEMA}")
+        for name, files in sorted(latest["marts"].items()):
+            paths = ", ".join(_literal(str((root / rel).resolve())) for rel in files)
+            target = f"{PUBLISHED_SCHEMA}.{quote_ident(name)}"
+            con.execute(
+                f"create view {target} as select * from read_parquet([{paths}], hive_partitioning = false)")
+            comment = latest.get("comments", {}).get(name)
+            if comment:
+                con.execute(f"comment on view {target} is {_literal(comment)}")
+        con.execute(
+            f"create table {PUBLISHED_SCHEMA}.about as select ?::boolean as demo, ?::varchar as run_id, "
+            "?::timestamptz as published_at, ?::boolean as pseudonymised, ?::varchar as note",
+            [about["demo"], about["run_id"], about["published_at"], about["pseudonymised"], about["note"]])
+        comment = ("DEMO warehouse: synthetic data, public demo pseudonymisation key" if about["demo"]
+                   else "published marts: which run published them, when, whether demo")
+        con.execute(f"comment on table {PUBLISHED_SCHEMA}.about is {_literal(comment)}")
+        con.execute(f"create table {PUBLISHED_SCHEMA}.snapshots (run_id varchar, published_at timestamptz)")
+        for snap in snaps:
+            con.execute(f"insert into {PUBLISHED_SCHEMA}.snapshots values (?, ?::timestamptz)",
+                        [snap["run_id"], snap["published_at"]])
+        con.execute(f"comment on table {PUBLISHED_SCHEMA}.snapshots is "
+                    f"{_literal('the retained published snapshots (discourse query --as-of RUN_ID)')}")
+        con.execute("checkpoint")
+    finally:
+        con.close()
+
+
+def prune_snapshots(settings: Settings, keep: int) -> dict[str, int]:
+    """Keep the newest ``keep`` snapshots; delete the files none of them uses."""
+    snaps = read_snapshots(settings)
+    root = snapshot_root(settings)
+    dropped = snaps[:-keep] if keep > 0 else []
+    for snap in dropped:
+        _snapshot_file(settings, snap["run_id"]).unlink(missing_ok=True)
+    kept = snaps[-keep:] if keep > 0 else snaps
+    used = {str((root / rel).resolve()) for snap in kept for files in snap["marts"].values() for rel in files}
+    removed = 0
+    marts_dir = root / "marts"
+    for path in marts_dir.rglob("*.parquet") if marts_dir.is_dir() else []:
+        if str(path.resolve()) not in used:
+            path.unlink(missing_ok=True)
+            removed += 1
+    folders = [p for p in marts_dir.rglob("*") if p.is_dir()] if marts_dir.is_dir() else []
+    for folder in sorted(folders, reverse=True):
+        try:
+            folder.rmdir()  # only when empty
+        except OSError:
+            pass
+    return {"snapshots_dropped": len(dropped), "files_removed": removed}
 
 
 def publish(settings: Settings, run_id: str | None = None) -> dict[str, Any]:
-    """Swap the validated build warehouse into place atomically and record what was published.
+    """Publish the validated build warehouse's marts as a new snapshot and swap the analysts' file.
 
-    Call only after the marts gate and the volume check: the build is reduced to ``marts`` here.
+    Call only after the marts gate and the volume check.
     """
     build = settings.build_warehouse
     if not build.exists():
@@ -138,6 +285,7 @@ def publish(settings: Settings, run_id: str | None = None) -> dict[str, Any]:
     if wal.exists():
         raise RuntimeError(f"{wal} exists: the build warehouse was not closed cleanly")
     published_at = datetime.now(UTC)
+    run_id = run_id or published_at.strftime("%Y%m%dT%H%M%S%fZ")
     about = {
         "demo": bool(settings.is_demo),
         "run_id": run_id,
@@ -146,22 +294,67 @@ def publish(settings: Settings, run_id: str | None = None) -> dict[str, Any]:
         "note": ("DEMO: synthetic exports, authors pseudonymised with the public demo key; not for real data"
                  if settings.is_demo else None),
     }
-    staged = build.with_name(f".{build.stem}.publish{build.suffix}")
+    written = write_snapshot(settings, build, run_id)
+    staged = settings.warehouse.with_name(f".{settings.warehouse.stem}.publish{settings.warehouse.suffix}")
     try:
-        stripped = strip_to_marts(build, about, staged)
+        write_warehouse(settings, about, staged)
         os.replace(staged, settings.warehouse)
     finally:
         staged.unlink(missing_ok=True)
         Path(str(staged) + ".wal").unlink(missing_ok=True)
+    pruned = prune_snapshots(settings, max(2, int(getattr(settings, "publish_keep_snapshots", 7))))
     info = {
         "run_id": run_id,
         "published_at": published_at.isoformat(),
         "warehouse": str(settings.warehouse),
         "demo": bool(settings.is_demo),
         "schemas": [PUBLISHED_SCHEMA],
-        **stripped,
+        "files_written": written["files_written"],
+        "files_reused": written["files_reused"],
+        "unpublished_schemas": written["unpublished_schemas"],
+        **pruned,
     }
     tmp = settings.home / ".published.json.tmp"
     tmp.write_text(json.dumps(info, indent=1))
     os.replace(tmp, settings.home / "published.json")
     return info
+
+
+def _setting(value: Any) -> str:
+    return _literal(value) if isinstance(value, str) else str(value).lower()
+
+
+def open_published(settings: Settings, *, as_of: str | None = None, config: dict[str, Any] | None = None):
+    """A DuckDB connection on the published marts (the latest snapshot, or the retained run ``as_of``)
+    that needs no file access from SQL: each mart's snapshot files are registered as Arrow datasets
+    behind ``marts.<mart>`` views, ``marts.about`` and ``marts.snapshots`` are copied in, and then
+    ``config`` (e.g. external access off, locked) is applied. A warehouse published before snapshots
+    existed is opened read-only as it is."""
+    import duckdb
+    import pyarrow.dataset as ds
+
+    if not settings.warehouse.exists():
+        raise PublishError(f"{settings.warehouse}: no published marts yet; run `discourse run` first")
+    snaps = read_snapshots(settings)
+    if not snaps:
+        con = duckdb.connect(str(settings.warehouse), read_only=True)
+        for key, value in (config or {}).items():
+            con.execute(f"set {key} = {_setting(value)}")
+        return con
+    con = duckdb.connect()
+    con.execute("attach ? as published (read_only)", [str(settings.warehouse)])
+    run_id = as_of or con.execute(f"select run_id from published.{PUBLISHED_SCHEMA}.about").fetchone()[0]
+    con.execute(f"create schema {PUBLISHED_SCHEMA}")
+    for table in ("about", "snapshots"):
+        con.execute(f"create table {PUBLISHED_SCHEMA}.{table} as "
+                    f"select * from published.{PUBLISHED_SCHEMA}.{table}")
+    con.execute("detach published")
+    if as_of:
+        con.execute(f"update {PUBLISHED_SCHEMA}.about set run_id = ?", [as_of])
+    for name, files in sorted(snapshot_marts(settings, run_id).items()):
+        handle = f"_published_{_safe_name(name)}"
+        con.register(handle, ds.dataset([str(p) for p in files], format="parquet"))
+        con.execute(f"create view {PUBLISHED_SCHEMA}.{quote_ident(name)} as select * from {handle}")
+    for key, value in (config or {}).items():
+        con.execute(f"set {key} = {_setting(value)}")
+    return con

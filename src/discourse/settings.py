@@ -50,6 +50,9 @@ class Settings:
     duckdb_memory_limit: str = "80%"
     duckdb_threads: int = 0
     duckdb_temp_directory: Path | None = None  # default: <home>/tmp/duckdb
+    # Publish: how many published snapshots (one per run, docs/incremental.md "Publishing") are kept
+    # for "as of" queries; older ones and the files only they used are deleted (at least 2).
+    publish_keep_snapshots: int = 7
     # Quality
     volume_change_threshold: float = 0.8  # relative drop/jump vs trailing baseline that alerts
     # How long each source may stay quiet before a freshness warning: "name=duration" pairs, a name

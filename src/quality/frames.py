@@ -38,15 +38,13 @@ LAKE_GLOB = "platform=*/created_date=*/*.parquet"
 def connect(db_path: Path | None = None, *, settings: Settings | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB (for the lake), or ``db_path`` opened read-only; the session is in UTC.
 
-    With ``settings`` whose lake is on object storage, the in-memory connection reads its ``s3://``
-    files."""
+    With ``settings`` whose lake is on object storage, the connection reads its ``s3://`` files (the
+    lake's, or those the build warehouse's staging views read)."""
     import duckdb
 
+    store = lake_store(settings) if settings is not None else None
     if db_path is None:
         con = duckdb.connect(":memory:")
-        store = lake_store(settings) if settings is not None else None
-        if store is not None:
-            store.register(con)
     else:
         try:
             con = duckdb.connect(str(db_path), read_only=True)
@@ -58,6 +56,8 @@ def connect(db_path: Path | None = None, *, settings: Settings | None = None) ->
                 raise
             log.debug("%s is open read-write in this process; reading through that instance", db_path)
             con = duckdb.connect(str(db_path))
+    if store is not None:  # the lake itself, or a warehouse whose staging views read it
+        store.register(con)
     con.execute("set TimeZone = 'UTC'")
     return con
 
@@ -177,3 +177,161 @@ def lake_has_posts(settings: Settings) -> bool:
         return bool(_remote_lake_files(settings))
     root = settings.posts_dir
     return root.is_dir() and next(root.glob(LAKE_GLOB), None) is not None
+
+
+# ---------------------------------------------------------------- staging: aggregates, not posts
+
+STAGING_LAKE_TABLE = "_staging_gate_lake"
+STAGING_ROWS_TABLE = "_staging_gate_staged"
+STAGING_MANIFEST_VIEW = "_staging_gate_manifests"
+
+
+def staging_frames(
+    con: duckdb.DuckDBPyConnection,
+    relation: str,
+    manifests: list[dict[str, Any]],
+    files: Sequence[Path | str],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The two small frames the staging gate validates, aggregated in DuckDB.
+
+    ``manifests`` are the committed batches (``ingest.lake.lake_manifests``) and ``files`` their post
+    files in the lake; ``relation`` is the staged posts (``staging.stg_lake__posts``, a view over the
+    lake). Only ``post_uid``, ``batch_id`` and ``ingested_at`` are read, into two temp tables, and
+    every figure is a count over them, so the frames have one row per batch and one row in all,
+    whatever the size of the lake.
+
+    * **totals** (one row): ``lake_posts`` (distinct ``post_uid`` in the committed batches' files),
+      ``staging_rows``, ``staging_posts`` (distinct ``post_uid`` in staging), ``staging_null_uids``.
+    * **batches** (one row per batch that is committed or staged): ``batch_id``, ``source_file``,
+      ``is_committed`` (it has a manifest), ``manifest_loaded``, ``lake_rows`` (rows of its lake
+      files, named ``<batch_id>.parquet``), ``staged_rows`` (staging rows taken from it),
+      ``posts_lost`` (its post_uids missing from staging) and ``posts_staged_from_older_batch`` (its
+      post_uids staged from a batch with an older ``ingested_at``: the newest did not win).
+    """
+    import pyarrow as pa
+
+    committed = pa.table(
+        {
+            "batch_id": pa.array([str(m["batch_id"]) for m in manifests], pa.string()),
+            "source_file": pa.array([m.get("source_file") for m in manifests], pa.string()),
+            "manifest_loaded": pa.array([m.get("loaded") for m in manifests], pa.int64()),
+        }
+    )
+    con.register(STAGING_MANIFEST_VIEW, committed)
+    if files:
+        # The batch of a lake row is the file it is in (``<batch_id>.parquet``): that is what the
+        # manifest's count is about, whatever the row's own batch_id column says.
+        source = (
+            f"select regexp_extract(filename, '([^/]+)\\.parquet$', 1) as batch_id, "
+            f"cast(post_uid as varchar) as post_uid, cast(ingested_at as timestamptz) as ingested_at "
+            f"from read_parquet([{', '.join(_lit(str(f)) for f in files)}], filename = true, "
+            f"union_by_name = true, hive_partitioning = false)"
+        )
+    else:
+        source = (
+            "select null::varchar as batch_id, null::varchar as post_uid, "
+            "null::timestamptz as ingested_at where false"
+        )
+    con.execute(f"create or replace temp table {STAGING_LAKE_TABLE} as {source}")
+    con.execute(
+        f"create or replace temp table {STAGING_ROWS_TABLE} as "
+        f"select cast(post_uid as varchar) as post_uid, cast(batch_id as varchar) as batch_id, "
+        f"cast(ingested_at as timestamptz) as ingested_at from {relation}"
+    )
+    try:
+        totals = con.sql(
+            f"""
+            select
+                (select count(distinct post_uid) from {STAGING_LAKE_TABLE}) as lake_posts,
+                count(*) as staging_rows,
+                count(distinct post_uid) as staging_posts,
+                count(*) filter (where post_uid is null) as staging_null_uids
+            from {STAGING_ROWS_TABLE}
+            """
+        ).df()
+        batches = con.sql(
+            f"""
+            with lake_counts as (
+                select batch_id, count(*) as lake_rows
+                from {STAGING_LAKE_TABLE}
+                group by batch_id
+            ),
+            lake_posts as (
+                select distinct batch_id, post_uid, ingested_at from {STAGING_LAKE_TABLE}
+            ),
+            placement as (
+                select
+                    l.batch_id,
+                    count(*) filter (where s.post_uid is null) as posts_lost,
+                    count(*) filter (
+                        where s.batch_id <> l.batch_id
+                        and (s.ingested_at < l.ingested_at
+                             or (s.ingested_at = l.ingested_at and s.batch_id < l.batch_id))
+                    ) as posts_staged_from_older_batch
+                from lake_posts as l
+                left join {STAGING_ROWS_TABLE} as s on s.post_uid = l.post_uid
+                group by l.batch_id
+            ),
+            staged_counts as (
+                select batch_id, count(*) as staged_rows
+                from {STAGING_ROWS_TABLE}
+                group by batch_id
+            ),
+            keys as (
+                select batch_id from {STAGING_MANIFEST_VIEW}
+                union
+                select batch_id from lake_counts
+                union
+                select batch_id from staged_counts
+            )
+            select
+                k.batch_id,
+                m.source_file,
+                m.batch_id is not null as is_committed,
+                m.manifest_loaded,
+                coalesce(c.lake_rows, 0) as lake_rows,
+                coalesce(s.staged_rows, 0) as staged_rows,
+                coalesce(p.posts_lost, 0) as posts_lost,
+                coalesce(p.posts_staged_from_older_batch, 0) as posts_staged_from_older_batch
+            from keys as k
+            left join {STAGING_MANIFEST_VIEW} as m on m.batch_id is not distinct from k.batch_id
+            left join lake_counts as c on c.batch_id is not distinct from k.batch_id
+            left join staged_counts as s on s.batch_id is not distinct from k.batch_id
+            left join placement as p on p.batch_id is not distinct from k.batch_id
+            order by k.batch_id
+            """
+        ).df()
+    finally:
+        con.unregister(STAGING_MANIFEST_VIEW)
+    # Plain numpy dtypes (see ``load_frame``): a batch without a manifest makes manifest_loaded float.
+    for col in ("lake_rows", "staged_rows", "posts_lost", "posts_staged_from_older_batch"):
+        batches[col] = batches[col].astype("int64")
+    if batches["manifest_loaded"].notna().all():
+        batches["manifest_loaded"] = batches["manifest_loaded"].astype("int64")
+    else:
+        batches["manifest_loaded"] = batches["manifest_loaded"].astype("float64")
+    batches["is_committed"] = batches["is_committed"].astype(bool)
+    totals = totals.astype("int64")
+    return batches, totals
+
+
+def staging_samples(
+    con: duckdb.DuckDBPyConnection, batch_ids: Sequence[str], limit: int = 5
+) -> dict[str, Any]:
+    """A few post_uids behind a failing staging check, for the alert (read from the temp tables
+    ``staging_frames`` left on ``con``): duplicated in staging, and lost per given batch."""
+    dup = con.sql(
+        f"select post_uid, list(distinct batch_id order by batch_id) as batches from {STAGING_ROWS_TABLE} "
+        f"group by post_uid having count(*) > 1 order by post_uid limit {int(limit)}"
+    ).fetchall()
+    lost: dict[str, list[str]] = {}
+    for bid in batch_ids:
+        rows = con.execute(
+            f"select distinct l.post_uid from {STAGING_LAKE_TABLE} as l "
+            f"anti join {STAGING_ROWS_TABLE} as s on s.post_uid = l.post_uid "
+            f"where l.batch_id = ? order by 1 limit {int(limit)}",
+            [bid],
+        ).fetchall()
+        if rows:
+            lost[bid] = [r[0] for r in rows]
+    return {"duplicated": [{"post_uid": u, "batches": list(b)} for u, b in dup], "lost": lost}

@@ -18,9 +18,13 @@ beyond that, validate ``marts.posts`` per platform (``post_uid`` starts with the
 uniqueness per platform is global uniqueness).
 
 Each gate loads its frame (``quality.frames``), runs the stage's checkpoint (``quality.context``), and
-turns failed expectations into failure records (``quality.failures``). The alert is built by
-``quality.alerts`` from the ``GateResult``, so its content is exactly what maintainers need. The
-volume check (``quality.volume``) reuses ``validate_frame`` and ``nothing_to_validate``.
+turns failed expectations into failure records (``quality.failures``). The staging gate is the
+exception to "only the columns a suite needs": its checks (dedup held, no post lost, per-batch
+accounting) are about counts, so DuckDB computes them over the lake and the staging view and GX gets
+two small aggregate frames (one row in all, one row per batch), whatever the number of posts. The
+alert is built by ``quality.alerts`` from the ``GateResult``, so its content is exactly what
+maintainers need. The volume check (``quality.volume``) reuses ``validate_frame`` and
+``nothing_to_validate``.
 """
 
 from __future__ import annotations
@@ -44,6 +48,8 @@ from quality.frames import (
     parquet_relation,
     quote_ident,
     relation_exists,
+    staging_frames,
+    staging_samples,
 )
 
 if TYPE_CHECKING:
@@ -107,15 +113,23 @@ def validate_frame(
     checked: dict[str, Any],
     run_id: str | None,
     load_seconds: float,
+    checkpoint: str | None = None,
 ) -> GateResult:
     """Validate ``frame`` (read from ``relation``) with the stage's checkpoint; failures in suite order.
 
     ``missing`` are suite columns absent from ``relation``; ``notes`` and ``checked`` go into the
-    result as given (a note on the missing columns is added).
+    result as given (a note on the missing columns is added). ``checkpoint`` names the GX checkpoint
+    and asset when a stage validates more than one frame (default: the stage).
     """
     t0 = time.perf_counter()
     run = run_checkpoint(
-        settings, stage, frame, suite=suite, key_columns=key_columns, parameters=parameters, run_id=run_id
+        settings,
+        checkpoint or stage,
+        frame,
+        suite=suite,
+        key_columns=key_columns,
+        parameters=parameters,
+        run_id=run_id,
     )
     validate_seconds = time.perf_counter() - t0
     result = run.result.to_json_dict()
@@ -343,14 +357,32 @@ def run_marts_gate(settings: Settings, db_path: Path, *, run_id: str | None = No
 def run_staging_gate(
     settings: Settings, db_path: Path, relation: str = STAGING_RELATION, *, run_id: str | None = None
 ) -> GateResult:
-    """Validate the staged posts (``relation`` in ``db_path``): unique ``post_uid`` across batches."""
+    """Validate the staged posts (``relation`` in ``db_path``, the build warehouse) against the lake.
+
+    Two small frames are aggregated in DuckDB (``quality.frames.staging_frames``) and validated with
+    two suites, both of stage ``staging`` and in one result: ``staging_posts`` (dedup held, no post
+    lost: one row) and ``staging_batches`` (per committed batch: the manifest's count against its lake
+    files, and its posts present in staging, from it or from a newer batch). The failure messages name
+    the batches and a few post_uids; the notes list the failing batches, so the alert names them.
+    """
+    from ingest.lake import lake_manifests
+
     db_path = Path(db_path)
-    checked = {"db_path": str(db_path), "relation": relation}
+    checked: dict[str, Any] = {"db_path": str(db_path), "relation": relation}
     if not db_path.exists():
         return _structural_failure(
             settings, "staging", suites.STAGING_SUITE, relation, f"{db_path} does not exist", checked
         )
-    with connect(db_path) as con:
+    t0 = time.perf_counter()
+    manifests = lake_manifests(settings)
+    ids = {str(m["batch_id"]) for m in manifests}
+    all_files = lake_files(settings, None)
+    files = [f for f in all_files if _file_stem(f) in ids]
+    checked.update(posts_dir=str(lake_root(settings)), committed_batches=len(ids), files=len(files))
+    notes: list[str] = []
+    if len(files) < len(all_files):
+        notes.append(f"{len(all_files) - len(files)} lake file(s) belong to no committed batch")
+    with connect(db_path, settings=settings) as con:
         if not relation_exists(con, relation):
             return _structural_failure(
                 settings,
@@ -360,14 +392,182 @@ def run_staging_gate(
                 f"{relation} is missing from {db_path}",
                 checked,
             )
-        return _run_on_relation(
-            settings,
-            "staging",
-            con,
-            relation,
-            parameters={"created_at_max": _created_at_max()},
-            key_columns=suites.POST_KEY_COLUMNS,
-            notes=[],
-            checked=checked,
-            run_id=run_id,
+        batches, totals = staging_frames(con, relation, manifests, files)
+        load_seconds = time.perf_counter() - t0
+        bad = _failing_batches(batches)
+        totals_row = {k: int(v) for k, v in totals.iloc[0].items()}
+        samples = (
+            staging_samples(con, bad[:5])
+            if bad or totals_row["staging_rows"] != totals_row["staging_posts"]
+            else {"duplicated": [], "lost": {}}
         )
+    checked.update(totals_row)
+    checked["batches"] = len(batches)
+    if bad:
+        checked["failing_batches"] = bad
+        notes.append(f"failing batch(es): {', '.join(bad[:10])}" + (" …" if len(bad) > 10 else ""))
+    common = {"missing": [], "relation": relation, "checked": checked, "run_id": run_id}
+    posts = validate_frame(
+        settings,
+        "staging",
+        totals,
+        suite=suites.staging_posts_suite(),
+        key_columns=list(totals.columns),
+        parameters={},
+        notes=[],
+        load_seconds=load_seconds,
+        **common,
+    )
+    per_batch = validate_frame(
+        settings,
+        "staging",
+        batches,
+        suite=suites.staging_batches_suite(),
+        key_columns=[*suites.BATCH_KEY_COLUMNS, *STAGING_BATCH_FIGURES],
+        parameters={},
+        notes=[],
+        load_seconds=0.0,
+        checkpoint="staging_batches",
+        **common,
+    )
+    _explain_staging_failures(posts.failures, per_batch.failures, batches, totals_row, samples)
+    return _merge_staging(posts, per_batch, notes)
+
+
+STAGING_BATCH_FIGURES = (
+    "manifest_loaded",
+    "lake_rows",
+    "staged_rows",
+    "posts_lost",
+    "posts_staged_from_older_batch",
+)
+
+
+def _file_stem(f: Path | str) -> str:
+    name = str(f).rsplit("/", 1)[-1]
+    return name[: -len(".parquet")] if name.endswith(".parquet") else name
+
+
+def _failing_batches(batches: pd.DataFrame) -> list[str]:
+    """Batch ids failing any per-batch check, in batch order."""
+    loaded = batches["manifest_loaded"]
+    wrong = (
+        ~batches["is_committed"]
+        | (loaded.notna() & (loaded != batches["lake_rows"]))
+        | (batches["posts_lost"] > 0)
+        | (batches["posts_staged_from_older_batch"] > 0)
+    )
+    return [str(b) for b in batches.loc[wrong, "batch_id"]]
+
+
+def _batch_label(row: Any) -> str:
+    src = row.get("source_file")
+    return f"batch {row['batch_id']}" + (f" ({Path(str(src).split('!')[0]).name})" if src else "")
+
+
+def _explain_staging_failures(
+    posts: list[dict[str, Any]],
+    per_batch: list[dict[str, Any]],
+    batches: pd.DataFrame,
+    totals: dict[str, int],
+    samples: dict[str, Any],
+) -> None:
+    """Rewrite the staging failures' messages in the data's terms, naming batches and post_uids."""
+    rows = batches.to_dict("records")
+    for f in posts:
+        if f["column"] == "staging_rows,staging_posts":
+            dup = "; ".join(
+                f"{d['post_uid']} in {', '.join(map(str, d['batches']))}" for d in samples["duplicated"]
+            )
+            f["message"] = (
+                f"dedup broke: staging has {totals['staging_rows']:,} rows for "
+                f"{totals['staging_posts']:,} distinct post_uids" + (f"; e.g. {dup}" if dup else "")
+            )
+        elif f["column"] == "lake_posts,staging_rows":
+            off = [
+                f"{_batch_label(r)}: {r['posts_lost']:,} lost"
+                if r["posts_lost"]
+                else f"{_batch_label(r)}: no manifest, {r['staged_rows']:,} staged rows"
+                for r in rows
+                if r["posts_lost"] or not r["is_committed"]
+            ]
+            f["message"] = (
+                f"staging holds {totals['staging_rows']:,} rows but the committed lake has "
+                f"{totals['lake_posts']:,} distinct post_uids" + (f" ({'; '.join(off[:5])})" if off else "")
+            )
+        elif f["column"] == "staging_null_uids":
+            f["message"] = f"{totals['staging_null_uids']:,} staged row(s) have no post_uid"
+    for f in per_batch:
+        col = f["column"]
+        if col == "is_committed":
+            hit = [r for r in rows if not r["is_committed"]]
+            f["message"] = "posts staged from batch(es) without a manifest (not committed): " + "; ".join(
+                f"batch {r['batch_id']} ({r['staged_rows']:,} staged rows)" for r in hit[:5]
+            )
+        elif col == "manifest_loaded,lake_rows":
+            hit = [r for r in rows if r["is_committed"] and r["manifest_loaded"] != r["lake_rows"]]
+            f["message"] = "manifest and lake disagree: " + "; ".join(
+                f"{_batch_label(r)}: manifest loaded {int(r['manifest_loaded']):,}, "
+                f"its lake files hold {r['lake_rows']:,} rows"
+                for r in hit[:5]
+            )
+        elif col == "posts_lost":
+            hit = [r for r in rows if r["posts_lost"]]
+            f["message"] = "posts missing from staging: " + "; ".join(
+                f"{_batch_label(r)}: {r['posts_lost']:,}"
+                + (
+                    f", e.g. {', '.join(samples['lost'].get(str(r['batch_id']), []))}"
+                    if samples["lost"].get(str(r["batch_id"]))
+                    else ""
+                )
+                for r in hit[:5]
+            )
+        elif col == "posts_staged_from_older_batch":
+            hit = [r for r in rows if r["posts_staged_from_older_batch"]]
+            f["message"] = "the newest ingested_at did not win: " + "; ".join(
+                f"{_batch_label(r)}: {r['posts_staged_from_older_batch']:,} post(s) staged from an "
+                "older batch"
+                for r in hit[:5]
+            )
+
+
+def _merge_staging(posts: GateResult, per_batch: GateResult, notes: list[str]) -> GateResult:
+    """One staging result from its two validations (the totals' first, then the batches')."""
+    stats: dict[str, Any] = {}
+    for key in ("evaluated_expectations", "successful_expectations", "unsuccessful_expectations"):
+        stats[key] = int(posts.statistics.get(key) or 0) + int(per_batch.statistics.get(key) or 0)
+    ok = stats["evaluated_expectations"]
+    stats["success_percent"] = 100.0 * stats["successful_expectations"] / ok if ok else 100.0
+    stats["row_count"] = per_batch.statistics.get("row_count", 0)  # the batches checked
+    stats["frames"] = {
+        suites.STAGING_SUITE: {k: posts.statistics.get(k) for k in ("row_count", "columns")},
+        suites.STAGING_BATCHES_SUITE: {k: per_batch.statistics.get(k) for k in ("row_count", "columns")},
+    }
+    stats["seconds"] = {
+        "load": posts.statistics["seconds"]["load"],
+        "validate": round(
+            posts.statistics["seconds"]["validate"] + per_batch.statistics["seconds"]["validate"], 3
+        ),
+    }
+    failures = posts.failures + per_batch.failures
+    severity = (
+        "error" if any(f["severity"] == "error" for f in failures) else ("warning" if failures else "error")
+    )
+    checked = dict(posts.checked)
+    checked["validation_pages"] = {
+        suites.STAGING_SUITE: posts.validation_page,
+        suites.STAGING_BATCHES_SUITE: per_batch.validation_page,
+    }
+    failing_page = next((r.validation_page for r in (posts, per_batch) if r.failures), None)
+    return GateResult(
+        stage="staging",
+        success=not failures,
+        severity=severity,
+        failures=failures,
+        statistics=stats,
+        data_docs_path=per_batch.data_docs_path,
+        validation_page=failing_page or posts.validation_page,
+        suite=f"{suites.STAGING_SUITE} + {suites.STAGING_BATCHES_SUITE}",
+        notes=notes,
+        checked=checked,
+    )

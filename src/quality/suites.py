@@ -11,7 +11,7 @@ warnings, so a stricter reading by a downstream model never silently blocks anal
 Values that depend on the run are suite parameters (``{"$PARAMETER": name}``), not baked into the
 suite, so the stored suite is the same from run to run:
 
-* ``created_at_max``: now + 1 day (raw, staging).
+* ``created_at_max``: now + 1 day (raw).
 * ``min_rows``: 1 when the lake has posts, else 0 (marts).
 * ``topic_ids``: the ids in ``marts.topics`` (marts).
 * ``max_relative_change``: ``settings.volume_change_threshold`` (volume).
@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # great_expectations is imported lazily: DAG files import thi
 
 RAW_SUITE = "raw_posts"
 STAGING_SUITE = "staging_posts"
+STAGING_BATCHES_SUITE = "staging_batches"
 MARTS_SUITE = "marts_posts"
 VOLUME_SUITE = "volume_daily"
 
@@ -45,6 +46,7 @@ LANG_PATTERN = r"^(?:mixed|und|[a-z]{2,3})$"
 
 # Columns identifying a row in alerts' sample rows (those present in the frame are used).
 POST_KEY_COLUMNS = ("post_uid", "source_file", "source_record")
+BATCH_KEY_COLUMNS = ("batch_id", "source_file")
 VOLUME_KEY_COLUMNS = ("platform", "day")
 
 # Columns computed by DuckDB while loading: name -> (SQL expression, columns it needs).
@@ -195,25 +197,85 @@ def raw_posts_suite() -> gx.ExpectationSuite:
 
 
 def staging_posts_suite() -> gx.ExpectationSuite:
-    """Staged posts: one row per ``post_uid`` after the cross-batch dedup."""
+    """The staged posts as a whole, against the lake (``quality.frames.staging_frames``: one row).
+
+    dbt's own tests look at ``stg_lake__posts`` alone (columns, contract); this suite checks what they
+    cannot, that staging is the lake deduplicated, counted in DuckDB (no post reaches pandas):
+
+    * **dedup held**: ``post_uid`` is never null and unique in staging (rows = distinct post_uids);
+    * **no post lost (or added)**: the distinct post_uids in the committed batches' lake files equal
+      the staged rows.
+    """
     e = _e()
-    platforms, kinds = _vocab()
     return _new_suite(
         STAGING_SUITE,
-        "Staged posts, deduplicated across batches.",
+        "Staged posts against the lake: deduplicated, nothing lost (aggregates computed in DuckDB).",
         [
-            e.ExpectColumnValuesToNotBeNull(column="post_uid", severity=CRITICAL),
-            e.ExpectColumnValuesToBeUnique(column="post_uid", severity=CRITICAL),
-            _uid_matches_parts(CRITICAL),
-            e.ExpectColumnValuesToBeInSet(column="platform", value_set=platforms, severity=CRITICAL),
-            e.ExpectColumnValuesToBeInSet(column="kind", value_set=kinds, severity=CRITICAL),
-            e.ExpectColumnValuesToNotBeNull(column="created_at", severity=CRITICAL),
             e.ExpectColumnValuesToBeBetween(
-                column="created_at",
-                min_value=CREATED_AT_MIN,
-                max_value=_param("created_at_max"),
+                column="staging_null_uids",
+                min_value=0,
+                max_value=0,
                 severity=CRITICAL,
-                meta={"expected": "between 2006-01-01 and one day after the run"},
+                meta={"expected": "no staged row without a post_uid"},
+            ),
+            e.ExpectColumnPairValuesToBeEqual(
+                column_A="staging_rows",
+                column_B="staging_posts",
+                severity=CRITICAL,
+                meta={"expected": "dedup held: staged rows = distinct post_uids in staging"},
+            ),
+            e.ExpectColumnPairValuesToBeEqual(
+                column_A="lake_posts",
+                column_B="staging_rows",
+                severity=CRITICAL,
+                meta={
+                    "expected": "no post lost (or added): distinct post_uids in the committed lake "
+                    "= staged rows"
+                },
+            ),
+        ],
+    )
+
+
+def staging_batches_suite() -> gx.ExpectationSuite:
+    """The accounting per batch (``quality.frames.staging_frames``: one row per batch).
+
+    * the batch is committed: a batch whose posts are staged has a manifest;
+    * the manifest's ``loaded`` equals the rows of the batch's lake files (``<batch_id>.parquet``);
+    * every post of the batch is staged, from this batch or from a newer one carrying the same post
+      (the newest ``ingested_at`` wins), never lost and never taken from an older batch.
+    """
+    e = _e()
+    return _new_suite(
+        STAGING_BATCHES_SUITE,
+        "Per-batch accounting from the manifests through the lake to staging.",
+        [
+            e.ExpectColumnValuesToBeInSet(
+                column="is_committed",
+                value_set=[True],
+                severity=CRITICAL,
+                meta={"expected": "every staged batch has a manifest (is committed)"},
+            ),
+            e.ExpectColumnPairValuesToBeEqual(
+                column_A="manifest_loaded",
+                column_B="lake_rows",
+                ignore_row_if="either_value_is_missing",
+                severity=CRITICAL,
+                meta={"expected": "the manifest's loaded count = rows in the batch's lake files"},
+            ),
+            e.ExpectColumnValuesToBeBetween(
+                column="posts_lost",
+                min_value=0,
+                max_value=0,
+                severity=CRITICAL,
+                meta={"expected": "every post of the batch is in staging"},
+            ),
+            e.ExpectColumnValuesToBeBetween(
+                column="posts_staged_from_older_batch",
+                min_value=0,
+                max_value=0,
+                severity=CRITICAL,
+                meta={"expected": "no post of the batch is staged from an older batch (newest wins)"},
             ),
         ],
     )
@@ -277,6 +339,88 @@ def marts_posts_suite() -> gx.ExpectationSuite:
             ),
         ],
     )
+
+
+# The marts that answer analysts' usual questions directly (plain tables computed from the marts
+# above): relation -> (suite name, key columns for sample rows). Each suite uses ``topic_ids`` where
+# the mart has topics.
+ANALYST_MARTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "marts.negative_share_daily": ("marts_negative_share_daily", ("activity_date", "topic_id", "lang")),
+    "marts.top_authors": ("marts_top_authors", ("engagement_rank", "author_key")),
+    "marts.topics_over_time": ("marts_topics_over_time", ("period", "period_start_date", "topic_id")),
+    "marts.riskiest_domains": ("marts_riskiest_domains", ("risk_rank", "domain")),
+}
+
+
+def _between(column: str, low: float | None, high: float | None, severity: str = CRITICAL) -> Any:
+    return _e().ExpectColumnValuesToBeBetween(column=column, min_value=low, max_value=high, severity=severity)
+
+
+def _key(columns: list[str]) -> list[Any]:
+    e = _e()
+    if len(columns) == 1:
+        return [e.ExpectColumnValuesToNotBeNull(column=columns[0], severity=CRITICAL),
+                e.ExpectColumnValuesToBeUnique(column=columns[0], severity=CRITICAL)]
+    return [e.ExpectColumnValuesToNotBeNull(column=c, severity=CRITICAL) for c in columns] + [
+        e.ExpectCompoundColumnsToBeUnique(column_list=columns, severity=CRITICAL)]
+
+
+def _topic_in_taxonomy() -> Any:
+    return _e().ExpectColumnValuesToBeInSet(
+        column="topic_id", value_set=_param("topic_ids"), severity=CRITICAL,
+        meta={"expected": "a topic_id from marts.topics"})
+
+
+def analyst_mart_suite(relation: str) -> gx.ExpectationSuite:
+    """The suite of one of ``ANALYST_MARTS``: its key, ranks, ranges and labels."""
+    e = _e()
+    name, _ = ANALYST_MARTS[relation]
+    if relation == "marts.negative_share_daily":
+        expectations = [
+            *_key(["activity_date", "topic_id", "lang"]),
+            _topic_in_taxonomy(),
+            e.ExpectColumnValuesToNotBeNull(column="topic_label_en", severity=CRITICAL),
+            _between("posts", 1, None),
+            _between("negative_share", 0, 1),
+            _between("positive_share", 0, 1),
+            _between("mean_sentiment_score", -1, 1),
+        ]
+        note = "Date x topic x language: posts and negative share."
+    elif relation == "marts.top_authors":
+        expectations = [
+            *_key(["engagement_rank"]),
+            *_key(["author_key"]),
+            _between("engagement_rank", 1, None),
+            _between("posts", 1, None),
+            _between("shares", 0, None),
+            _between("replies", 0, None),
+        ]
+        note = "Authors ranked by engagement (pseudonymised author_key only)."
+    elif relation == "marts.topics_over_time":
+        expectations = [
+            *_key(["period", "period_start_date", "topic_id"]),
+            e.ExpectColumnValuesToBeInSet(column="period", value_set=["day", "week"], severity=CRITICAL),
+            _topic_in_taxonomy(),
+            e.ExpectColumnValuesToNotBeNull(column="topic_label_en", severity=CRITICAL),
+            _between("volume", 0, None),
+            _between("share_of_voice", 0, 1),
+            _between("mean_sentiment_score", -1, 1),
+        ]
+        note = "Topic volume per day and per week, with labels."
+    elif relation == "marts.riskiest_domains":
+        expectations = [
+            *_key(["risk_rank"]),
+            *_key(["domain"]),
+            _between("risk_rank", 1, None),
+            e.ExpectColumnValuesToNotBeNull(column="credibility_rating", severity=CRITICAL),
+            _between("credibility_rating", 0, 1),
+            _between("posts", 1, None),
+            _between("high_risk_share", 0, 1),
+        ]
+        note = "Low-credibility sites ranked by how often they were shared."
+    else:  # pragma: no cover - ANALYST_MARTS and this function are edited together
+        raise KeyError(relation)
+    return _new_suite(name, f"{relation}: {note}", expectations)
 
 
 def volume_suite() -> gx.ExpectationSuite:

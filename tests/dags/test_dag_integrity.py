@@ -64,13 +64,21 @@ def test_steps_are_wired_in_order(dag: dict) -> None:
     assert tasks["raw_gate"]["trigger_rule"] == "none_failed"  # an empty inbox still rebuilds
     assert tasks["prepare_transform"]["upstream"] == ["raw_gate"]
     assert tasks["dbt_build"]["upstream"] == ["prepare_transform"]
-    assert tasks["marts_gate"]["upstream"] == ["dbt_build"]
+    # Every stage has its gate: staging is validated after the build, before the marts.
+    assert tasks["staging_gate"]["upstream"] == ["dbt_build"]
+    assert tasks["marts_gate"]["upstream"] == ["staging_gate"]
     assert tasks["volume_check"]["upstream"] == ["marts_gate"]
     assert tasks["publish"]["upstream"] == ["volume_check"]
     assert tasks["report"]["upstream"] == ["publish"]
     # Freshness warns beside the main line; it never blocks it.
     assert tasks["freshness_check"]["upstream"] == ["ingest_file"]
     assert tasks["freshness_check"]["trigger_rule"] == "none_failed"
+
+
+def test_every_stage_has_a_gate(dag: dict) -> None:
+    gates = sorted(t for t in dag["tasks"] if t.endswith("_gate"))
+    assert gates == ["marts_gate", "raw_gate", "staging_gate"]
+    assert "staging_gate" in dag["doc_md"]
 
 
 def test_dbt_is_one_build_task_in_the_warehouse_pool(dag: dict) -> None:

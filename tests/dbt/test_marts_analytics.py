@@ -29,6 +29,10 @@ NEW_MARTS = (
     "domains",
     "misinfo_daily",
     "authors",
+    "negative_share_daily",
+    "top_authors",
+    "topics_over_time",
+    "riskiest_domains",
 )
 
 
@@ -237,6 +241,75 @@ def test_sentiment_daily_and_authors_are_consistent(built):
         == _one(con, "select count(*) from marts.posts where author_key is not null")[0]
     )
     assert _one(con, "select sum(posts) from marts.misinfo_daily")[0] == total
+
+
+def test_analyst_marts_answer_the_usual_questions(built):
+    truth, _, _, con = built
+    # negative_share_daily: sentiment_daily over platforms, with labels.
+    assert _one(con, "select sum(posts) from marts.negative_share_daily")[0] == _one(
+        con, "select count(*) from marts.posts")[0]
+    exact = con.execute(
+        "select created_date, primary_topic, lang, avg((sentiment_label = 'negative')::int) "
+        "from marts.posts group by all").fetchall()
+    mart = {(d, t, lang): share for d, t, lang, share in con.execute(
+        "select activity_date, topic_id, lang, negative_share from marts.negative_share_daily").fetchall()}
+    assert len(mart) == len(exact)
+    assert max(abs(mart[(d, t, lang)] - share) for d, t, lang, share in exact) <= 0.0001
+    assert _one(con, "select count(*) from marts.negative_share_daily where topic_label_en is null")[0] == 0
+    # top_authors: ranked by engagement, author keys only, engagement as in posts.
+    top = con.execute("select author_key, engagement, engagement_rank from marts.top_authors "
+                      "order by engagement_rank").fetchall()
+    assert [r[2] for r in top] == list(range(1, len(top) + 1))
+    assert [r[1] for r in top] == sorted((r[1] for r in top), reverse=True)
+    key, engagement, _ = top[0]
+    assert engagement == _one(
+        con, "select sum(coalesce(like_count, 0) + coalesce(share_count, 0) + coalesce(reply_count, 0)) "
+        "from marts.posts where author_key = ?", key)[0]
+    cols = [c[0] for c in con.execute("select * from marts.top_authors limit 0").description]
+    assert not [c for c in cols if "handle" in c]
+    # topics_over_time: labels, days and weeks adding up to the same volume.
+    by_period = dict(con.execute(
+        "select period, sum(volume) from marts.topics_over_time group by 1").fetchall())
+    assert by_period["day"] == by_period["week"] == _one(con, "select count(*) from marts.posts")[0]
+    spike = truth["planted"]["spike"]
+    assert _one(con, "select has_spike, topic_label_en is not null from marts.topics_over_time "
+                "where period = 'day' and period_start_date = ? and topic_id = 'cybercrime_safety'",
+                date.fromisoformat(spike["date"])) == (True, True)
+    # riskiest_domains: low credibility only, the campaign's site among the first.
+    assert _one(con, "select count(*) from marts.riskiest_domains")[0] == _one(
+        con, "select count(*) from marts.domains where credibility_level = 'low'")[0]
+    rank = _one(con, "select risk_rank from marts.riskiest_domains where domain = ?",
+                truth["planted"]["campaign"]["domain"])
+    assert rank is not None and rank[0] <= 3
+
+
+def test_analyst_marts_pass_their_gx_suites(built, tmp_path):
+    from quality import suites
+    from quality.frames import load_frame
+    from quality.gates import validate_frame
+
+    _, _, _, con = built
+    settings = load_settings(env={"DISCOURSE_PSEUDONYM_KEY": "analytics-test-key-0123456789"},
+                             home=tmp_path / "home")
+    topic_ids = [r[0] for r in con.execute("select topic_id from marts.topics").fetchall()]
+    for relation, (name, keys) in suites.ANALYST_MARTS.items():
+        suite = suites.analyst_mart_suite(relation)
+        frame, missing, present = load_frame(con, relation, suites.suite_columns(suite), keys)
+        assert not missing, (relation, missing)
+        result = validate_frame(
+            settings, "marts", frame, suite=suite, key_columns=present,
+            parameters={"topic_ids": topic_ids}, missing=missing, relation=relation, notes=[],
+            checked={}, run_id=None, load_seconds=0.0, checkpoint=name)
+        assert result.success, (relation, result.to_dict())
+
+
+def test_saved_queries_run_on_the_marts(built):
+    from discourse.analyst import saved_queries
+
+    _, _, _, con = built
+    for query in saved_queries().values():
+        rows = con.execute(query.sql).fetchall()
+        assert rows, query.name
 
 
 def test_nothing_written_into_the_repo(built):

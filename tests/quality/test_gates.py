@@ -333,32 +333,6 @@ def test_post_row_helper_matches_the_lake_schema():
     assert set(row) == set(POST_SCHEMA.names)
 
 
-def test_staging_gate_checks_uniqueness_across_batches(settings):
-    import duckdb
-
-    from quality.gates import STAGING_RELATION, run_staging_gate
-
-    rows = good_batch(GOOD, n=6)
-    rows[4].update(
-        post_uid=rows[0]["post_uid"], post_id=rows[0]["post_id"], platform=rows[0]["platform"], batch_id=BAD
-    )  # not deduplicated
-    import pyarrow as pa
-    from builders import NULLABLE_POST_SCHEMA
-
-    table = pa.Table.from_pylist(rows, schema=NULLABLE_POST_SCHEMA)
-    db = settings.build_warehouse
-    db.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(db)) as con:
-        con.register("t", table)
-        con.execute("create schema staging")
-        con.execute(f"create table {STAGING_RELATION} as select * from t")
-    result = run_staging_gate(settings, db)
-    assert result.stage == "staging" and result.blocking
-    dup = by_key(result, "expect_column_values_to_be_unique", "post_uid")
-    assert {r["source_record"] for r in dup["sample_rows"]} == {0, 4}
-    assert len(result.failures) == 1
-
-
 def test_marts_gate_works_while_this_process_holds_the_file_open(settings):
     # `discourse run` builds with dbt in-process, which can leave the file open read-write.
     import duckdb

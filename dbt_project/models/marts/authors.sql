@@ -1,6 +1,8 @@
 {#-
     Pseudonymised author activity: one row per `author_key` (a keyed hash of platform and account
     id, so one account per key; posts without an author are left out). No handles, ever.
+    Engagement is the sum of likes, shares and replies of the author's posts (a missing count is 0),
+    as in topic_daily.
 -#}
 
 {{ config(
@@ -24,7 +26,10 @@ posts as (
         misinfo_risk_score,
         misinfo_risk_level,
         cluster_id,
-        link_domains
+        link_domains,
+        like_count,
+        share_count,
+        reply_count
     from {{ ref('posts') }}
     where author_key is not null
     {%- if is_incremental() %}
@@ -43,7 +48,10 @@ activity as (
         max(created_at) as last_seen_at,
         round(avg(sentiment_score::decimal(18, 4)), 4) as mean_sentiment_score,
         round(avg(misinfo_risk_score), 4) as mean_risk_score,
-        count(*) filter (where misinfo_risk_level = 'high') as high_risk_posts
+        count(*) filter (where misinfo_risk_level = 'high') as high_risk_posts,
+        coalesce(sum(like_count), 0)::bigint as likes,
+        coalesce(sum(share_count), 0)::bigint as shares,
+        coalesce(sum(reply_count), 0)::bigint as replies
     from posts
     group by author_key
 
@@ -77,6 +85,10 @@ final as (
         a.mean_sentiment_score,
         a.mean_risk_score,
         a.high_risk_posts,
+        a.likes,
+        a.shares,
+        a.replies,
+        a.likes + a.shares + a.replies as engagement,
         len(coalesce(c.cluster_ids, [])) as clusters_joined,
         coalesce(c.cluster_ids, []) as cluster_ids,
         len(coalesce(d.linked_domains, [])) as domains_linked,
