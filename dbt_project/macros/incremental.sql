@@ -102,10 +102,17 @@
 {#- Pre-hook of `int_posts_clustered` (a table rebuilt every night from all fingerprints): keep the
     previous night's clusters so `int_posts_affected` can tell whose coordination figures changed. -#}
 {% macro keep_previous_clusters() -%}
+    {#- The previous table always exists after this hook (empty on a full build), so
+        `int_posts_affected` can name it directly: a table made by a hook is not in dbt's relation
+        cache, so `adapter.get_relation` would not see it. -#}
     {%- set current = previous_relation(this.schema, this.identifier) -%}
     {%- if incremental_night() and current is not none -%}
         create or replace table {{ this.schema }}.int_posts_clustered_previous as select * from {{ current }}
     {%- else -%}
-        drop table if exists {{ this.schema }}.int_posts_clustered_previous
+        create or replace table {{ this.schema }}.int_posts_clustered_previous (
+            post_uid varchar, cluster_id varchar, first_seen_at timestamp with time zone,
+            last_seen_at timestamp with time zone, n_posts bigint, n_accounts bigint, platforms varchar[],
+            span_minutes integer, coordination_score double
+        )
     {%- endif -%}
 {%- endmacro %}

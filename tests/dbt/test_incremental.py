@@ -9,6 +9,7 @@ night with nothing new (nothing is built).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from datetime import date
@@ -130,11 +131,20 @@ def test_incremental_nights_equal_one_full_build(tmp_path: Path) -> None:
     assert summary["plan"]["mode"] == "incremental"
     _assert_same_as_full_build(settings, tmp_path, "late posts and duplicates")
 
-    # Night 3: a batch is rejected (set aside as the raw gate does).
-    victim = sorted(new_batches)[0]
-    pipeline.reject_batches(settings, [victim], {"stage": "raw"})
+    # Night 3: batches are rejected (set aside as the raw gate does): every batch holding posts of
+    # coordinated clusters but one, so clusters shrink or vanish.
+    con = duckdb.connect(str(settings.build_warehouse), read_only=True)
+    try:
+        holders = [r[0] for r in con.execute(
+            "select batch_id from marts.posts where cluster_id is not null "
+            "group by 1 order by count(*) desc, 1").fetchall()]
+    finally:
+        con.close()
+    assert len(holders) >= 2
+    pipeline.reject_batches(settings, holders[:-1], {"stage": "raw"})
     summary = build_marts(settings)
-    assert summary["plan"]["gone_batches"] == 1
+    assert summary["plan"]["gone_batches"] == len(holders) - 1
+    _assert_same_as_full_build(settings, tmp_path, "rejections of clustered posts")
     # Night 4: reference data: an imported domain list rebuilds what reads it, nothing else.
     ratings = tmp_path / "ratings.csv"
     ratings.write_text("domain,rating\nbit.ly,0.1\nkompas.com,0.95\ndetik.com,0.05\n", encoding="utf-8")
@@ -151,3 +161,52 @@ def test_incremental_nights_equal_one_full_build(tmp_path: Path) -> None:
     # A night with nothing new plans nothing.
     plan = plan_build(settings, project)
     assert plan.mode == "incremental" and not plan.lake_changed and not plan.refresh
+
+
+def test_posts_left_behind_by_a_dissolved_cluster_are_updated(tmp_path: Path) -> None:
+    """Six accounts post one text within minutes, three in each of two batches: a coordinated
+    cluster. Rejecting one batch dissolves it (three accounts are below the minimum); the three posts
+    of the other batch did not change in the lake, yet their cluster_id and risk must."""
+    from datetime import UTC, datetime, timedelta
+
+    from dbt_lake import post, write_lake
+
+    settings = _settings(tmp_path / "home")
+    pipeline.ensure_home(settings)
+    text = "Sebarkan sekarang juga berita penting ini sebelum dihapus oleh mereka semua"
+    t0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    rows = []
+    for batch, offset in (("batch-a", 0), ("batch-b", 3)):
+        for i in range(3):
+            rows.append(post(f"{batch}-{i}", text, batch_id=batch, author_key=f"acct-{offset + i}",
+                             created_at=t0 + timedelta(minutes=5 * (offset + i))))
+        rows.append(post(f"{batch}-other", f"Postingan biasa dari {batch} tentang cuaca hari ini",
+                         batch_id=batch, author_key=f"other-{batch}", created_at=t0))
+    files = write_lake(settings.posts_dir, rows)
+    settings.manifest_dir.mkdir(parents=True, exist_ok=True)
+    for batch in ("batch-a", "batch-b"):
+        mine = [str(f.relative_to(settings.lake)) for f in files if f.stem == batch]
+        (settings.manifest_dir / f"{batch}.json").write_text(
+            json.dumps({"batch_id": batch, "files": mine, "records_in": 4, "loaded": 4, "quarantined": 0,
+                        "duplicates_within_batch": 0, "ingested_at": "2026-03-03T00:00:00Z"}))
+    build_marts(settings)
+    con = duckdb.connect(str(settings.build_warehouse), read_only=True)
+    try:
+        assert con.execute("select count(*) from marts.posts where cluster_id is not null").fetchone() == (6,)
+    finally:
+        con.close()
+    # batch-b is rejected: its files and manifest leave the lake
+    for f in files:
+        if f.stem == "batch-b":
+            f.unlink()
+    (settings.manifest_dir / "batch-b.json").unlink()
+    summary = build_marts(settings)
+    assert summary["plan"]["mode"] == "incremental" and summary["plan"]["gone_batches"] == 1
+    con = duckdb.connect(str(settings.build_warehouse), read_only=True)
+    try:
+        assert con.execute("select count(*) from marts.posts").fetchone() == (4,)
+        assert con.execute("select count(*) from marts.posts where cluster_id is not null").fetchone() == (0,)
+        assert con.execute("select count(*) from marts.coordinated_clusters").fetchone() == (0,)
+    finally:
+        con.close()
+    _assert_same_as_full_build(settings, tmp_path, "a dissolved cluster")

@@ -10,7 +10,6 @@
 /* depends_on: {{ ref('int_posts_clustered') }} */
 
 {%- set previous_posts = previous_relation('marts', 'posts') %}
-{%- set previous_clusters = previous_relation('intermediate', 'int_posts_clustered_previous') %}
 
 {%- if incremental_night() %}
 
@@ -24,10 +23,10 @@ lake_changed as (
 
 cluster_changed as (
 
-    {%- if previous_clusters is not none %}
+    -- int_posts_clustered's pre-hook keeps the previous night's table (macros/incremental.sql).
     select coalesce(n.post_uid, o.post_uid) as post_uid
     from {{ ref('int_posts_clustered') }} as n
-    full outer join {{ previous_clusters }} as o
+    full outer join {{ ref('int_posts_clustered').schema }}.int_posts_clustered_previous as o
         on o.post_uid = n.post_uid
     where n.post_uid is null or o.post_uid is null
        or (n.cluster_id, n.first_seen_at, n.last_seen_at, n.n_posts, n.n_accounts, n.platforms,
@@ -35,9 +34,6 @@ cluster_changed as (
           is distinct from
           (o.cluster_id, o.first_seen_at, o.last_seen_at, o.n_posts, o.n_accounts, o.platforms,
            o.span_minutes, o.coordination_score)
-    {%- else %}
-    select post_uid from {{ ref('int_posts_clustered') }}
-    {%- endif %}
 
 ),
 
