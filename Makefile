@@ -6,6 +6,9 @@
 UV := ./scripts/uv.sh
 POSTS ?= 20000
 PYTEST_ARGS ?=
+# The suite runs on this many pytest-xdist workers, one test file at a time each (module fixtures are
+# built once); most of a DAG or Celery test is waiting on the scheduler, which the other worker uses.
+PYTEST_WORKERS ?= 2
 
 .PHONY: demo test check sync lint bench clean codegen
 
@@ -19,7 +22,7 @@ demo: sync
 # production metadata-DB and Celery-worker paths are tested against the local services.
 test:
 	$(UV) sync --frozen --extra prod
-	$(UV) run --frozen --extra prod pytest $(PYTEST_ARGS)
+	$(UV) run --frozen --extra prod pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: sync
 	$(UV) run --frozen ruff check src dags tests bench
@@ -28,7 +31,8 @@ lint: sync
 check:
 	$(UV) sync --frozen --extra prod
 	$(UV) run --frozen --extra prod ruff check src dags tests bench
-	$(UV) run --frozen --extra prod pytest -m "not integration and not e2e and not bench" $(PYTEST_ARGS)
+	$(UV) run --frozen --extra prod pytest -n $(PYTEST_WORKERS) --dist loadfile \
+		-m "not integration and not e2e and not bench" $(PYTEST_ARGS)
 
 # Regenerate the dbt files derived from the canonical schema (src/ingest/schema.py).
 codegen:
