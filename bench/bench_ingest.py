@@ -18,6 +18,15 @@ the stage runs (short spikes between samples can be missed); the process-wide hi
 Python side and does not see DuckDB's or Arrow's native allocations, where the bulk of memory is.
 
     uv run python bench/bench_ingest.py --tweets 200000 --json /tmp/bench_ingest.json
+
+``--all-formats`` holds every registered format to the same bar, file by file: it generates exports of
+every format with the project's generator (``synth``; ``--posts-per-format`` posts of each), or takes
+the export files in ``--exports DIR`` folders, and times, per file, the reference copy of that file
+(``read_json``, or ``read_csv`` for CSV/TSV), the adapter alone and the full ``ingest_file``, then
+reports each file's and each format's ratio in wall and CPU seconds (see bench/README.md):
+
+    uv run python bench/bench_ingest.py --all-formats --posts-per-format 200000 --json /tmp/all.json
+    uv run python bench/bench_ingest.py --all-formats --exports /data/inbox --repeat 2
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ import json
 import os
 import platform
 import random
+import re
 import resource
 import shutil
 import sys
@@ -36,6 +46,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 # --------------------------------------------------------------------------------------------------
 # Synthetic twarc2 pages
@@ -487,6 +498,293 @@ def _table(result: dict) -> str:
     return "\n".join(lines)
 
 
+# ------------------------------------------------------------------------------------------------
+# Every format, file by file (--all-formats)
+# ------------------------------------------------------------------------------------------------
+
+# an X archive's ``window.YTD.tweets.part0 = [...]``: DuckDB reads the JSON after the ``=``
+_JS_ASSIGNMENT = re.compile(rb"\A\s*window\.YTD\.[\w.]+\s*=\s*")
+_BOM = b"\xef\xbb\xbf"
+
+
+def export_files(dirs: list[str]) -> list[Path]:
+    """The export files of ``dirs``, as an inbox holds them: names starting with ``_`` or ``.``
+    (ground truth, partial files) and ``*.meta.json`` sidecars are left out."""
+    found = []
+    for d in dirs:
+        for p in sorted(Path(d).iterdir()):
+            if p.is_file() and not p.name.startswith(("_", ".")) and not p.name.endswith(".meta.json"):
+                found.append(p)
+    return found
+
+
+def generate_per_format(
+    out: Path, posts: int, formats: list[str] | None, seed: int, compress: bool
+) -> list[Path]:
+    """Exports of each format with about ``posts`` posts of it, one ``synth.generate`` run per format in
+    ``out/<format>``. A format that cannot carry the planted campaign is generated beside the first
+    campaign fallback (generic), whose files are then deleted."""
+    from synth import generate
+    from synth.corpus import CAMPAIGN_FALLBACK
+    from synth.formats import FORMAT_ALIASES, FORMAT_WEIGHTS, FORMATS
+
+    able = ("x_v2", "telegram_desktop", *CAMPAIGN_FALLBACK)
+    files: list[Path] = []
+    for fmt in [FORMAT_ALIASES.get(f, f) for f in formats] if formats else FORMATS:
+        if fmt not in FORMATS:
+            raise SystemExit(f"no generator writer for format {fmt!r}; use --exports")
+        partner = None if fmt in able else CAMPAIGN_FALLBACK[0]
+        total = posts
+        if partner is not None:
+            total = round(posts * (FORMAT_WEIGHTS[fmt] + FORMAT_WEIGHTS[partner]) / FORMAT_WEIGHTS[fmt])
+        folder = out / fmt
+        t0 = time.perf_counter()
+        truth = generate(
+            folder,
+            posts=total,
+            seed=seed,
+            formats=(fmt,) if partner is None else (fmt, partner),
+            compress=compress,
+        )
+        for name, info in truth["files"].items():
+            if info["format"] == fmt:
+                files.append(folder / name)
+            else:
+                (folder / name).unlink()
+        print(f"generated {fmt} in {folder} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
+    return sorted(files)
+
+
+def _detected(path: Path) -> list[tuple[Any, Any]]:
+    """``(source, adapter)`` for each recognised source of ``path`` (a zip's members), by detection."""
+    from ingest.registry import UnrecognisedFormat, detect
+    from ingest.sources import expand
+
+    found = []
+    for source in expand(path):
+        try:
+            found.append((source, detect(source)))
+        except UnrecognisedFormat:
+            continue
+    return found
+
+
+def _reference_inputs(path: Path, workdir: Path) -> list[dict]:
+    """What the reference copies for ``path``: per recognised source, the file DuckDB reads, its reader
+    (``read_csv`` for a CSV/TSV, else ``read_json``) and its decompressed size. DuckDB reads plain,
+    gzip and zstd files itself; a zip member, or the JSON inside an X archive's JavaScript assignment,
+    is written out first (not timed), so the reference does less than the adapter there."""
+    inputs = []
+    for i, (source, _adapter) in enumerate(_detected(path)):
+        with source.open() as fh:
+            data = fh.read()
+        body = data.removeprefix(_BOM)
+        js = _JS_ASSIGNMENT.match(body)
+        reader = "read_json" if js or body.lstrip()[:1] in (b"{", b"[") else "read_csv"
+        target = path
+        if source.member is not None or js:
+            if js:
+                body = body[js.end() :].rstrip().rstrip(b";")
+            name = (
+                Path(source.member or path.name).name.replace(".js", ".json")
+                if js
+                else Path(source.member).name
+            )
+            target = workdir / f"reference-input-{path.stem}-{i}-{name}"
+            target.write_bytes(body if js else data)
+        inputs.append({"path": target, "reader": reader, "bytes": len(data)})
+        del data, body
+    return inputs
+
+
+def _reference_copy(inputs: list[dict], workdir: Path) -> dict:
+    """The bar: ``COPY (SELECT * FROM read_json(file)) TO 'x.parquet'`` (``read_csv`` for CSV) on a
+    fresh in-memory DuckDB with default settings. ``ignore_errors`` lets it get past the malformed
+    records generated exports plant (the adapters quarantine them); ``maximum_object_size`` lets it
+    read a document that is one JSON value (Telegram, a Mastodon outbox, YouTube ``--pretty``)."""
+    import duckdb
+
+    con = duckdb.connect(":memory:")
+    out_bytes = 0
+    try:
+        for i, item in enumerate(inputs):
+            target = workdir / f"reference-{i}.parquet"
+            lit = "'" + str(item["path"]).replace("'", "''") + "'"
+            if item["reader"] == "read_csv":
+                scan = f"read_csv({lit}, ignore_errors = true)"
+            else:
+                size = max(16 << 20, item["bytes"] + (1 << 20))
+                scan = f"read_json({lit}, ignore_errors = true, maximum_object_size = {size})"
+            con.execute(f"COPY (SELECT * FROM {scan}) TO '{target}' (FORMAT parquet)")
+            out_bytes += target.stat().st_size
+            target.unlink()
+    finally:
+        con.close()
+    return {"output_mb": out_bytes / 2**20}
+
+
+def _adapter_file(path: Path) -> dict:
+    """Every recognised source of ``path`` through its detected adapter's ``read()``, drained."""
+    posts = quarantined = 0
+    skipped: dict[str, int] = {}
+    for source, adapter in _detected(path):
+        for chunk in adapter.read(source, {}):
+            posts += chunk.posts.num_rows if chunk.posts is not None else 0
+            quarantined += chunk.quarantine.num_rows if chunk.quarantine is not None else 0
+            for k, v in chunk.skipped.items():
+                skipped[k] = skipped.get(k, 0) + v
+    return {"posts": posts, "quarantined": quarantined, "skipped": sum(skipped.values())}
+
+
+def _fastest(runs: list[dict]) -> dict:
+    best = dict(min(runs, key=lambda r: r["seconds"]))
+    best["all_seconds"] = [round(r["seconds"], 3) for r in runs]
+    best["all_cpu_seconds"] = [round(r["cpu_seconds"], 3) for r in runs]
+    return best
+
+
+def _ratios(stages: dict) -> None:
+    ref = stages["reference"]
+    for stage in stages.values():
+        stage["ratio"] = ref["seconds"] / stage["seconds"] if stage["seconds"] else None
+        stage["cpu_ratio"] = ref["cpu_seconds"] / stage["cpu_seconds"] if stage["cpu_seconds"] else None
+
+
+def run_all_formats(args: argparse.Namespace) -> dict:
+    workdir = Path(tempfile.mkdtemp(prefix="bench-ingest-all-", dir=args.workdir))
+    wanted = None
+    if args.formats:
+        wanted = [f.strip() for f in args.formats.split(",") if f.strip()]
+    loadavg_start = os.getloadavg()
+    try:
+        if args.exports:
+            files = export_files(args.exports)
+        else:
+            files = generate_per_format(
+                workdir / "exports", args.posts_per_format, wanted, args.seed, args.compress
+            )
+        plan = []
+        for path in files:
+            found = _detected(path)
+            names = sorted({adapter.name for _, adapter in found})
+            if not names:
+                print(f"skipped {path.name}: no adapter recognises it", file=sys.stderr)
+                continue
+            if wanted and not any(n in wanted or n.split("_")[0] in wanted for n in names):
+                continue
+            plan.append((path, "+".join(names), _reference_inputs(path, workdir)))
+
+        _warm_up(workdir)
+        target_stage = "ingest" if not args.no_ingest and _have_ingest_file() else "adapter"
+        rows = []
+        for n, (path, fmt, inputs) in enumerate(plan, 1):
+            stages_fn = {
+                "reference": lambda inputs=inputs: _reference_copy(inputs, workdir),
+                "adapter": lambda path=path: _adapter_file(path),
+            }
+            if target_stage == "ingest":
+                stages_fn["ingest"] = lambda path=path: _ingest(path, workdir)
+            runs: dict[str, list[dict]] = {name: [] for name in stages_fn}
+            for _ in range(args.repeat):
+                for name, fn in stages_fn.items():
+                    runs[name].append(_measure(fn))
+            stages = {name: _fastest(rs) for name, rs in runs.items()}
+            _ratios(stages)
+            row = {
+                "file": path.name,
+                "format": fmt,
+                "input_mb": path.stat().st_size / 2**20,
+                "content_mb": sum(i["bytes"] for i in inputs) / 2**20,
+                "stages": stages,
+            }
+            rows.append(row)
+            last = stages[target_stage]
+            print(
+                f"[{n}/{len(plan)}] {fmt} {path.name}: reference {stages['reference']['seconds']:.2f} s, "
+                f"ingest {last['seconds']:.2f} s, ratio {last['ratio']:.2f}",
+                file=sys.stderr,
+            )
+
+        formats: dict[str, dict] = {}
+        for row in rows:
+            agg = formats.setdefault(row["format"], {"files": 0, "content_mb": 0.0, "stages": {}})
+            agg["files"] += 1
+            agg["content_mb"] += row["content_mb"]
+            for name, stage in row["stages"].items():
+                s = agg["stages"].setdefault(name, {"seconds": 0.0, "cpu_seconds": 0.0})
+                s["seconds"] += stage["seconds"]
+                s["cpu_seconds"] += stage["cpu_seconds"]
+        for fmt, agg in formats.items():
+            _ratios(agg["stages"])
+            agg["min_file_ratio"] = min(
+                r["stages"][target_stage]["ratio"] for r in rows if r["format"] == fmt
+            )
+        import duckdb
+
+        return {
+            "mode": "all_formats",
+            "exports": args.exports or str(workdir / "exports"),
+            "posts_per_format": None if args.exports else args.posts_per_format,
+            "repeat": args.repeat,
+            "target_ratio": 0.5,
+            "target_stage": target_stage,
+            "files": rows,
+            "formats": formats,
+            "meets_target": {
+                fmt: agg["stages"][target_stage]["ratio"] >= 0.5 for fmt, agg in formats.items()
+            },
+            "process_peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "loadavg_start": loadavg_start,
+            "loadavg_end": os.getloadavg(),
+            "machine": {
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+                "duckdb": duckdb.__version__,
+                "platform": platform.platform(),
+            },
+            "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+    finally:
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _all_formats_table(result: dict) -> str:
+    stage = result["target_stage"]
+    head = (
+        f"{'format':<18} {'file':<34} {'MB':>6} {'ref s':>7} {'ref cpu':>7} {'adapt s':>7} "
+        f"{stage + ' s':>8} {stage[:6] + ' cpu':>10} {'ratio':>6} {'cpu ratio':>9}"
+    )
+    lines = [head]
+    for row in result["files"]:
+        st = row["stages"]
+        last = st[stage]
+        lines.append(
+            f"{row['format']:<18} {row['file'][:34]:<34} {row['content_mb']:>6.1f} "
+            f"{st['reference']['seconds']:>7.2f} {st['reference']['cpu_seconds']:>7.2f} "
+            f"{st['adapter']['seconds']:>7.2f} {last['seconds']:>8.2f} {last['cpu_seconds']:>10.2f} "
+            f"{last['ratio']:>6.2f} {last['cpu_ratio']:>9.2f}"
+        )
+    lines.append("")
+    lines.append(
+        f"{'format':<18} {'files':>5} {'MB':>7} {'ref s':>7} {stage + ' s':>8} {'ratio':>6} "
+        f"{'cpu ratio':>9} {'min file':>8}  target >= {result['target_ratio']}"
+    )
+    for fmt, agg in result["formats"].items():
+        st = agg["stages"]
+        lines.append(
+            f"{fmt:<18} {agg['files']:>5} {agg['content_mb']:>7.1f} {st['reference']['seconds']:>7.2f} "
+            f"{st[stage]['seconds']:>8.2f} {st[stage]['ratio']:>6.2f} {st[stage]['cpu_ratio']:>9.2f} "
+            f"{agg['min_file_ratio']:>8.2f}  {'met' if result['meets_target'][fmt] else 'NOT met'}"
+        )
+    la, lb = result["loadavg_start"], result["loadavg_end"]
+    lines.append(
+        f"load average at start {la[0]:.2f}, at end {lb[0]:.2f}; "
+        f"process peak RSS {result['process_peak_rss_mb']:,.0f} MB"
+    )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tweets", type=int, default=200_000, help="tweets to generate (default 200000)")
@@ -499,11 +797,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", help="write the results as JSON to this path")
     parser.add_argument("--workdir", help="where temporary files go (default: the system temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the generated file and work dir")
+    every = parser.add_argument_group("every format (--all-formats)")
+    every.add_argument(
+        "--all-formats",
+        action="store_true",
+        help="measure every registered format, file by file, instead of X v2 pages",
+    )
+    every.add_argument(
+        "--exports",
+        action="append",
+        metavar="DIR",
+        help="measure the export files in DIR (repeatable) instead of generating them",
+    )
+    every.add_argument(
+        "--posts-per-format", type=int, default=200_000, help="posts generated per format (default 200000)"
+    )
+    every.add_argument("--formats", help="comma-separated formats to keep (default: every one found)")
+    every.add_argument("--compress", action="store_true", help="generate compressed exports")
     args = parser.parse_args(argv)
-    if args.tweets <= 0 or args.page_size <= 0 or args.repeat <= 0:
-        parser.error("--tweets, --page-size and --repeat must be positive")
-    result = run(args)
-    print(_table(result))
+    if args.tweets <= 0 or args.page_size <= 0 or args.repeat <= 0 or args.posts_per_format <= 0:
+        parser.error("--tweets, --page-size, --posts-per-format and --repeat must be positive")
+    if args.all_formats:
+        result = run_all_formats(args)
+        print(_all_formats_table(result))
+    else:
+        result = run(args)
+        print(_table(result))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1, sort_keys=True), encoding="utf-8")
     return 0

@@ -277,6 +277,8 @@ def test_marts_on_object_storage_equal_local_disk(two_nights):
         con.execute(f"attach '{local.warehouse}' as l (read_only)")
         con.execute(f"attach '{remote.warehouse}' as r (read_only)")
         for table, columns in local_marts.items():
+            if not set(columns) - RUN_COLUMNS:  # marts.snapshots: which runs published, when
+                continue
             n_local = con.execute(f"select count(*) from l.marts.{table}").fetchone()[0]
             n_remote = con.execute(f"select count(*) from r.marts.{table}").fetchone()[0]
             assert n_remote == n_local, table

@@ -7,13 +7,17 @@ import json
 import re
 
 import duckdb
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ingest.formats.common import (
     COUNT_SQL,
     INVALID_JSON,
     LIST_SQL,
     Rejects,
+    json_depth,
     parse_count,
     quarantine_raw,
     quarantine_sql,
@@ -174,3 +178,40 @@ def test_sniff_json_lines():
     assert not sniff_json_lines(b'{"x": 1}\n{"x": 2}\n{"id": 3}\n', is_record, hints)
     assert sniff_json_lines(b'{"a": "long line cut off", "id": 9, "b": "', is_record, hints)
     assert not sniff_json_lines(b'["id"]', is_record, hints)
+
+
+# --------------------------------------------------------------------------------------------------
+# Shortcuts that must give what the general rules give
+
+
+def _depth_by_scan(text: bytes) -> int:
+    """JSON nesting the plain way: strings cut out left to right, then the running bracket count."""
+    bare = np.frombuffer(re.sub(rb'"(?:[^"\\]|\\.)*"', b"", text, flags=re.DOTALL), dtype=np.uint8)
+    step = (bare == 0x7B).astype(np.int64) + (bare == 0x5B) - (bare == 0x7D) - (bare == 0x5D)
+    return int(np.cumsum(step).max()) if len(step) else 0
+
+
+@given(st.text(alphabet='{}[]"\\ax :,é', max_size=40))
+@settings(max_examples=3000, deadline=None)
+def test_json_depth_is_the_scan(text):
+    """``json_depth`` (vectorised) gives the left-to-right scan's answer on any text, JSON or not."""
+    assert json_depth(text) == _depth_by_scan(text.encode())
+
+
+def test_json_depth_across_slices():
+    """Strings, escaped quotes and brackets on both sides of the numpy slice boundary (4 MiB)."""
+    pad = (1 << 22) - 7
+    docs = [
+        '[{"a": "' + "x" * pad + '\\"[[[", "b": [[{"c": "\\\\"}], {"k": "' + '\\"' * 9 + '{{"}]]}]',
+        '{"unterminated": "' + "x" * pad + "[[[",
+    ]
+    for doc in docs:
+        assert json_depth(doc) == _depth_by_scan(doc.encode())
+
+
+def test_sql_count_of_digits_is_the_general_rule(con):
+    """``count_text`` answers ASCII digits without the regular expressions: as the general rule does."""
+    texts = ["0", "7", "007", "123456789", "9223372036854775807", "9223372036854775808", "1" * 40, "\u0661"]
+    fast = [con.execute("select count_text(?, 0)", [t]).fetchall()[0][0] for t in texts]
+    general = [con.execute("select count_text_parsed(?, 0)", [t]).fetchall()[0][0] for t in texts]
+    assert fast == general == [parse_count(t) for t in texts]

@@ -267,3 +267,35 @@ def test_a_lone_tweets_js_loads_with_one_author_and_a_manifest_note(tmp_path: Pa
         [str(settings.posts_dir / "**" / "*.parquet")],
     ).fetchone()
     assert keys[0] == keys[1] == entry["loaded"] and keys[2] == 1
+
+
+def test_created_at_forms(tmp_path: Path):
+    """Every archive writes "Fri Feb 20 09:10:58 +0000 2026", which is read without ``strptime``; any
+    other form goes through ``strptime`` (other offsets, other letter case, single digits), and what
+    ``strptime`` refuses, or a date that does not exist, quarantines the tweet."""
+    forms = [
+        "Fri Feb 20 09:10:58 +0000 2026",
+        "Fri Feb 20 09:10:58 +0530 2026",
+        "fri FEB 20 09:10:58 +0000 2026",
+        "Fri Feb 20 9:10:58 +0000 2026",
+        "Fri Feb 30 09:10:58 +0000 2026",
+        "Fri Feb 20 24:10:58 +0000 2026",
+        "Fri Feb 20 09:10:58 +0000 0000",
+        "Fri Feb 20 09:10:58 Z 2026",
+        "2026-02-20T09:10:58Z",
+    ]
+    items = [{"tweet": {"id_str": str(100 + i), "full_text": "t", "created_at": f}}
+             for i, f in enumerate(forms)]
+    path = tmp_path / "tweets.js"
+    path.write_text("window.YTD.tweets.part0 = " + json.dumps(items), encoding="utf-8")
+    posts, quarantine, _ = read(path, account="1:someone")
+    got = {r["post_id"]: r["created_at"] for r in posts.to_pylist()}
+    expected = {}
+    for i, f in enumerate(forms):
+        try:
+            expected[str(100 + i)] = datetime.strptime(f, "%a %b %d %H:%M:%S %z %Y").astimezone(UTC)
+        except ValueError:
+            pass
+    assert got == expected
+    assert len(got) == 5
+    assert sorted(q["source_record"] for q in quarantine.to_pylist()) == [5, 6, 7, 9]

@@ -29,16 +29,21 @@
 * **Hostile JSON**: ``loads`` parses JSON text with a nesting limit (``JSONTooDeep``, a ``ValueError``,
   instead of a ``RecursionError`` from Python's recursive parser); every JSON parse in Python goes
   through it (``source.limits.max_json_depth`` where a source is at hand).
+* **Formats mapped in Python**: ``gc_paused`` and ``gc_paused_iter`` keep the cyclic garbage collector
+  from walking a parsed export's millions of objects over and over while it is parsed and mapped.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from ingest.schema import QUARANTINE_RAW_MAX_CHARS
 
@@ -106,6 +111,8 @@ def parse_count(value: Any, blank: int | None = None) -> int | None:
         return _bigint(math.trunc(value)) if math.isfinite(value) else None
     if not isinstance(value, str):
         return None
+    if value.isascii() and value.isdigit():  # the commonest count text: what the rules below give it
+        return _bigint(int(value))
     s = _COUNT_SPACE.sub("", value)
     if not s:
         return blank
@@ -135,8 +142,10 @@ _COUNT_SPACE_SQL = "chr(9) || chr(10) || chr(12) || chr(13) || ' ' || chr(160)"
 # ``count_text(v, blank)``: a text. Both follow ``parse_count``. Each intermediate value is bound once
 # through a one-item ``list_transform``: a macro argument used n times is n copies of its expression,
 # and binding those (regular expressions compiled each time) cost more than mapping a block.
+# ``count_text`` first answers the two commonest texts without the regular expressions, with what
+# they would give: ``""`` (blank) and plain ASCII digits (their value, null past BIGINT).
 COUNT_SQL = f"""
-create or replace macro count_text(v, blank) as list_transform(
+create or replace macro count_text_parsed(v, blank) as list_transform(
     [lower(translate(v, {_COUNT_SPACE_SQL}, ''))],
     lambda s: case when s = '' then blank else list_transform(
         [regexp_extract(s, {sql_str("^" + COUNT_PATTERN + "$")}, ['num', 'suf'])],
@@ -147,6 +156,10 @@ create or replace macro count_text(v, blank) as list_transform(
             else try_cast(round(try_cast(replace(p.num, ',', '.') as double)
                                 * case p.suf {_MULTIPLIER_CASES} end) as bigint)
         end)[1] end)[1];
+create or replace macro count_text(v, blank) as case
+    when v = '' then blank
+    when regexp_full_match(v, '[0-9]+') then try_cast(v as bigint)
+    else count_text_parsed(v, blank) end;
 create or replace macro count_value(v, t, blank) as case
     when t in ('UBIGINT', 'BIGINT') then try_cast(v as bigint)
     when t = 'DOUBLE' then try_cast(trunc(try_cast(v as double)) as bigint)
@@ -237,9 +250,13 @@ def quarantine_sql(*parts: Rejects, order_by: str = "source_record") -> str:
     return "\nunion all\n".join(selects) + f"\norder by {order_by}\n"
 
 
+# what ``json.dumps(value, ensure_ascii=False, separators=(",", ":"))`` builds on every call, built once
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def dumps(value: Any) -> str:
     """Compact JSON, non-ASCII kept."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _COMPACT.encode(value)
 
 
 def quarantine_raw(raw: Any) -> str:
@@ -261,11 +278,61 @@ class JSONTooDeep(ValueError):
 
 
 def json_depth(text: str | bytes) -> int:
-    """The deepest nesting of arrays and objects in ``text`` (strings left out)."""
+    """The deepest nesting of arrays and objects in ``text`` (strings left out).
+
+    Vectorised with numpy, slice by slice: a quote opens or closes a string unless an odd run of
+    backslashes precedes it, and only brackets outside strings count. Text where that reading could
+    differ from a left-to-right scan (an escaped quote outside a string, an unterminated string, a
+    closing bracket first, no bracket: none of them valid JSON) is measured by the scan itself,
+    ``_json_depth_scan``, so the result is always the scan's."""
     import numpy as np
 
     if isinstance(text, str):
         text = text.encode("utf-8", "surrogatepass")
+    data = np.frombuffer(text, dtype=np.uint8)
+    n = len(data)
+    # escaped quotes: the quotes after a backslash whose run of backslashes is odd
+    after = np.flatnonzero(data[:-1] == 0x5C) + 1 if n > 1 else np.empty(0, dtype=np.int64)
+    cand = after[data[after] == 0x22]
+    run = np.ones(len(cand), dtype=np.int64)
+    active = np.arange(len(cand))
+    while len(active):
+        at = cand[active] - run[active] - 1
+        active = active[at >= 0]
+        active = active[data[cand[active] - run[active] - 1] == 0x5C]
+        run[active] += 1
+    escaped_at = cand[run % 2 == 1]
+    parity = 0  # inside a string at the end of the previous slice
+    depth = 0
+    best = None
+    step_bytes = 1 << 22
+    for lo in range(0, n, step_bytes):
+        part = data[lo : lo + step_bytes]
+        quote = (part == 0x22).view(np.uint8).copy()
+        here = escaped_at[(escaped_at >= lo) & (escaped_at < lo + len(part))] - lo
+        quote[here] = 0
+        inside = (np.cumsum(quote, dtype=np.uint8) & 1) ^ parity
+        if len(here) and not inside[here].all():
+            return _json_depth_scan(text)  # an escaped quote outside a string
+        parity = int(inside[-1])
+        step = (part == 0x7B).view(np.int8) + (part == 0x5B) - (part == 0x7D) - (part == 0x5D)
+        events = np.flatnonzero(step * (inside == 0))
+        if len(events):
+            kinds = step[events].astype(np.int64)
+            if best is None and kinds[0] < 0:
+                return _json_depth_scan(text)  # a closing bracket first
+            running = np.cumsum(kinds) + depth
+            best = max(best or 0, int(running.max()))
+            depth = int(running[-1])
+    if parity or best is None:
+        return _json_depth_scan(text)  # an unterminated string, or no bracket at all
+    return best
+
+
+def _json_depth_scan(text: bytes) -> int:
+    """``json_depth`` by a left-to-right scan: strings cut out, then the running bracket count."""
+    import numpy as np
+
     bare = _JSON_STRING_B.sub(b"", text)
     data = np.frombuffer(bare, dtype=np.uint8)
     step = (data == 0x7B).astype(np.int32) + (data == 0x5B) - (data == 0x7D) - (data == 0x5D)
@@ -273,6 +340,10 @@ def json_depth(text: str | bytes) -> int:
 
 
 _JSON_STRING_B = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+
+
+# JSON texts longer than this are parsed with the cyclic garbage collector paused (``gc_paused``)
+LARGE_JSON_CHARS = 1 << 20
 
 
 def loads(text: str | bytes, max_depth: int = DEFAULT_JSON_DEPTH) -> Any:
@@ -284,9 +355,59 @@ def loads(text: str | bytes, max_depth: int = DEFAULT_JSON_DEPTH) -> Any:
     if opens > max_depth and json_depth(text) > max_depth:
         raise JSONTooDeep(f"JSON nested deeper than {max_depth} levels (ingest_max_json_depth)")
     try:
+        if len(text) > LARGE_JSON_CHARS:
+            with gc_paused():
+                return json.loads(text)
         return json.loads(text)
     except RecursionError as exc:
         raise JSONTooDeep(f"JSON nested too deep for the parser (over {max_depth} levels)") from exc
+
+
+# --------------------------------------------------------------------------------------------------
+# Formats mapped in Python: the garbage collector
+# --------------------------------------------------------------------------------------------------
+
+_GC_LOCK = threading.Lock()
+_gc_pauses = 0
+_gc_was_enabled = False
+_T = TypeVar("_T")
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a format parses or maps a whole export in Python.
+
+    A parsed export is millions of dicts and lists, and every collection walks all of them: on a
+    Telegram export that took half the mapping time, to find nothing (parsed JSON and the mapped
+    columns hold no reference cycles). Reference counting still frees everything as usual. Pauses
+    nest and may overlap between threads; collection resumes (if it was on) when the last one ends.
+    """
+    global _gc_pauses, _gc_was_enabled
+    with _GC_LOCK:
+        if _gc_pauses == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pauses += 1
+    try:
+        yield
+    finally:
+        with _GC_LOCK:
+            _gc_pauses -= 1
+            if _gc_pauses == 0 and _gc_was_enabled:
+                gc.enable()
+
+
+def gc_paused_iter(items: Iterable[_T]) -> Iterator[_T]:
+    """``items``, each produced with the garbage collector paused (``gc_paused``), and the consumer's
+    code between them run without the pause: for an adapter's ``read`` mapping in Python."""
+    it = iter(items)
+    while True:
+        with gc_paused():
+            try:
+                item = next(it)
+            except StopIteration:
+                return
+        yield item
 
 
 MAPPING_ERRORS = (TypeError, AttributeError, KeyError, IndexError, ValueError, OverflowError, RecursionError)
@@ -304,13 +425,13 @@ def map_safely(
     mapping does not expect (a list where a string belongs, say) is quarantined alone, with the
     reason, instead of failing the file. ``columns``: the column lists ``fn`` appends to, cut back to
     where they were so a half-mapped record leaves nothing behind."""
-    marks = {k: len(v) for k, v in columns.items()} if columns is not None else None
+    marks = list(map(len, columns.values())) if columns is not None else None
     try:
         fn(record, item, *args)
     except MAPPING_ERRORS as exc:
         if marks is not None and columns is not None:
-            for k, n in marks.items():
-                del columns[k][n:]
+            for values, n in zip(columns.values(), marks, strict=True):
+                del values[n:]
         reject(record, item, f"malformed record ({type(exc).__name__}: {exc})"[:300])
 
 

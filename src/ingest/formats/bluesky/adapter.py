@@ -39,7 +39,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from ingest.formats.bluesky.sql import CHUNK_SQL
+from ingest.formats.bluesky.sql import CHUNK_SQL, SQL_MACROS
 from ingest.formats.common import sniff_json_lines
 from ingest.lines import run_chunks
 from ingest.registry import Adapter, AdapterChunk, register
@@ -75,4 +75,4 @@ class BlueskyJetstreamAdapter(Adapter):
 
     def read(self, source: Source, options: dict[str, Any] | None = None) -> Iterator[AdapterChunk]:
         """Options: ``chunk_bytes`` and ``workers`` (see ``ingest.lines.run_chunks``)."""
-        yield from run_chunks(source, options, CHUNK_SQL, name="bluesky", empty=True)
+        yield from run_chunks(source, options, CHUNK_SQL, name="bluesky", setup=SQL_MACROS, empty=True)

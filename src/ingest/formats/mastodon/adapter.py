@@ -62,6 +62,7 @@ from ingest.formats.common import (
     INVALID_JSON,
     JSONTooDeep,
     dumps,
+    gc_paused_iter,
     loads,
     map_safely,
     parse_count,
@@ -110,65 +111,69 @@ class MastodonAdapter(Adapter):
         return _reframe(units, out)
 
     def read(self, source: Source, options: dict[str, Any] | None = None) -> Iterator[AdapterChunk]:
-        options = options or {}
-        include_private = _truthy(options.get("include_private"))
-        with source.open() as fh:
-            data = strip_bom(fh.read())
-        rows = _Rows(include_private)
-        stripped = data.lstrip()
-        if stripped.startswith(b"{") and _OUTBOX.search(stripped[:65536]):
-            doc = _load_document(data, source.name, source.limits.max_json_depth)
-            items = doc.get("orderedItems") if isinstance(doc, dict) else None
-            if not isinstance(items, list):
-                raise ValueError(f"{source.name}: ActivityPub collection without an 'orderedItems' list")
-            for i, item in enumerate(items, 1):
-                map_safely(_activity_at, rows.reject, i, item, rows)
-                if rows.size >= CHUNK_RECORDS:
-                    yield rows.flush()
-            yield rows.flush()
-            return
-        first_line = stripped.split(b"\n", 1)[0].strip()
-        try:
-            loads(first_line)
-            line_mode = True
-        except ValueError:
-            line_mode = False
-        if not line_mode:
-            doc = _load_document(data, source.name, source.limits.max_json_depth)
-            statuses = doc if isinstance(doc, list) else [doc]
-            for i, status in enumerate(statuses, 1):
-                map_safely(_status_at, rows.reject, i, status, rows)
-                if rows.size >= CHUNK_RECORDS:
-                    yield rows.flush()
-            yield rows.flush()
-            return
-        del stripped
-        lines = data.split(b"\n")
-        if lines and not lines[-1].strip():
-            lines.pop()  # the final line break ends the last line; it does not start a blank one
-        for line_no, line in enumerate(lines, 1):
-            if not line.strip():
-                rows.skip("blank_line")
-                continue
-            try:
-                obj = loads(line, source.limits.max_json_depth)
-            except UnicodeDecodeError:
-                rows.reject(line_no, line.decode("utf-8", "replace"), "invalid UTF-8")
-                continue
-            except JSONTooDeep as exc:
-                rows.reject(line_no, line.decode("utf-8", "replace"), str(exc))
-                continue
-            except ValueError:
-                rows.reject(line_no, line.decode("utf-8", "replace"), INVALID_JSON)
-                continue
-            if obj == []:
-                rows.skip("empty_page")
-                continue
-            for status in obj if isinstance(obj, list) else [obj]:
-                map_safely(_status_at, rows.reject, line_no, status, rows)
+        yield from gc_paused_iter(_read(source, options or {}))
+
+
+def _read(source: Source, options: dict[str, Any]) -> Iterator[AdapterChunk]:
+    """``read``: the export's records mapped, a chunk at a time."""
+    include_private = _truthy(options.get("include_private"))
+    with source.open() as fh:
+        data = strip_bom(fh.read())
+    rows = _Rows(include_private)
+    stripped = data.lstrip()
+    if stripped.startswith(b"{") and _OUTBOX.search(stripped[:65536]):
+        doc = _load_document(data, source.name, source.limits.max_json_depth)
+        items = doc.get("orderedItems") if isinstance(doc, dict) else None
+        if not isinstance(items, list):
+            raise ValueError(f"{source.name}: ActivityPub collection without an 'orderedItems' list")
+        for i, item in enumerate(items, 1):
+            map_safely(_activity_at, rows.reject, i, item, rows)
             if rows.size >= CHUNK_RECORDS:
                 yield rows.flush()
         yield rows.flush()
+        return
+    first_line = stripped.split(b"\n", 1)[0].strip()
+    try:
+        loads(first_line)
+        line_mode = True
+    except ValueError:
+        line_mode = False
+    if not line_mode:
+        doc = _load_document(data, source.name, source.limits.max_json_depth)
+        statuses = doc if isinstance(doc, list) else [doc]
+        for i, status in enumerate(statuses, 1):
+            map_safely(_status_at, rows.reject, i, status, rows)
+            if rows.size >= CHUNK_RECORDS:
+                yield rows.flush()
+        yield rows.flush()
+        return
+    del stripped
+    lines = data.split(b"\n")
+    if lines and not lines[-1].strip():
+        lines.pop()  # the final line break ends the last line; it does not start a blank one
+    for line_no, line in enumerate(lines, 1):
+        if not line.strip():
+            rows.skip("blank_line")
+            continue
+        try:
+            obj = loads(line, source.limits.max_json_depth)
+        except UnicodeDecodeError:
+            rows.reject(line_no, line.decode("utf-8", "replace"), "invalid UTF-8")
+            continue
+        except JSONTooDeep as exc:
+            rows.reject(line_no, line.decode("utf-8", "replace"), str(exc))
+            continue
+        except ValueError:
+            rows.reject(line_no, line.decode("utf-8", "replace"), INVALID_JSON)
+            continue
+        if obj == []:
+            rows.skip("empty_page")
+            continue
+        for status in obj if isinstance(obj, list) else [obj]:
+            map_safely(_status_at, rows.reject, line_no, status, rows)
+        if rows.size >= CHUNK_RECORDS:
+            yield rows.flush()
+    yield rows.flush()
 
 
 def _reframe(units: Iterable[Unit], out: BinaryIO) -> dict[str, Any]:

@@ -44,7 +44,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pyarrow as pa
 
-from ingest.formats.common import dumps, loads, map_safely, parse_count, quarantine_raw, strip_bom
+from ingest.formats.common import (
+    dumps,
+    gc_paused_iter,
+    loads,
+    map_safely,
+    parse_count,
+    quarantine_raw,
+    strip_bom,
+)
 from ingest.formats.telegram.options import CHAT_TYPES, parse_chat_types
 from ingest.registry import Adapter, AdapterChunk, Unit, context_table, register
 from ingest.schema import ADAPTER_SCHEMA, QUARANTINE_ADAPTER_SCHEMA
@@ -61,7 +69,6 @@ _MSG_UNIXTIME = re.compile(rb'"date_unixtime"\s*:\s*"\d+"')
 _MSG_DATE = re.compile(rb'"date"\s*:\s*"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}"')
 _CHAT_TYPE = re.compile(rb'"type"\s*:\s*"(?:' + b"|".join(t.encode() for t in CHAT_TYPES) + rb')"')
 _URL_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
-_DIGITS = re.compile(r"^\d+$")
 _PEER_ID = re.compile(r"^(?:user|channel|chat|group)?(-?\d+)$")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -104,7 +111,7 @@ class TelegramDesktopAdapter(Adapter):
                 f"(line {exc.lineno}, column {exc.colno}: {exc.msg})"
             ) from exc
         del data
-        yield from _map_document(doc, options, source.name)
+        yield from gc_paused_iter(_map_document(doc, options, source.name))
 
     def reframe(self, units: Iterable[Unit], out: BinaryIO) -> dict[str, Any]:
         """Stored messages back as an account-wide export: each chat (its stored context) with its
@@ -152,11 +159,15 @@ def _chats(doc: Any, source_name: str) -> list[Any]:
     return chats
 
 
+_POST_COLUMNS = tuple(f.name for f in ADAPTER_SCHEMA)
+
+
 class _Columns:
-    """Column lists for one chunk of posts and quarantined records."""
+    """One chunk of posts (a tuple per post, in ``ADAPTER_SCHEMA``'s column order), quarantined records,
+    skip counts and chat contexts."""
 
     def __init__(self) -> None:
-        self.posts: dict[str, list[Any]] = {f.name: [] for f in ADAPTER_SCHEMA}
+        self.posts: list[tuple[Any, ...]] = []
         self.quarantine: dict[str, list[Any]] = {f.name: [] for f in QUARANTINE_ADAPTER_SCHEMA}
         self.skipped: dict[str, int] = {}
         self.context: list[tuple[int, dict[str, Any]]] = []
@@ -174,8 +185,9 @@ class _Columns:
         self.size += 1
 
     def chunk(self) -> AdapterChunk:
+        columns = zip(*self.posts, strict=True) if self.posts else ([] for _ in _POST_COLUMNS)
         return AdapterChunk(
-            posts=pa.Table.from_pydict(self.posts, schema=ADAPTER_SCHEMA),
+            posts=pa.Table.from_pydict(dict(zip(_POST_COLUMNS, columns, strict=True)), schema=ADAPTER_SCHEMA),
             quarantine=pa.Table.from_pydict(self.quarantine, schema=QUARANTINE_ADAPTER_SCHEMA),
             skipped=dict(self.skipped),
             context=context_table(self.context) if self.context else None,
@@ -211,8 +223,7 @@ def _map_document(doc: Any, options: dict[str, Any], source_name: str) -> Iterat
             if skip_reason:
                 cols.skip(skip_reason)
             else:
-                map_safely(_message_at, cols.reject, record, msg, cols, chat_id, username, tz,
-                           columns=cols.posts)
+                map_safely(_message_at, cols.reject, record, msg, cols, chat_id, username, tz)
             if cols.size >= CHUNK_MESSAGES:
                 yield cols.chunk()
                 emitted = True
@@ -276,33 +287,33 @@ def _map_message(
     if isinstance(reactions, list):
         like_count = sum(parse_count(r.get("count")) or 0 for r in reactions if isinstance(r, dict))
 
-    p = cols.posts
-    p["post_uid"].append(f"{PLATFORM}:{post_id}")
-    p["platform"].append(PLATFORM)
-    p["post_id"].append(post_id)
-    p["created_at"].append(created)
-    p["author_id"].append(str(author_id) if author_id is not None else _str_or_none(author_name))
-    p["author_handle"].append(_str_or_none(author_name))
-    p["text"].append(text)
-    p["lang_declared"].append(None)
-    p["kind"].append(kind)
-    p["reply_to_id"].append(
-        (f"{reply_chat}/{reply_to}" if reply_chat else reply_to) if reply_to is not None else None
-    )
-    p["thread_id"].append(chat_id)
-    p["repost_of_id"].append(None)
-    p["quote_of_id"].append(None)
-    p["url"].append(f"https://t.me/{username}/{msg_id}" if username else None)
-    p["like_count"].append(like_count)
-    p["share_count"].append(None)
-    p["reply_count"].append(None)
-    p["view_count"].append(None)
-    p["hashtags"].append(hashtags)
-    p["mentions"].append(mentions)
-    p["links"].append(links)
-    p["media_count"].append(int(bool(msg.get("photo"))) + int(bool(msg.get("file"))))
-    p["raw"].append(dumps(msg))
-    p["source_record"].append(record)
+    # one tuple, appended once everything in it is computed: a record that fails half-way leaves nothing
+    cols.posts.append((
+        f"{PLATFORM}:{post_id}",
+        PLATFORM,
+        post_id,
+        created,
+        str(author_id) if author_id is not None else _str_or_none(author_name),
+        _str_or_none(author_name),
+        text,
+        None,
+        kind,
+        (f"{reply_chat}/{reply_to}" if reply_chat else reply_to) if reply_to is not None else None,
+        chat_id,
+        None,
+        None,
+        f"https://t.me/{username}/{msg_id}" if username else None,
+        like_count,
+        None,
+        None,
+        None,
+        hashtags,
+        mentions,
+        links,
+        int(bool(msg.get("photo"))) + int(bool(msg.get("file"))),
+        dumps(msg),
+        record,
+    ))
     cols.size += 1
 
 
@@ -379,8 +390,10 @@ def _int(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and _DIGITS.match(value.strip()):
-        return int(value.strip())
+    if isinstance(value, str):
+        digits = value.strip()
+        if digits.isdecimal():  # what ``^\d+$`` matches: Unicode decimal digits, which ``int`` reads
+            return int(digits)
     return None
 
 

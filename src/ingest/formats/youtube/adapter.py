@@ -53,7 +53,15 @@ from typing import Any, BinaryIO
 
 import pyarrow as pa
 
-from ingest.formats.common import DEFAULT_JSON_DEPTH, UTF8_BOM, dumps, loads, parse_count, strip_bom
+from ingest.formats.common import (
+    DEFAULT_JSON_DEPTH,
+    UTF8_BOM,
+    dumps,
+    gc_paused,
+    loads,
+    parse_count,
+    strip_bom,
+)
 from ingest.formats.youtube.sql import CHUNK_SQL, SQL_MACROS
 from ingest.lines import connect, run_chunks
 from ingest.registry import Adapter, AdapterChunk, Unit, context_table, first_context, register
@@ -198,11 +206,14 @@ def _pretty_lines(comments: list[Any]) -> pa.Table:
 
 
 def _map_pretty(source: Source, video: str | None) -> AdapterChunk:
-    with source.open() as fh:
-        comments = _load_pretty(fh.read(), source.name, source.limits.max_json_depth)
+    with gc_paused():  # the whole document is parsed and re-serialised in Python
+        with source.open() as fh:
+            comments = _load_pretty(fh.read(), source.name, source.limits.max_json_depth)
+        lines = _pretty_lines(comments)
+        del comments
     con = connect(SQL_MACROS)
     try:
-        return CHUNK_SQL(con, _pretty_lines(comments), [], [video])
+        return CHUNK_SQL(con, lines, [], [video])
     finally:
         con.close()
 

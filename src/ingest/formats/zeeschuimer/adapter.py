@@ -45,9 +45,10 @@ with the shared count rules (``ingest.formats.common``; ``""`` is 0, as a page s
 The mapping is vectorised (``CHUNK_SQL`` in ``sql.py``): ``ingest.lines`` cuts the decompressed file
 into blocks of whole lines (``options["chunk_bytes"]``, default 64 MiB) and frames each as an Arrow
 ``(line_no, line)`` table; the wrapper of every line is parsed once by DuckDB (``from_json`` to
-``source_platform`` and the raw ``data``), and each platform's items are mapped by one SQL statement
-over their ``data`` (``from_json`` with a structure of just the fields read). ``options["workers"]``
-blocks are mapped at once, each on a private single-threaded connection (``ingest.lines.run_chunks``).
+``source_platform``), and each platform's items are mapped by one SQL statement that reads their
+``data`` from the line (``from_json`` with a structure of just the fields read; X items' ``data`` is
+cut out as JSON, to unwrap the tweet). ``options["workers"]`` blocks are mapped at once, each on a
+private single-threaded connection (``ingest.lines.run_chunks``).
 ``pytest -m bench tests/adapters/test_zeeschuimer.py -s`` prints the throughput next to a bare DuckDB
 ``read_json`` → Parquet copy of the same file.
 

@@ -71,6 +71,9 @@ _TWEET = {
 }
 
 _W = r"\pL\pN_"
+# The entity lists are built in one select and made distinct in the next: ``distinct_small`` is a macro,
+# and an expression given to it inline is copied into its lambda, so a regular expression ran again for
+# every item of its own result.
 SQL_MACROS = COUNT_SQL + LIST_SQL + r"""
 create or replace macro zs_id(x) as case
     when json_type(x) in ('UBIGINT', 'BIGINT') then x ->> '$'
@@ -107,42 +110,54 @@ create or replace macro zs_tweet(j) as case
 create or replace macro zs_unescape(s) as {unescape_sql("s")};
 """
 
+# The wrapper: one small parse per line for ``source_platform``; ``data`` is not copied out as JSON text
+# (each platform's statement reads its items' fields from the line in one parse), except for X items,
+# whose tweet is unwrapped with JSON paths.
 _SQL_PARSED = """
 create or replace temp table zparsed as
 with w as (
-    select line_no, line, case when json_valid(line)
-        then try(from_json(line, '{"source_platform":"JSON","data":"JSON"}')) end as w
+    -- ``try``: a line that is not JSON parses to null (an array or a scalar to a struct of nulls)
+    select line_no, line, try(from_json(line, '{"source_platform":"JSON"}')) as w
     from lines
 ),
 k as (
-    select line_no, line, w.data as data, w.source_platform ->> '$' as source_platform,
+    select line_no, line, w.source_platform ->> '$' as source_platform,
         case
             when w is null then case when trim(line, ' ' || chr(9)) = '' then 'blank' else 'invalid' end
-            when w.source_platform is null and w.data is null and json_type(line) <> 'OBJECT'
-                then 'not_object'
+            when w.source_platform is null and json_type(line) <> 'OBJECT' then 'not_object'
             when json_type(w.source_platform) is distinct from 'VARCHAR'
                  or trim(w.source_platform ->> '$') = '' then 'no_platform'
             else 'item'
         end as cls
     from w
+),
+p as (
+    select *,
+        case when cls = 'item' then case regexp_replace(lower(source_platform), '^www\\.', '')
+            when 'tiktok.com' then 'tiktok' when 'tiktok-comments' then 'tiktok-comments'
+            when 'instagram.com' then 'instagram'
+            when 'twitter.com' then 'x' when 'x.com' then 'x'
+            when 'threads.net' then 'threads' when 'threads.com' then 'threads' end end as platform
+    from k
 )
 select *,
-    case when cls = 'item' then case regexp_replace(lower(source_platform), '^www\\.', '')
-        when 'tiktok.com' then 'tiktok' when 'tiktok-comments' then 'tiktok-comments'
-        when 'instagram.com' then 'instagram'
-        when 'twitter.com' then 'x' when 'x.com' then 'x'
-        when 'threads.net' then 'threads' when 'threads.com' then 'threads' end end as platform,
-    coalesce(json_type(data) = 'OBJECT', false) as has_data
-from k
+    case when platform is not null then coalesce(json_type(line, '$.data') = 'OBJECT', false) else false end
+        as has_data,
+    case when platform = 'x' then line -> '$.data' end as data
+from p
 """
 
-_HASHTAGS = f"regexp_extract_all({{t}}, '(?:^|[^{_W}&])#([{_W}]+)', 1)"
-_MENTIONS = f"regexp_extract_all({{t}}, '(?:^|[^{_W}.])@([A-Za-z0-9_.]*[A-Za-z0-9_])', 1)"
+# Whole matches, and the name after the match's last sigil (a capture group costs RE2 a second, slower
+# pass; the character before a sigil may be one, the name never is).
+_HASHTAGS = (f"list_transform(regexp_extract_all({{t}}, '(?:^|[^{_W}&])#[{_W}]+'), "
+             "lambda m: split_part(m, '#', -1))")
+_MENTIONS = (f"list_transform(regexp_extract_all({{t}}, '(?:^|[^{_W}.])@[A-Za-z0-9_.]*[A-Za-z0-9_]'), "
+             "lambda m: split_part(m, '@', -1))")
 
 _SQL_TIKTOK = f"""
 create or replace temp table ztiktok as
 with d as (
-    select line_no, line, try(from_json(data, {sql_type(_TIKTOK)})) as d
+    select line_no, line, try(from_json(line, {sql_type({"data": _TIKTOK})})).data as d
     from zparsed where platform = 'tiktok' and has_data
 ),
 m as (
@@ -158,7 +173,8 @@ m as (
         zs_counts([d.stats.diggCount, d.statsV2.diggCount, d.stats.shareCount, d.statsV2.shareCount,
                    d.stats.commentCount, d.statsV2.commentCount, d.stats.playCount, d.statsV2.playCount]) as n
     from d
-)
+),
+f as (
 select
     line_no, line, 'tiktok' as platform, post_id, ts,
     case when json_type(d.author) = 'OBJECT' then coalesce(zs_id(d.author -> '$.id'), handle)
@@ -174,15 +190,19 @@ select
     coalesce(n[3], n[4]) as share_count,
     coalesce(n[5], n[6]) as reply_count,
     coalesce(n[7], n[8]) as view_count,
-    distinct_small(case when len(tags) > 0 then tags
-                         when contains(text, '#') then {_HASHTAGS.format(t="text")} else [] end) as hashtags,
-    distinct_small(case when len(who) > 0 then who
-                         when contains(text, '@') then {_MENTIONS.format(t="text")} else [] end) as mentions,
+    case when len(tags) > 0 then tags
+         when contains(text, '#') then {_HASHTAGS.format(t="text")} else [] end as hashtags,
+    case when len(who) > 0 then who
+         when contains(text, '@') then {_MENTIONS.format(t="text")} else [] end as mentions,
     []::varchar[] as links,
     coalesce(len(d.imagePost.images), 1) as media_count,
     case when post_id is null then 'tiktok item: lacks id'
          when ts is null then 'tiktok item: ' || post_id || ' lacks a usable createTime' end as error
 from m
+)
+select * replace (distinct_small(hashtags) as hashtags, distinct_small(mentions) as mentions,
+                  distinct_small(links) as links)
+from f
 """
 
 # ``reply_id`` is "0" for a comment on the video itself, else the comment it answers (a reply to a reply
@@ -190,7 +210,7 @@ from m
 _SQL_TIKTOK_COMMENTS = f"""
 create or replace temp table ztiktokc as
 with d as (
-    select line_no, line, try(from_json(data, {sql_type(_TIKTOK_COMMENT)})) as d
+    select line_no, line, try(from_json(line, {sql_type({"data": _TIKTOK_COMMENT})})).data as d
     from zparsed where platform = 'tiktok-comments' and has_data
 ),
 m as (
@@ -204,7 +224,8 @@ m as (
         coalesce(d.text, '') as text,
         zs_counts([d.digg_count, d.reply_comment_total]) as n
     from d
-)
+),
+f as (
 select
     line_no, line, 'tiktok' as platform, post_id, ts,
     coalesce(zs_id(d.user.uid), handle) as author_id,
@@ -221,20 +242,24 @@ select
     null::bigint as share_count,
     n[2] as reply_count,
     null::bigint as view_count,
-    distinct_small(case when contains(text, '#') then {_HASHTAGS.format(t="text")} else [] end) as hashtags,
-    distinct_small(case when contains(text, '@') then {_MENTIONS.format(t="text")} else [] end) as mentions,
+    case when contains(text, '#') then {_HASHTAGS.format(t="text")} else [] end as hashtags,
+    case when contains(text, '@') then {_MENTIONS.format(t="text")} else [] end as mentions,
     []::varchar[] as links,
     0 as media_count,
     case when d is null then 'tiktok comment: not a comment object'
          when post_id is null then 'tiktok comment: lacks cid'
          when ts is null then 'tiktok comment: ' || post_id || ' lacks a usable create_time' end as error
 from m
+)
+select * replace (distinct_small(hashtags) as hashtags, distinct_small(mentions) as mentions,
+                  distinct_small(links) as links)
+from f
 """
 
 _SQL_INSTAGRAM = f"""
 create or replace temp table zinstagram as
 with d as (
-    select line_no, line, platform, try(from_json(data, {sql_type(_INSTAGRAM)})) as d
+    select line_no, line, platform, try(from_json(line, {sql_type({"data": _INSTAGRAM})})).data as d
     from zparsed where platform in ('instagram', 'threads') and has_data
 ),
 m as (
@@ -254,7 +279,8 @@ m as (
                    d.comment_count, d.edge_media_to_comment.count, d.play_count, d.view_count,
                    d.video_view_count, d.carousel_media_count]) as n
     from d
-)
+),
+f as (
 select
     line_no, line, platform, post_id, ts,
     coalesce(zs_id(d.user.pk), zs_id(d.user.id), zs_id(d.user.pk_id), zs_id(d.owner.id), handle) as author_id,
@@ -281,8 +307,8 @@ select
     n[4] as share_count,
     coalesce(n[5], n[6], n[7]) as reply_count,
     coalesce(n[8], n[9], n[10]) as view_count,
-    distinct_small(case when contains(text, '#') then {_HASHTAGS.format(t="text")} else [] end) as hashtags,
-    distinct_small(case when contains(text, '@') then {_MENTIONS.format(t="text")} else [] end) as mentions,
+    case when contains(text, '#') then {_HASHTAGS.format(t="text")} else [] end as hashtags,
+    case when contains(text, '@') then {_MENTIONS.format(t="text")} else [] end as mentions,
     zs_texts([info.link_preview_attachment.url]) as links,
     case when len(d.carousel_media) > 0 then len(d.carousel_media)
          when coalesce(n[11], 0) > 0 then n[11]
@@ -293,6 +319,10 @@ select
     case when post_id is null then platform || ' item: lacks pk/id'
          when ts is null then platform || ' item: ' || post_id || ' lacks a usable taken_at' end as error
 from m
+)
+select * replace (distinct_small(hashtags) as hashtags, distinct_small(mentions) as mentions,
+                  distinct_small(links) as links)
+from f
 """
 
 _X_HASHTAGS = "zs_texts(list_transform(coalesce({e}.hashtags, []), lambda h: h.text))"
@@ -336,7 +366,8 @@ m as (
         coalesce(zs_id(ot.rest_id), zs_id(ot.legacy.id_str)) as orig_id,
         zs_counts([t.legacy.favorite_count, t.legacy.retweet_count, t.legacy.reply_count, t.views.count]) as n
     from d
-)
+),
+f as (
 select
     line_no, line, 'x' as platform, post_id, ts,
     coalesce(zs_id(t.core.user_results.result.rest_id), zs_id(t.legacy.user_id_str)) as author_id,
@@ -362,16 +393,18 @@ select
     n[2] as share_count,
     n[3] as reply_count,
     n[4] as view_count,
-    distinct_small(case when ot is null then own_hashtags else list_concat(own_hashtags, orig_hashtags) end)
-        as hashtags,
-    distinct_small(case when ot is null then own_mentions else list_concat(own_mentions, orig_mentions) end)
-        as mentions,
-    distinct_small(case when ot is null then own_links else list_concat(own_links, orig_links) end) as links,
+    case when ot is null then own_hashtags else list_concat(own_hashtags, orig_hashtags) end as hashtags,
+    case when ot is null then own_mentions else list_concat(own_mentions, orig_mentions) end as mentions,
+    case when ot is null then own_links else list_concat(own_links, orig_links) end as links,
     coalesce(len(t.legacy.extended_entities.media), len(t.legacy.entities.media), 0) as media_count,
     case when tj is null or t is null then 'x item: no tweet in data'
          when post_id is null then 'x item: lacks rest_id'
          when ts is null then 'x item: ' || post_id || ' lacks a usable legacy.created_at' end as error
 from m
+)
+select * replace (distinct_small(hashtags) as hashtags, distinct_small(mentions) as mentions,
+                  distinct_small(links) as links)
+from f
 """
 
 _MAPPED = ("ztiktok", "ztiktokc", "zinstagram", "zx")
