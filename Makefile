@@ -14,6 +14,8 @@ PYTEST_WORKERS ?= 2
 
 sync:
 	$(UV) sync --frozen
+	@# Data Docs assets (pinned npm packages, docs/quality.md); without npm the pages need internet
+	-$(UV) run --frozen python -m quality.datadocs install
 
 demo: sync
 	$(UV) run --frozen discourse demo --posts $(POSTS)

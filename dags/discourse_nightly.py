@@ -16,7 +16,16 @@ as `discourse run`.
   sample rows or the batches concerned, Data Docs) and fails its task without retries; publish
   never runs, so the previously published warehouse stays in place.
 - **Failures.** Any other task that fails after its retries alerts the maintainers through the
-  failure callback.
+  failure callback. When the run ends, the DAG's callbacks write its run record
+  (`<home>/runs/<run_id>.json`, as `discourse run` does) and, for a failed run, send one `run` alert:
+  the step, its error, the run, and which run's marts analysts see now.
+- **Deadline.** A night still running `night_deadline_minutes` (default 240; 0: none) after it was
+  queued sends a "night overran" warning (Airflow `DeadlineAlert`); `dagrun_timeout` stops it at 6 h.
+  Airflow 3.3.2's `dag.test()` / `airflow dags test` crashes at the end of a successful run of a DAG
+  with a deadline (it looks the deadline up by its definition, not the id the scheduler stores): run
+  those with `DISCOURSE_NIGHT_DEADLINE_MINUTES=0`, as the tests do. The scheduler is not affected.
+- **Assets.** `publish` updates the `discourse_warehouse` asset; `report` reads it, and the
+  `discourse_published` DAG (dbt docs) is scheduled on it.
 - **dbt.** `dbt_build` runs `dbt build` (seeds, models, data tests, in dependency order, a failing
   node skipping its descendants) in-process, into the build warehouse
   (`<home>/build/warehouse.duckdb`), never into the published one, in the `discourse_warehouse`
@@ -42,7 +51,16 @@ from pathlib import Path
 from typing import Any
 
 import pendulum
-from airflow.sdk import Asset, Param, dag, get_current_context, task
+from airflow.sdk import (
+    Asset,
+    DeadlineAlert,
+    DeadlineReference,
+    Param,
+    SyncCallback,
+    dag,
+    get_current_context,
+    task,
+)
 from airflow.sdk.exceptions import AirflowFailException
 
 from discourse.settings import load_settings
@@ -117,7 +135,188 @@ def _run_id() -> str:
     return get_current_context()["run_id"]
 
 
-WAREHOUSE_ASSET = Asset(name="discourse_warehouse", uri=load_settings().warehouse.as_uri())
+# ---------------------------------------------------------------- DAG-level callbacks and the deadline
+
+
+def _field(obj: Any, *names: str) -> Any:
+    """The first of ``names`` set on ``obj`` (an object or, from the deadline callback, a dict)."""
+    for name in names:
+        value = obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+        if value is not None:
+            return value
+    return None
+
+
+def _published(settings: Any) -> dict[str, Any] | None:
+    """What analysts see now (``<home>/published.json``), or None before the first publish."""
+    import json
+
+    try:
+        return json.loads((settings.home / "published.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _alerts_of_run(settings: Any, run_id: str) -> list[dict[str, Any]]:
+    """The alerts already sent for this run (failed tasks, gates, rejected batches), oldest first."""
+    import json
+    import re
+
+    folder = settings.alerts_dir
+    if not run_id or not folder.is_dir():
+        return []
+    # quality.alerts.alert_path names them <stamp>-<stage>-<run id, sanitised>[-n].json
+    run = re.sub(r"[^A-Za-z0-9_.-]", "_", run_id)[:60]
+    found = []
+    for path in sorted({*folder.glob(f"*-{run}.json"), *folder.glob(f"*-{run}-*.json")}):
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if record.get("run_id") == run_id:
+            found.append({"file": str(path), "stage": record.get("stage"), "title": record.get("title"),
+                          "extra": record.get("extra") or {}})
+    return found
+
+
+def night_record(settings: Any, context: dict[str, Any], state: str) -> dict[str, Any]:
+    """The run record (``runs/<run_id>.json``, as ``discourse run`` writes) of a finished DAG run."""
+    from datetime import UTC, datetime
+
+    dag_run = context.get("dag_run")
+    run_id = context.get("run_id") or _field(dag_run, "run_id", "dag_run_id")
+    ti = context.get("ti") or context.get("task_instance")
+    # started: when it began running (dag.test() sets start_date to the logical date: the later wins)
+    times = [t for t in (_field(dag_run, "start_date"), _field(dag_run, "queued_at"))
+             if hasattr(t, "timestamp")]
+    started = max(times, key=lambda t: t.timestamp()) if times else _field(dag_run, "start_date", "queued_at")
+    finished = datetime.now(UTC)
+    published = _published(settings)
+    record: dict[str, Any] = {
+        "run_id": run_id,
+        "orchestrator": "airflow",
+        "dag_id": _field(dag_run, "dag_id") or DAG_ID,
+        "logical_date": str(_field(dag_run, "logical_date") or ""),
+        "state": state,
+        "reason": context.get("reason"),
+        "started_at": started.isoformat() if hasattr(started, "isoformat") else started,
+        "finished_at": finished.isoformat(),
+        "published": bool(published and published.get("run_id") == run_id),
+        "published_run_id": (published or {}).get("run_id"),
+        "alerts": [a["file"] for a in _alerts_of_run(settings, run_id)],
+    }
+    if hasattr(started, "timestamp"):
+        record["seconds"] = round(finished.timestamp() - started.timestamp(), 2)
+    if state != "success":
+        task_id = _field(ti, "task_id")
+        record["failed_step"] = task_id or context.get("reason")
+        task_alert = next((a for a in reversed(_alerts_of_run(settings, run_id))
+                           if a["extra"].get("task_id") == task_id and a["extra"].get("exception")), None)
+        if task_alert:
+            extra = task_alert["extra"]
+            record["failed"] = f"{extra.get('exception_type')}: {extra['exception']}"
+        elif any(a["stage"] in ("raw", "staging", "marts") for a in _alerts_of_run(settings, run_id)):
+            record["failed"] = f"a quality gate failed at {task_id}: see its alert"
+        else:
+            record["failed"] = f"task {task_id or '?'} did not succeed ({context.get('reason') or 'failed'})"
+    return record
+
+
+def _on_night_success(context: dict[str, Any]) -> None:
+    """DAG success callback: the night's run record, for the report and `discourse status`."""
+    from discourse.pipeline import write_run_record
+
+    try:
+        write_run_record(load_settings(), night_record(load_settings(), context, "success"))
+    except Exception:  # a record that cannot be written must not turn a good night into a failure
+        log.exception("could not write the run record")
+
+
+def _on_night_failure(context: dict[str, Any]) -> None:
+    """DAG failure callback: the run record and one `run` alert for the night: the step that failed,
+    its error, the run, and what analysts see now (this run's marts, or which earlier run's)."""
+    from discourse.pipeline import write_run_record
+    from quality.alerts import Alert, send_alert
+
+    settings = load_settings()
+    try:
+        record = night_record(settings, context, "failed")
+        write_run_record(settings, record)
+        published = _published(settings)
+        if record["published"]:
+            seen = f"this run's marts were published at {published.get('published_at')}; a later step failed"
+        elif published:
+            seen = ("nothing was published by this run; the marts published by run "
+                    f"{published.get('run_id')} at {published.get('published_at')} stay in place "
+                    "for analysts")
+        else:
+            seen = "nothing has been published yet"
+        others = [a for a in _alerts_of_run(settings, record["run_id"]) if a["stage"] != "run"]
+        step = record["failed_step"] or "?"
+        ti = context.get("ti") or context.get("task_instance")
+        failed_task = _field(ti, "task_id")  # none when the run timed out (dagrun_timeout)
+        send_alert(settings, Alert(
+            stage="run",
+            title=f"nightly run failed at {step}" if failed_task else f"nightly run failed: {step}",
+            severity="error",
+            summary="\n".join([
+                f"Run {record['run_id']} of {record['dag_id']} failed"
+                + (f" at task '{step}'" if failed_task else "")
+                + (f" ({record['reason']})." if record.get("reason") else "."),
+                record["failed"],
+                seen[0].upper() + seen[1:] + ".",
+                *([f"Alerts sent for this run: {'; '.join(a['title'] or a['stage'] for a in others)}."]
+                  if others else []),
+            ]),
+            # default (stage run): "retried nightly: this run published nothing ..."
+            next_step=("kept: this run's marts are published for analysts; the step that failed "
+                       "after the publish runs again next night") if record["published"] else None,
+            run_id=record["run_id"],
+            extra={"dag_id": record["dag_id"], "step": step, "reason": record.get("reason"),
+                   "published": published,
+                   "run_record": str(settings.home / "runs" / f"{record['run_id']}.json")},
+        ))
+    except Exception:  # an alert that cannot be sent must not hide the run's own failure
+        log.exception("could not send the run-failure alert")
+
+
+def alert_night_overran(context: dict[str, Any] | None = None, **_: Any) -> None:
+    """Deadline callback (Airflow ``DeadlineAlert``): the night is still running
+    ``night_deadline_minutes`` after it was queued. A warning: the run goes on, and what analysts see
+    stays as published until it publishes."""
+    from quality.alerts import Alert, send_alert
+
+    settings = load_settings()
+    context = context or {}
+    dag_run = context.get("dag_run") or {}
+    deadline = context.get("deadline") or {}
+    run_id = _field(dag_run, "dag_run_id", "run_id")
+    published = _published(settings)
+    minutes = settings.night_deadline_minutes
+    send_alert(settings, Alert(
+        stage="deadline",
+        title=f"night overran: {DAG_ID} still running after {minutes} min",
+        severity="warning",
+        summary="\n".join([
+            f"Run {run_id} of {_field(dag_run, 'dag_id') or DAG_ID} was queued at "
+            f"{_field(dag_run, 'queued_at') or '?'} and is still {_field(dag_run, 'state') or 'running'} "
+            f"past its deadline ({_field(deadline, 'deadline_time') or '?'}; "
+            f"night_deadline_minutes={minutes}).",
+            ("Analysts still see the marts published by run "
+             f"{published.get('run_id')} at {published.get('published_at')}." if published
+             else "Nothing has been published yet."),
+            "Look at the running task's log in Airflow (a large inbox, a slow dbt model, a full disk); "
+            "raise DISCOURSE_NIGHT_DEADLINE_MINUTES if nights are simply longer now.",
+        ]),
+        next_step="kept: the run goes on (dagrun_timeout stops it at 6 h); nothing is retried",
+        run_id=run_id,
+        extra={"dag_id": _field(dag_run, "dag_id") or DAG_ID, "deadline": deadline,
+               "night_deadline_minutes": minutes},
+    ))
+
+
+SETTINGS = load_settings()
+WAREHOUSE_ASSET = Asset(name="discourse_warehouse", uri=SETTINGS.warehouse.as_uri())
 
 
 @dag(
@@ -127,6 +326,15 @@ WAREHOUSE_ASSET = Asset(name="discourse_warehouse", uri=load_settings().warehous
     catchup=False,
     max_active_runs=1,
     dagrun_timeout=timedelta(hours=6),
+    on_success_callback=_on_night_success,
+    on_failure_callback=_on_night_failure,
+    # An alert when the night is still running `night_deadline_minutes` after it was queued (0: none).
+    deadline=DeadlineAlert(
+        reference=DeadlineReference.DAGRUN_QUEUED_AT,
+        interval=timedelta(minutes=SETTINGS.night_deadline_minutes),
+        callback=SyncCallback(alert_night_overran),
+        name="night_overran",
+    ) if SETTINGS.night_deadline_minutes > 0 else None,
     default_args={
         "owner": "discourse",
         "retries": 2,
@@ -154,7 +362,11 @@ def discourse_nightly() -> None:
 
         settings = load_settings()
         pipeline.ensure_home(settings)
-        cleanup_lake(settings)
+        # the lake's lock, as `discourse run` takes it: never clean up under an ingest at work;
+        # orphans, interrupted rejections, corrupt manifests are settled (docs/recovery.md)
+        with pipeline.lake_lock(settings, shared=False, echo=log.info):
+            cleanup_lake(settings)
+            pipeline.settle(settings, run_id=_run_id())
         files = pipeline.list_new_files(settings)
         log.info("%d new file(s) in %s", len(files), settings.inbox_location)
         return files
@@ -164,7 +376,9 @@ def discourse_nightly() -> None:
         """One export file into the lake (format detected from its content unless forced)."""
         from discourse import pipeline
 
-        result = pipeline.ingest_one(load_settings(), path, fmt=fmt or None)
+        settings = load_settings()
+        with pipeline.lake_lock(settings, shared=True, echo=log.info):  # as `discourse ingest`
+            result = pipeline.ingest_one(settings, path, fmt=fmt or None)
         if result.get("error"):
             log.warning("%s: %s (left in the inbox)", path, result["error"])
         return result
@@ -262,12 +476,16 @@ def discourse_nightly() -> None:
 
     @task(outlets=[WAREHOUSE_ASSET])
     def publish() -> dict[str, Any]:
-        """Swap the validated build warehouse into place (atomic rename)."""
+        """Swap the validated build warehouse into place (atomic rename). After a `discourse forget`,
+        the older snapshots and reports (which may quote the forgotten posts) go, as in `discourse run`."""
         from discourse import pipeline
+        from discourse.forget import finish_pending
 
-        return pipeline.publish(load_settings(), run_id=_run_id())
+        settings = load_settings()
+        result = pipeline.publish(settings, run_id=_run_id())
+        return {**result, "forget_finished": finish_pending(settings)}
 
-    @task
+    @task(inlets=[WAREHOUSE_ASSET])
     def report() -> dict[str, Any]:
         """Write the report on the published marts."""
         from discourse import pipeline

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One-shot setup run by the `airflow-init` compose service before any other Airflow service starts:
 # migrate the metadata DB, create the pool that serialises DuckDB writers, create the admin user,
-# lay out the discourse home, and parse the DAG once (which fails loudly on an import error and
+# lay out the discourse home, and parse the DAGs once (which fails loudly on an import error and
 # caches the dbt manifest for every other container). Safe to run again.
 set -euo pipefail
 
@@ -19,5 +19,7 @@ fi
 
 mkdir -p "${DISCOURSE_HOME}/inbox"
 
-python "${AIRFLOW__CORE__DAGS_FOLDER:-/opt/airflow/dags}/discourse_nightly.py"
+for dag_file in "${AIRFLOW__CORE__DAGS_FOLDER:-/opt/airflow/dags}"/discourse_*.py; do
+  python "${dag_file}"
+done
 echo "airflow-init: done"

@@ -792,6 +792,25 @@ def test_topic_spike(run):
     assert per_day[s["date"]] >= s["planted_posts"] * 0.8  # reposts may move a few to later days
 
 
+def test_emerging_story(run):
+    out, truth = run
+    s = truth["planted"]["emerging_story"]
+    assert sum(s["by_platform"].values()) == s["planted_posts"] >= 30 and len(s["by_platform"]) >= 3
+    # independently: posts naming the event, per day, from the files
+    per_day = Counter()
+    for p in _posts(out, truth):
+        t = p["text"].lower()
+        if "kalimaya" in t and "lentera" in t:
+            per_day[p["at"].date().isoformat()] += 1
+    assert per_day[s["date"]] >= s["planted_posts"]
+    assert sum(per_day.values()) - per_day[s["date"]] <= s["planted_posts"] * 0.1  # later reposts only
+    # nobody put it in the taxonomy: none of its terms is a word of a topic keyword
+    seed = Path(__file__).parents[1] / "dbt_project" / "seeds" / "topic_keywords.csv"
+    with seed.open(encoding="utf-8", newline="") as fh:
+        words = {w for row in csv.DictReader(fh) for w in row["term"].lower().split()}
+    assert not set(s["terms"]) & words
+
+
 def test_format_drift_file(run):
     out, truth = run
     drift = truth["planted"]["format_drift"]

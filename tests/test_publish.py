@@ -182,3 +182,27 @@ def test_analysts_read_a_snapshot_without_file_access(settings):
         assert old.execute("select count(*) from marts.posts").fetchone() == (2,)
     finally:
         old.close()
+
+
+def test_column_descriptions_reach_the_published_warehouse(settings):
+    """dbt's persist_docs writes descriptions as DuckDB comments; publish carries them to the views."""
+    _build(settings)
+    con = duckdb.connect(str(settings.build_warehouse))
+    try:
+        con.execute("comment on table marts.posts is 'One row per post.'")
+        con.execute("comment on column marts.posts.author_key is 'Pseudonymised author (keyed hash).'")
+    finally:
+        con.close()
+    publish(settings, "run-docs")
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        rows = con.execute(
+            "select column_name, comment from duckdb_columns() where schema_name = 'marts' "
+            "and table_name = 'posts' order by column_index").fetchall()
+        table = con.execute(
+            "select comment from duckdb_views() where schema_name = 'marts' and view_name = 'posts'"
+        ).fetchone()
+    finally:
+        con.close()
+    assert rows == [("post_uid", None), ("author_key", "Pseudonymised author (keyed hash).")]
+    assert table == ("One row per post.",)

@@ -6,12 +6,14 @@
         'post_uid': 'varchar', 'platform': 'varchar', 'post_id': 'varchar', 'created_at': 'timestamptz',
         'author_handle': 'varchar', 'text': 'varchar', 'lang_declared': 'varchar', 'kind': 'varchar',
         'reply_to_id': 'varchar', 'thread_id': 'varchar', 'repost_of_id': 'varchar',
-        'quote_of_id': 'varchar', 'url': 'varchar', 'like_count': 'bigint', 'share_count': 'bigint',
-        'reply_count': 'bigint', 'view_count': 'bigint', 'hashtags': 'varchar[]',
-        'mentions': 'varchar[]', 'links': 'varchar[]', 'media_count': 'integer', 'raw': 'varchar',
-        'author_key': 'varchar', 'source_file': 'varchar', 'source_record': 'bigint',
-        'export_format': 'varchar', 'batch_id': 'varchar', 'ingested_at': 'timestamptz',
-        'created_date': 'date'
+        'quote_of_id': 'varchar', 'reply_to_author_key': 'varchar', 'repost_of_author_key': 'varchar',
+        'quote_of_author_key': 'varchar',
+        'mention_keys': 'struct(author_key varchar, by_handle boolean)[]', 'url': 'varchar',
+        'like_count': 'bigint', 'share_count': 'bigint', 'reply_count': 'bigint',
+        'view_count': 'bigint', 'hashtags': 'varchar[]', 'mentions': 'varchar[]', 'links': 'varchar[]',
+        'media_count': 'integer', 'raw': 'varchar', 'author_key': 'varchar', 'source_file': 'varchar',
+        'source_record': 'bigint', 'export_format': 'varchar', 'batch_id': 'varchar',
+        'ingested_at': 'timestamptz', 'created_date': 'date'
     }) }}
 {%- endmacro %}
 

@@ -56,3 +56,43 @@
         )
     )
 {%- endmacro %}
+
+
+{#- Candidate Indonesian roots of a word (a list expression), for the affix rule of the per-token evidence
+    (docs/language.md): the word with up to two suffixes stripped (-nya, -kan, -lah, -kah, -pun, -ku, -mu, -an,
+    -in, -i, then -kan, -an, -in, -i: "makanannya" -> "makanan" -> "makan"), each of those with a prefix
+    stripped (di-, ke-, se-, ter-, ber-, per-, meN-, peN-, colloquial nge-, ng-, ny-; twice for "diper-",
+    "memper-"), and with the nasal of meN-/peN-/ng-/ny- restored to the root's first letter ("menulis" ->
+    "tulis", "ngirim" -> "kirim", "nyari" -> "cari"). Only candidates of at least three letters that differ
+    from the word are kept. -#}
+{%- macro lang_affix_candidates(word) -%}
+    {%- set suffix1 = "'(nya|kan|lah|kah|pun|ku|mu|an|in|i)$'" -%}
+    {%- set suffix2 = "'(kan|an|in|i)$'" -%}
+    {%- set prefix_long = "'^(meng|meny|mem|men|peng|peny|pem|pen|ber|ter|per|nge|di|ke|se|me|pe|be|ng|ny)'" -%}
+    {%- set prefix_short = "'^(di|ke|se|ter|ber|per|me|pe|be)'" -%}
+    list_filter(
+        list_distinct(flatten(list_transform(
+            [{{ word }}, regexp_replace({{ word }}, {{ suffix1 }}, ''),
+             regexp_replace(regexp_replace({{ word }}, {{ suffix1 }}, ''), {{ suffix2 }}, '')],
+            lambda x: [
+                x,
+                regexp_replace(x, {{ prefix_long }}, ''),
+                regexp_replace(regexp_replace(x, {{ prefix_long }}, ''), {{ prefix_long }}, ''),
+                regexp_replace(x, {{ prefix_short }}, ''),
+                regexp_replace(x, '^(meng|peng|ng)([aeiou])', 'k\2'),
+                regexp_replace(x, '^(mem|pem)([aeiou])', 'p\2'),
+                regexp_replace(x, '^(men|pen)([aeiou])', 't\2'),
+                regexp_replace(x, '^(meny|peny|ny)([aeiou])', 's\2'),
+                regexp_replace(x, '^(ny)([aeiou])', 'c\2')
+            ]
+        ))),
+        lambda c: length(c) >= 3 and c <> {{ word }}
+    )
+{%- endmacro %}
+
+
+{#- The word carries an affix that Indonesian puts on English stems ("di-submit", "nge-post",
+    "ending-nya", "posting-an", "cancel-in"): an English stem under it makes the token mixed. -#}
+{%- macro lang_mixing_affix(word) -%}
+    regexp_matches({{ word }}, '^(di|nge|ng|ke|ter|ber|meng|mem|men|me)|(nya|in|an|kan)$')
+{%- endmacro %}

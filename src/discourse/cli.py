@@ -65,6 +65,14 @@ def _expand_paths(paths: list[str]) -> list[Path]:
 # ---------------------------------------------------------------- commands
 
 def cmd_ingest(s: Settings, a: argparse.Namespace) -> int:
+    from discourse.pipeline import lake_lock
+
+    # a writer of the lake: shared with other ingests, never beside a run's cleanup (docs/recovery.md)
+    with lake_lock(s, shared=True, echo=lambda m: print(m, file=sys.stderr)):
+        return _ingest(s, a)
+
+
+def _ingest(s: Settings, a: argparse.Namespace) -> int:
     from discourse.pipeline import ensure_home, ingest_one
 
     ensure_home(s)
@@ -362,6 +370,11 @@ def cmd_export(s: Settings, a: argparse.Namespace) -> int:
 
     from discourse.analyst import AnalystError, export_format, export_query, write_export
 
+    if a.table in ("network", "marts.network"):  # `discourse export network` = `discourse network export`
+        return cmd_network_export(s, a)
+    if a.format in ("gexf", "graphml"):
+        raise CliError(f"--format {a.format} is for the network: "
+                       f"`discourse export network --format {a.format}`")
     out = Path(a.out)
     name = a.table.removeprefix("marts.")
     if name == a.table and "." in name:
@@ -395,12 +408,20 @@ def cmd_export(s: Settings, a: argparse.Namespace) -> int:
 
 def cmd_validate(s: Settings, a: argparse.Namespace) -> int:
     from ingest.lake import lake_manifests
-    from quality.gates import run_marts_gate, run_raw_gate
+    from quality.gates import run_marts_gate, run_raw_gate, run_staging_gate
     from quality.volume import check_volume
 
     results = []
     if a.stage in ("raw", "all"):
         results.append(run_raw_gate(s, [m["batch_id"] for m in lake_manifests(s)]))
+    if a.stage in ("staging", "all"):
+        # staging lives in the build warehouse only (analysts get the marts): it is checked there
+        if s.build_warehouse.exists():
+            results.append(run_staging_gate(s, s.build_warehouse))
+        elif a.stage == "staging":
+            raise CliError(f"{s.build_warehouse}: no build warehouse, so no staging to validate (run first)")
+        else:
+            _echo(f"staging: skipped ({s.build_warehouse} does not exist: no build to check)")
     if a.stage in ("marts", "all"):
         db = s.build_warehouse if a.build else s.warehouse
         if not db.exists():
@@ -424,11 +445,13 @@ def cmd_validate(s: Settings, a: argparse.Namespace) -> int:
 
 
 def cmd_remap(s: Settings, a: argparse.Namespace) -> int:
+    from discourse.pipeline import lake_lock
     from ingest.registry import UnrecognisedFormat
     from ingest.remap import RemapError, remap
 
     try:
-        done = remap(s, fmt=a.format, batch_ids=a.batch or None, echo=_echo)
+        with lake_lock(s, shared=False, echo=lambda m: print(m, file=sys.stderr)):
+            done = remap(s, fmt=a.format, batch_ids=a.batch or None, echo=_echo)
     except (RemapError, UnrecognisedFormat) as exc:
         raise CliError(str(exc)) from exc
     if not done:
@@ -439,6 +462,27 @@ def cmd_remap(s: Settings, a: argparse.Namespace) -> int:
     quarantined = sum(d["quarantined_added"] for d in done)
     _echo(f"[remap] {len(done)} batch(es) re-mapped from raw: {before:,} -> {after:,} posts, "
           f"{quarantined:,} newly quarantined; `discourse run` rebuilds the marts")
+    return 0
+
+
+def cmd_forget(s: Settings, a: argparse.Namespace) -> int:
+    from datetime import date
+
+    from discourse.forget import ForgetError, forget
+    from discourse.pipeline import run_lock
+
+    try:
+        before = date.fromisoformat(a.before) if a.before else None
+    except ValueError as exc:
+        raise CliError(f"--before {a.before!r}: not a date (YYYY-MM-DD)") from exc
+    try:
+        with run_lock(s, echo=lambda m: print(m, file=sys.stderr)):
+            audit = forget(s, author=a.author, post=a.post, before=before, inbox=a.inbox, echo=_echo)
+    except ForgetError as exc:
+        raise CliError(str(exc)) from exc
+    _echo(f"[forget] {audit['posts']:,} post(s) and {audit['quarantined']:,} quarantined record(s) removed "
+          f"from {len(audit['batches']) + len(audit['rejected_batches'])} batch(es), "
+          f"{audit['inbox_files_removed']} inbox export(s) deleted; `discourse run` rebuilds the marts")
     return 0
 
 
@@ -484,6 +528,43 @@ def cmd_emotion_train(s: Settings, a: argparse.Namespace) -> int:
     except EmotionTrainError as exc:
         raise CliError(str(exc)) from exc
     _echo(json.dumps(res, indent=1, default=str))
+    return 0
+
+
+def cmd_network_export(s: Settings, a: argparse.Namespace) -> int:
+    """The published conversation network as a GEXF, GraphML or CSV graph (``discourse.network``)."""
+    import duckdb
+
+    from discourse.network import EdgeFilter, NetworkExportError, export_network, parse_date, parse_types
+
+    for flag in ("where", "platform", "lang"):
+        if getattr(a, flag, None):
+            raise CliError(f"--{flag} does not apply to the network export")
+    try:
+        flt = EdgeFilter(topic=a.topic, since=parse_date(a.since, "--since"),
+                         until=parse_date(a.until, "--until"), window_days=getattr(a, "window_days", None),
+                         types=parse_types(getattr(a, "types", None)))
+        con = connect_analyst(s)
+        try:
+            nodes, edges, files = export_network(con, Path(a.out), a.format, flt)
+        finally:
+            con.close()
+    except NetworkExportError as exc:
+        raise CliError(str(exc)) from None
+    except duckdb.Error as exc:
+        raise CliError(f"network export failed: {_refusal(exc)}") from None
+    _echo(f"exported {nodes:,} accounts and {edges:,} edges to {', '.join(map(str, files))}")
+    return 0
+
+
+def cmd_serve(s: Settings, a: argparse.Namespace) -> int:
+    """The report, Data Docs and dbt docs over HTTP, read-only (``discourse.serve``)."""
+    from discourse.serve import ServeError, serve
+
+    try:
+        serve(s, host=a.host, port=a.port, echo=_echo)
+    except ServeError as exc:
+        raise CliError(str(exc)) from None
     return 0
 
 
@@ -540,6 +621,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("report", help="(re)write the HTML report from the published marts")
     sp.set_defaults(fn=cmd_report)
 
+    sp = sub.add_parser("serve", help="serve the reports, Data Docs and dbt docs over HTTP (read-only)")
+    sp.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 in a container)")
+    sp.add_argument("--port", type=int, default=8080)
+    sp.set_defaults(fn=cmd_serve)
+
     sp = sub.add_parser("query", help="run SQL, or a saved query, against the published marts (read-only)")
     sp.add_argument("sql", nargs="?", help="the SQL (omit with --saved)")
     sp.add_argument("--saved", nargs="?", const="", metavar="NAME",
@@ -551,9 +637,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("export", help="export a mart, optionally filtered, to CSV, JSON Lines or Parquet")
     sp.add_argument("table", help="mart name, e.g. posts or marts.topic_daily")
     sp.add_argument("--out", required=True)
-    sp.add_argument("--format", choices=("csv", "jsonl", "parquet", "json"),
+    sp.add_argument("--format", choices=("csv", "jsonl", "parquet", "json", "gexf", "graphml"),
                     help="default: from --out's extension (.csv, .jsonl/.ndjson/.json, .parquet); "
-                    "json = jsonl")
+                    "json = jsonl; gexf and graphml for `export network` (see `discourse network export`)")
     sp.add_argument("--where", help="a SQL predicate over the mart's columns, "
                     "e.g. \"sentiment_label = 'negative'\"")
     sp.add_argument("--since", help="first date, YYYY-MM-DD (the mart's date column)")
@@ -564,7 +650,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(fn=cmd_export)
 
     sp = sub.add_parser("validate", help="run the data-quality gates on the lake and/or the marts")
-    sp.add_argument("--stage", choices=("raw", "marts", "all"), default="all")
+    sp.add_argument("--stage", choices=("raw", "staging", "marts", "all"), default="all")
     sp.add_argument("--build", action="store_true", help="validate the unpublished build warehouse")
     sp.set_defaults(fn=cmd_validate)
 
@@ -572,6 +658,14 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--format", help="only batches of this export format (default: all)")
     sp.add_argument("--batch", action="append", help="only this batch id (repeatable)")
     sp.set_defaults(fn=cmd_remap)
+
+    sp = sub.add_parser("forget", help="erase an author's or a post's data, or everything before a date")
+    what = sp.add_mutually_exclusive_group(required=True)
+    what.add_argument("--author", help="<platform>:<author id>, or [<platform>:]@<handle>")
+    what.add_argument("--post", help="a post_uid (<platform>:<post id>)")
+    what.add_argument("--before", help="every post created before this day (YYYY-MM-DD, UTC)")
+    sp.add_argument("--inbox", action="store_true", help="also delete the inbox exports they came from")
+    sp.set_defaults(fn=cmd_forget)
 
     sp = sub.add_parser("domains", help="domain-credibility lists")
     dsub = sp.add_subparsers(dest="domains_command", required=True)
@@ -600,6 +694,18 @@ def build_parser() -> argparse.ArgumentParser:
     tp.add_argument("file")
     tp.add_argument("--out", help="overlay path (default <home>/reference/emotion_overlay.parquet)")
     tp.set_defaults(fn=cmd_emotion_train)
+
+    sp = sub.add_parser("network", help="the conversation network (docs/network.md)")
+    nsub = sp.add_subparsers(dest="network_command", required=True)
+    np_ = nsub.add_parser("export", help="write the published author_edges (+ communities) as a graph file")
+    np_.add_argument("--out", required=True, help="file to write (csv: also <stem>.nodes.csv beside it)")
+    np_.add_argument("--format", choices=("gexf", "graphml", "csv"), help="default: from --out's extension")
+    np_.add_argument("--topic", help="only edges between accounts of this topic's repost+quote network")
+    np_.add_argument("--window-days", type=int, help="only the last N days, ending at the newest edge")
+    np_.add_argument("--since", help="first day, YYYY-MM-DD")
+    np_.add_argument("--until", help="last day, YYYY-MM-DD, inclusive")
+    np_.add_argument("--types", help="edge types, comma-separated (default repost,quote,reply,mention)")
+    np_.set_defaults(fn=cmd_network_export)
     return p
 
 

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from discourse.crash import crash_point
 from discourse.publish import publish
 from discourse.settings import Settings
 
@@ -50,8 +51,12 @@ def new_run_id() -> str:
 
 
 @contextmanager
-def run_lock(settings: Settings) -> Iterator[None]:
-    """One run at a time per home: DuckDB has a single writer and the lake has one manifest."""
+def run_lock(settings: Settings, echo: Echo = _quiet) -> Iterator[None]:
+    """One run at a time per home: DuckDB has a single writer and the lake has one manifest.
+
+    A second run fails at once (``RunLocked``). The run then takes the lake's lock exclusively
+    (``lake_lock``), waiting for a ``discourse ingest`` at work to finish, and holds both to the end:
+    its cleanup removes ``.tmp`` files and orphans, which must never be an ingest's work in flight."""
     settings.home.mkdir(parents=True, exist_ok=True)
     fh = open(settings.home / ".run.lock", "w")
     try:
@@ -59,6 +64,32 @@ def run_lock(settings: Settings) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
             raise RunLocked(f"another run holds {settings.home / '.run.lock'}") from exc
+        with lake_lock(settings, shared=False, echo=echo):
+            yield
+    finally:
+        fh.close()
+
+
+@contextmanager
+def lake_lock(settings: Settings, *, shared: bool, echo: Echo = _quiet) -> Iterator[None]:
+    """The home's lake lock (``<home>/.lake.lock``): every writer of the lake holds it.
+
+    ``discourse ingest`` holds it shared (ingests may run side by side: each writes its own batch);
+    ``discourse run`` and ``discourse remap`` hold it exclusively (they clean up and read the whole
+    lake). A writer that finds it taken says so through ``echo`` and waits."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    path = settings.home / ".lake.lock"
+    fh = open(path, "a")
+    try:
+        mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
+        try:
+            fcntl.flock(fh, mode | fcntl.LOCK_NB)
+        except BlockingIOError:
+            who = "a run (or a remap)" if shared else "an ingest (or another writer)"
+            echo(f"[lock] waiting: {who} holds {path}; going on as soon as it is done")
+            t0 = time.perf_counter()
+            fcntl.flock(fh, mode)
+            echo(f"[lock] {path} acquired after {time.perf_counter() - t0:.1f}s")
         yield
     finally:
         fh.close()
@@ -231,12 +262,13 @@ def raw_gate(settings: Settings, batch_ids: list[str], run_id: str | None = None
     """
     from quality.gates import run_raw_gate
 
-    result = run_raw_gate(settings, batch_ids)
+    result = run_raw_gate(settings, batch_ids, run_id=run_id)
     if result.success or not batch_ids:
         data = _gate(settings, result, run_id)
         mark_gated(settings, batch_ids)
         return data
-    per_batch = {b: run_raw_gate(settings, [b]) for b in batch_ids} if len(batch_ids) > 1 else {}
+    per_batch = ({b: run_raw_gate(settings, [b], run_id=run_id) for b in batch_ids}
+                 if len(batch_ids) > 1 else {})
     failing = [b for b, r in per_batch.items() if not r.success] or list(batch_ids)
     data = result.to_dict()
     data["rejected_batches"] = []
@@ -269,38 +301,55 @@ def _alert_rejected_batch(settings: Settings, result: Any, batch_id: str, run_id
         f"lake/_rejected/{batch_id}/; the other batches of this run are published.",
         *[line for line in alert.summary.splitlines() if not line.startswith(("Publish is blocked",
                                                                                "Warning only"))],
-        "Next: the export stays in the inbox and is tried again (and alerted) every night until it "
-        "passes. Fix the export (or the adapter, then `discourse remap`) and drop it in the inbox again.",
     ])
+    alert.next_step = ("rejected: the export stays in the inbox and is tried again every night until it "
+                       "passes (repeats are grouped into one reminder a day). Fix the export (or the "
+                       "adapter, then `discourse remap`) and drop it in the inbox again.")
     alert.extra = {**alert.extra, "batch_id": batch_id, "source_file": source, "next": "retried nightly"}
     return send_alert(settings, alert)
 
 
-def gated_batches(settings: Settings) -> set[str]:
-    """Batch ids that passed the raw gate (``<home>/state/gated_batches.json``)."""
+def manifest_digest(manifest: dict[str, Any]) -> str:
+    """What the raw gate's record names of a batch: a hash of its manifest as parsed (a batch ingested
+    again, forced, re-mapped or recovered has a new manifest, so it is gated again)."""
+    import hashlib
+
+    return hashlib.sha256(json.dumps(manifest, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def gated_batches(settings: Settings) -> dict[str, str | None]:
+    """Batches that passed the raw gate, with the digest of the manifest that passed
+    (``<home>/state/gated_batches.json``; a record written before digests were kept has None)."""
     try:
-        return set(json.loads((settings.home / "state" / "gated_batches.json").read_text(encoding="utf-8")))
+        data = json.loads((settings.home / "state" / "gated_batches.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return set()
+        return {}
+    if isinstance(data, list):
+        return {str(b): None for b in data}
+    return {str(b): d for b, d in data.items()} if isinstance(data, dict) else {}
 
 
 def mark_gated(settings: Settings, batch_ids: list[str]) -> None:
+    from ingest.lake import iter_batches
+    from ingest.store import atomic_write_text
+
     if not batch_ids:
         return
     path = settings.home / "state" / "gated_batches.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(sorted(gated_batches(settings) | set(batch_ids))), encoding="utf-8")
-    os.replace(tmp, path)
+    record = gated_batches(settings)
+    record.update({m["batch_id"]: manifest_digest(m) for m in iter_batches(settings, batch_ids)})
+    atomic_write_text(path, json.dumps(record, sort_keys=True))
 
 
 def ungated_batches(settings: Settings) -> list[str]:
-    """Batches in the lake that never passed the raw gate: ingested with ``discourse ingest``, by a run
-    that stopped before its gate, or before this record existed."""
+    """Batches in the lake whose manifest never passed the raw gate: ingested with ``discourse
+    ingest``, by a run that stopped before its gate, ingested again, or before this record existed."""
     from ingest.lake import lake_manifests
 
     done = gated_batches(settings)
-    return sorted(m["batch_id"] for m in lake_manifests(settings) if m["batch_id"] not in done)
+    return sorted(m["batch_id"] for m in lake_manifests(settings)
+                  if m["batch_id"] not in done
+                  or done[m["batch_id"]] not in (None, manifest_digest(m)))
 
 
 def reject_batches(settings: Settings, batch_ids: list[str], gate: dict[str, Any]) -> list[str]:
@@ -310,6 +359,7 @@ def reject_batches(settings: Settings, batch_ids: list[str], gate: dict[str, Any
     alerts again) until the export or the adapter is fixed.
     """
     from ingest.lake import iter_batches, reject_batch
+    from ingest.store import atomic_write_text
 
     moved = []
     for m in iter_batches(settings, batch_ids):
@@ -317,18 +367,82 @@ def reject_batches(settings: Settings, batch_ids: list[str], gate: dict[str, Any
             reject_batch(settings, m, gate)
             moved.append(m["batch_id"])
             continue
+        # The decision first (gate.json, then the manifest's exact bytes), then the commit point (the
+        # manifest leaves _manifest: the batch is no longer accepted), then the files, idempotently.
+        # A crash anywhere is finished by the next run's ``settle`` (``ingest.lake.settle_lake``).
         dest = settings.lake / "_rejected" / m["batch_id"]
         dest.mkdir(parents=True, exist_ok=True)
+        mpath = settings.manifest_dir / f"{m['batch_id']}.json"
+        atomic_write_text(dest / "gate.json", json.dumps(gate, indent=1, default=str))
+        atomic_write_text(dest / "manifest.json", mpath.read_text(encoding="utf-8"))
+        crash_point("reject.decided")
+        mpath.unlink()
+        crash_point("reject.committed")
         for rel in m.get("files", []):
             src = settings.lake / rel
             if src.exists():
                 target = dest / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(src, target)
-        (dest / "gate.json").write_text(json.dumps(gate, indent=1, default=str))
-        os.replace(settings.manifest_dir / f"{m['batch_id']}.json", dest / "manifest.json")
+                crash_point("reject.moved")
         moved.append(m["batch_id"])
     return moved
+
+
+def settle(settings: Settings, run_id: str | None = None, echo: Echo = _quiet) -> dict[str, Any]:
+    """Before a run reads the lake (its lock held): finish interrupted rejections, remove orphan
+    files no manifest accounts for, set aside unreadable manifests (``ingest.lake.settle_lake``), and
+    alert once for every manifest set aside (by this or any earlier command)."""
+    from ingest.lake import settle_lake
+
+    done = settle_lake(settings)
+    for b in done["rejections_finished"]:
+        echo(f"[recover] finished the rejection of batch {b} a crash interrupted")
+    if done["orphans_removed"]:
+        echo(f"[recover] removed {len(done['orphans_removed'])} lake file(s) no manifest accounts for "
+             "(a crash before their manifest was written); their sources count as not ingested")
+    done["alerted"] = alert_corrupt_manifests(settings, run_id)
+    return done
+
+
+def alert_corrupt_manifests(settings: Settings, run_id: str | None = None) -> list[str]:
+    """One alert per manifest set aside as unreadable, not alerted yet (``state/corrupt_alerted.json``)."""
+    from ingest.lake import corrupt_manifests
+    from ingest.store import atomic_write_text
+    from quality.alerts import Alert, send_alert
+
+    state = settings.home / "state" / "corrupt_alerted.json"
+    try:
+        seen = set(json.loads(state.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        seen = set()
+    new = [p for p in corrupt_manifests(settings) if p not in seen]
+    sinks: list[str] = []
+    for path in new:
+        name = Path(path).name
+        batch = name.split(".", 1)[0]
+        sinks += send_alert(settings, Alert(
+            stage="lake",
+            title=f"Unreadable manifest set aside: {name.split('.corrupt-')[0]}",
+            severity="warning",
+            summary="\n".join([
+                f"The manifest of batch {batch} was not a readable JSON document; it was set aside as "
+                f"{path} so that no command stops on it.",
+                "The batch now counts as not ingested: its lake files were removed as orphans, and its "
+                "source is ingested again (from the inbox, by the next run; otherwise with "
+                "`discourse ingest`).",
+                "Next: nothing is needed; look at the set-aside file if the cause matters (a disk "
+                "fault, a hand edit), then delete it.",
+            ]),
+            run_id=run_id,
+            extra={"batch_id": batch, "set_aside_as": path},
+            next_step=("ingested again: the batch counts as not ingested and its source is ingested "
+                       "again from the inbox by the next run; nothing needs a human"),
+        ))
+        seen.add(path)
+    if new:
+        atomic_write_text(state, json.dumps(sorted(seen)))
+    return sinks
 
 
 def staging_gate(settings: Settings, run_id: str | None = None) -> dict[str, Any]:
@@ -342,7 +456,7 @@ def staging_gate(settings: Settings, run_id: str | None = None) -> dict[str, Any
 def marts_gate(settings: Settings, run_id: str | None = None) -> dict[str, Any]:
     from quality.gates import run_marts_gate
 
-    return _gate(settings, run_marts_gate(settings, settings.build_warehouse), run_id)
+    return _gate(settings, run_marts_gate(settings, settings.build_warehouse, run_id=run_id), run_id)
 
 
 def freshness_check(settings: Settings, run_id: str | None = None) -> dict[str, Any]:
@@ -382,6 +496,19 @@ def transform(settings: Settings, echo: Echo = _quiet, *, full_refresh: bool = F
     return summary
 
 
+def dbt_docs(settings: Settings, echo: Echo = _quiet) -> dict[str, Any]:
+    """The warehouse's documentation (``dbt docs generate --static``) at ``<home>/docs/index.html``.
+    The marts are published already: a failure here is reported (run record, warning) but does not
+    undo the night."""
+    from discourse.transform import TransformError, generate_docs
+
+    try:
+        return generate_docs(settings)
+    except TransformError as exc:
+        echo(f"  ! dbt docs were not generated: {exc}")
+        return {"error": str(exc)}
+
+
 class _NodeEcho:
     """dbt progress as a line at most every few seconds: no minutes of silence on a long build."""
 
@@ -389,6 +516,7 @@ class _NodeEcho:
         self.echo, self.every, self.last = echo, every, time.perf_counter()
 
     def __call__(self, done: int, total: int, node: str, status: str) -> None:
+        crash_point("dbt.node")  # DISCOURSE_CRASH_AT=dbt.node:<n>: killed inside the build
         now = time.perf_counter()
         if now - self.last >= self.every or done == total:
             self.last = now
@@ -459,6 +587,7 @@ def _night(
     full_refresh: bool,
 ) -> None:
     """The steps of ``run``, filling ``summary`` as they go (``current_step`` names the one at work)."""
+    from discourse.forget import finish_pending, forget, retention_cutoff
     from discourse.transform import dbt_project_dir
     from discourse.transform.state import inputs_digest, published_inputs, record_published_inputs
     from ingest.lake import cleanup_lake
@@ -468,16 +597,24 @@ def _night(
     def step(name: str, fn: Callable[[], Any]) -> Any:
         summary["current_step"] = name
         echo(f"[{name}] ...")
+        crash_point(f"before {name}")
         t0 = time.perf_counter()
         out = fn()
+        crash_point(f"after {name}")
         summary["steps"][name] = round(time.perf_counter() - t0, 2)
         echo(f"[{name}] done in {summary['steps'][name]:.1f}s")
         return out
 
     summary["current_step"] = "list"
-    with run_lock(settings):
+    with run_lock(settings, echo):
         ensure_home(settings)
         cleanup_lake(settings)
+        summary["recovered"] = settle(settings, run_id, echo)
+        crash_point("run.settled")
+        retention = retention_cutoff(settings)
+        if retention is not None:  # retention_days: forget what is older, before anything is built
+            summary["retention"] = step("retention", lambda: forget(
+                settings, before=retention, echo=echo, reason=f"retention_days={settings.retention_days}"))
         new = files if files is not None else list_new_files(settings)
         echo(f"[list] {len(new)} new file(s) in {settings.inbox_location}")
         batch_ids: list[str] = []
@@ -533,6 +670,9 @@ def _night(
                 summary["publish"] = step("publish", lambda: publish(settings, run_id))
                 summary["published"] = True
                 record_published_inputs(settings, built_from, run_id)
+                # after a forget: the snapshots and reports published before it go (they quote its rows)
+                summary["forget_finished"] = finish_pending(settings)
+                summary["docs"] = step("dbt docs", lambda: dbt_docs(settings, echo))
             except GateFailed as exc:
                 summary["gates"][exc.result.get("stage", "?")] = exc.result
                 summary["failed"] = str(exc)
@@ -543,12 +683,17 @@ def _night(
 
 
 def write_run_record(settings: Settings, summary: dict[str, Any]) -> Path:
-    """``runs/<run_id>.json``: every run leaves one, failed or not (atomic write)."""
+    """``runs/<run_id>.json``: every run leaves one, failed or not (atomic write). It goes through the
+    alerts' ``Redactor`` first, like every alert: no secret (webhook URL, SMTP password, pseudonym
+    key, S3 secrets) reaches a run record, whatever a step put in the summary."""
+    from quality.alerts import Redactor
+
     runs = settings.home / "runs"
     runs.mkdir(parents=True, exist_ok=True)
     run_id = summary["run_id"]
     tmp = runs / f".{run_id}.json.tmp"
-    tmp.write_text(json.dumps(summary, indent=1, default=str))
+    plain = json.loads(json.dumps(summary, default=str))  # every value a JSON type, so all text is seen
+    tmp.write_text(json.dumps(Redactor.for_settings(settings).data(plain), indent=1))
     path = runs / f"{run_id}.json"
     os.replace(tmp, path)
     return path
@@ -574,8 +719,8 @@ def alert_run_failure(settings: Settings, summary: dict[str, Any], exc: BaseExce
             f"Run {summary['run_id']} failed at step '{step_name}'.",
             summary.get("failed", f"{type(exc).__name__}: {exc}"),
             f"Nothing was published by this run; {kept}.",
-            "Next: fix the cause; new exports stay in the inbox and the next run retries.",
         ]),
+        next_step="retried nightly: fix the cause; new exports stay in the inbox and the next run retries",
         run_id=summary["run_id"],
         extra={"step": step_name, "exception_type": type(exc).__name__, "exception": str(exc),
                "published": published},

@@ -34,6 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from discourse.crash import crash_point
 from discourse.settings import Settings
 
 PUBLISHED_SCHEMA = "marts"
@@ -109,6 +110,7 @@ def _write_parquet(con: Any, query: str, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     con.execute(f"copy ({query}) to {_literal(str(tmp))} (format parquet, compression zstd)")
+    crash_point("publish.parquet-copied")
     os.replace(tmp, path)
 
 
@@ -144,6 +146,13 @@ def write_snapshot(settings: Settings, build: Path, run_id: str) -> dict[str, An
         comments = dict(con.execute(
             "select table_name, comment from duckdb_tables() where database_name = 'build' "
             "and schema_name = ? and comment is not null", [PUBLISHED_SCHEMA]).fetchall())
+        # Column descriptions (dbt's persist_docs): carried to the analysts' views.
+        column_comments: dict[str, dict[str, str]] = {}
+        for table, column, comment in con.execute(
+                "select table_name, column_name, comment from duckdb_columns() where database_name = 'build' "
+                "and schema_name = ? and comment is not null and comment <> '' order by 1, column_index",
+                [PUBLISHED_SCHEMA]).fetchall():
+            column_comments.setdefault(table, {})[column] = comment
         marts: dict[str, list[str]] = {}
         fingerprints: dict[str, list[Any]] = {}
         written = reused = 0
@@ -166,7 +175,8 @@ def write_snapshot(settings: Settings, build: Path, run_id: str) -> dict[str, An
     finally:
         con.close()
     snapshot = {"run_id": run_id, "published_at": datetime.now(UTC).isoformat(), "marts": marts,
-                "posts_fingerprints": fingerprints, "comments": comments}
+                "posts_fingerprints": fingerprints, "comments": comments,
+                "column_comments": column_comments}
     path = _snapshot_file(settings, run_id)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
@@ -231,6 +241,8 @@ def write_warehouse(settings: Settings, about: dict[str, Any], out: Path) -> Non
             comment = latest.get("comments", {}).get(name)
             if comment:
                 con.execute(f"comment on view {target} is {_literal(comment)}")
+            for column, text in latest.get("column_comments", {}).get(name, {}).items():
+                con.execute(f"comment on column {target}.{quote_ident(column)} is {_literal(text)}")
         con.execute(
             f"create table {PUBLISHED_SCHEMA}.about as select ?::boolean as demo, ?::varchar as run_id, "
             "?::timestamptz as published_at, ?::boolean as pseudonymised, ?::varchar as note",
@@ -264,6 +276,8 @@ def prune_snapshots(settings: Settings, keep: int) -> dict[str, int]:
         if str(path.resolve()) not in used:
             path.unlink(missing_ok=True)
             removed += 1
+    for path in marts_dir.rglob(".*.parquet.tmp") if marts_dir.is_dir() else []:
+        path.unlink(missing_ok=True)  # a copy a crashed publish left (docs/recovery.md)
     folders = [p for p in marts_dir.rglob("*") if p.is_dir()] if marts_dir.is_dir() else []
     for folder in sorted(folders, reverse=True):
         try:
@@ -271,6 +285,52 @@ def prune_snapshots(settings: Settings, keep: int) -> dict[str, int]:
         except OSError:
             pass
     return {"snapshots_dropped": len(dropped), "files_removed": removed}
+
+
+def writer_pid(path: Path) -> int | None:
+    """The process holding DuckDB's write lock on ``path`` (a read-write session), or None.
+
+    DuckDB locks its file with ``fcntl``: a read lock per read-only session, a write lock for a
+    read-write one. ``F_GETLK`` asks, without taking anything, whether a read lock would conflict,
+    which only a write lock does, and names its holder."""
+    import fcntl
+    import struct
+
+    if not path.exists():
+        return None
+    if os.uname().sysname != "Linux":
+        return None  # the struct below is Linux's; elsewhere a writer is not detected
+    layout = "hhlli4x"  # struct flock: l_type, l_whence, l_start, l_len, l_pid (padded to 32 bytes)
+    with open(path, "rb") as fh:
+        probe = struct.pack(layout, fcntl.F_RDLCK, os.SEEK_SET, 0, 0, 0)
+        l_type, _, _, _, pid = struct.unpack(layout, fcntl.fcntl(fh, fcntl.F_GETLK, probe))
+    return None if l_type == fcntl.F_UNLCK else int(pid)
+
+
+def refuse_if_written(path: Path, wait_s: float | None = None) -> None:
+    """Wait up to ``wait_s`` (default: ``DISCOURSE_PUBLISH_WRITER_WAIT_S``, else 30 s) for a
+    read-write session on the published ``path`` to close; refuse (``PublishError``) if it stays.
+
+    Renaming a new file over it would strand that session's ``<path>.wal`` beside a file it does not
+    belong to, and every reader of the new file would fail until the session closed. Read-only
+    sessions are no obstacle (they keep reading the old file). A ``.wal`` with no session (one killed
+    while writing) belongs to the file being replaced and is removed."""
+    import time
+
+    if wait_s is None:
+        wait_s = float(os.environ.get("DISCOURSE_PUBLISH_WRITER_WAIT_S") or 30)
+    deadline = time.monotonic() + wait_s
+    while (pid := writer_pid(path)) is not None:
+        if time.monotonic() >= deadline:
+            raise PublishError(
+                f"{path} is open read-write by process {pid} (an analyst's session?): not replaced, "
+                "so that its write-ahead log cannot break the readers of the new file. The snapshot "
+                "of this run is written; close that session (or open the warehouse read-only: "
+                "`discourse query`), and the next run publishes. The previous marts stay in place.")
+        time.sleep(0.5)
+    wal = Path(str(path) + ".wal")
+    if wal.exists():  # a session killed while writing: its log belongs to the file being replaced
+        wal.unlink(missing_ok=True)
 
 
 def publish(settings: Settings, run_id: str | None = None) -> dict[str, Any]:
@@ -295,14 +355,19 @@ def publish(settings: Settings, run_id: str | None = None) -> dict[str, Any]:
                  if settings.is_demo else None),
     }
     written = write_snapshot(settings, build, run_id)
+    crash_point("publish.snapshot-written")
     staged = settings.warehouse.with_name(f".{settings.warehouse.stem}.publish{settings.warehouse.suffix}")
     try:
         write_warehouse(settings, about, staged)
+        crash_point("publish.staged")
+        refuse_if_written(settings.warehouse)
         os.replace(staged, settings.warehouse)
+        crash_point("publish.swapped")
     finally:
         staged.unlink(missing_ok=True)
         Path(str(staged) + ".wal").unlink(missing_ok=True)
     pruned = prune_snapshots(settings, max(2, int(getattr(settings, "publish_keep_snapshots", 7))))
+    crash_point("publish.pruned")
     info = {
         "run_id": run_id,
         "published_at": published_at.isoformat(),

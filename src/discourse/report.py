@@ -10,17 +10,21 @@ A warehouse published by ``discourse demo`` (``marts.about.demo``) gets a banner
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
+from discourse.report_html import Markup, safe_link
+from discourse.report_html import columns as _columns
+from discourse.report_html import has_table as _has
+from discourse.report_html import png as _png
+from discourse.report_html import table as _table
 from discourse.settings import Settings
+
+__all__ = ["Markup", "build_report", "safe_link"]
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1100px;
@@ -34,72 +38,6 @@ th{background:#f6f8fa} td.num{text-align:right;font-variant-numeric:tabular-nums
 .kpi b{display:block;font-size:1.4rem} img{max-width:100%}
 .demo{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:.6rem 1rem;font-weight:600}
 """
-
-
-class Markup(str):
-    """HTML built here from escaped parts: ``_table`` puts it in a cell as it is."""
-
-
-def safe_link(url: Any, text: str | None = None) -> Markup:
-    """A link to ``url`` labelled ``text`` when it is an http(s) URL with a host; otherwise the URL
-    itself as escaped text, never a link."""
-    raw = "" if url is None else str(url)
-    as_text = Markup(html.escape(raw))
-    candidate = raw.strip()
-    try:
-        parts = urlsplit(candidate)
-    except ValueError:
-        return as_text
-    # Control characters and whitespace inside a URL are how "java\tscript:" gets past a scheme check.
-    if (parts.scheme.lower() not in ("http", "https") or not parts.netloc
-            or any(ord(ch) < 33 or ord(ch) == 127 for ch in candidate)):
-        return as_text
-    label = html.escape(text if text is not None else candidate)
-    return Markup(f"<a href=\"{html.escape(candidate, quote=True)}\" rel=\"noopener noreferrer\" "
-                  f"target=\"_blank\">{label}</a>")
-
-
-def _png(fig: Any) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
-
-
-def _table(rows: list[tuple], headers: list[str]) -> str:
-    if not rows:
-        return "<p class='muted'>Nothing to show.</p>"
-    out = ["<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in headers) + "</tr>"]
-    for r in rows:
-        cells = []
-        for v in r:
-            if isinstance(v, Markup):
-                cells.append(f"<td>{v}</td>")
-            elif isinstance(v, int | float) and not isinstance(v, bool):
-                txt = f"{v:,.3f}" if isinstance(v, float) else f"{v:,}"
-                cells.append(f"<td class='num'>{txt}</td>")
-            elif isinstance(v, list):
-                cells.append("<td>" + "<br>".join(html.escape(str(x)) for x in v) + "</td>")
-            else:
-                cells.append(f"<td>{html.escape('' if v is None else str(v))}</td>")
-        out.append("<tr>" + "".join(cells) + "</tr>")
-    return "\n".join(out) + "</table>"
-
-
-def _has(con: Any, table: str) -> bool:
-    schema, name = table.split(".")
-    return bool(con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, name]).fetchone()[0])
-
-
-def _columns(con: Any, table: str) -> set[str]:
-    schema, name = table.split(".")
-    return {r[0] for r in con.execute(
-        "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
-        [schema, name]).fetchall()}
 
 
 def build_report(settings: Settings) -> Path:
@@ -229,6 +167,10 @@ def build_report(settings: Settings) -> Path:
                 "order by post_count desc, term limit 20").fetchall()
             sections.append("<h3>Trending terms</h3>" + _table(
                 terms, ["date", "term", "type", "posts", "baseline"]))
+        sections += _emerging_section(con)
+        from discourse.report_network import network_section
+
+        sections += network_section(con, plt)
     finally:
         con.close()
 
@@ -253,6 +195,26 @@ def build_report(settings: Settings) -> Path:
         tmp.write_text(body, encoding="utf-8")
         os.replace(tmp, target)
     return path
+
+
+def _emerging_section(con: Any, limit: int = 12) -> list[str]:
+    """The strongest emerging stories (``marts.emerging_stories``, docs/emerging-stories.md)."""
+    if not _has(con, "marts.emerging_stories"):
+        return []
+    rows = con.execute(
+        "select activity_date, story_rank, label, posts, growth, round(spike_score, 1), "
+        "array_to_string(platforms, ', '), array_to_string(languages, ', '), "
+        "round(mean_sentiment, 2), round(mean_misinfo_risk, 2), "
+        "round(100 * no_topic_share) || '%' || coalesce(' (' || top_topic || ')', '') "
+        "from marts.emerging_stories order by spike_score desc, posts desc, story_id limit ?", [limit]
+    ).fetchall()
+    note = ("<p class='muted'>Terms and hashtags that spiked together in the same posts, strongest first: "
+            "how stories outside the taxonomy show up. Growth is the day's posts over the story's "
+            "trailing daily median; 'no topic' is the share of its posts without a taxonomy topic "
+            "(and the topic most of the others have).</p>")
+    return ["<h2>Emerging stories</h2>" + note + _table(
+        rows, ["date", "rank that day", "story", "posts", "growth", "spike score", "platforms", "languages",
+               "sentiment", "misinfo risk", "no topic"])]
 
 
 def _demo_banner(con: Any) -> str:
@@ -317,7 +279,10 @@ def _quarantine_summary(settings: Settings) -> list[tuple]:
         store.register(con)
     try:
         return con.execute(
-            "select platform, regexp_replace(error, '[0-9]+', 'N', 'g') as reason, count(*) "
+            # the reasons without the URLs and @handles some adapters quote (they name accounts)
+            "select platform, regexp_replace(regexp_replace(regexp_replace(error, "
+            "'https?://[^\\s''\"]+', '<url>', 'g'), '(^|[^A-Za-z0-9_])@[A-Za-z0-9_][A-Za-z0-9_.]*', "
+            "'\\1@user', 'g'), '[0-9]+', 'N', 'g') as reason, count(*) "
             "from read_parquet(?, union_by_name = true) group by 1, 2 order by 3 desc limit 30",
             [[str(f) for f in files]]).fetchall()
     finally:

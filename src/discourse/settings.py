@@ -32,6 +32,14 @@ class Settings:
     home: Path = field(default_factory=lambda: Path.cwd() / "discourse_home")
     pseudonymise: bool = True
     pseudonym_key: str | None = field(default=None, repr=False)  # a secret: never in a repr
+    # What the marts publish about accounts (docs/security.md, "Identities in the marts"): post links
+    # as exported (most name their author) instead of identity-free ones, and @handles in texts and
+    # mentions instead of `@user` and keys. Off by default; teams whose policy allows it switch them on.
+    publish_urls: bool = False
+    publish_handles: bool = False
+    # Days of posts the lake keeps: each nightly run first forgets posts created before today minus
+    # this many days (`discourse forget --before`, docs/security.md "Erasure and retention"). None: all.
+    retention_days: int | None = None
     # Alert sinks (both optional; alerts are always also written under <home>/alerts/).
     alert_webhook_url: str | None = field(default=None, repr=False)  # a secret (token in the URL)
     smtp_host: str | None = None
@@ -41,6 +49,15 @@ class Settings:
     smtp_user: str | None = None
     smtp_password: str | None = field(default=None, repr=False)
     smtp_starttls: bool = False
+    # Where people open the Data Docs and reports: alerts link to <public_base_url>/<path under home>
+    # (e.g. https://discourse.example.org/gx/data_docs/index.html); unset, they show the worker's path.
+    public_base_url: str | None = None
+    # An alert seen again within this many days is a repeat: a short daily "still failing" reminder,
+    # not a new alert (docs/quality.md, "Grouping").
+    alert_repeat_days: int = 7
+    # The Airflow DAG's deadline: a night still running this many minutes after it was queued sends
+    # a "night overran" alert (Airflow DeadlineAlert; docs/operations.md). The run itself goes on. 0: none.
+    night_deadline_minutes: int = 240
     # dbt
     dbt_threads: int = 2
     dbt_target: str = "local"
@@ -201,7 +218,7 @@ def _coerce(name: str, value: Any) -> Any:
         return Path(value).expanduser().resolve()
     if kind == "bool":
         return _bool(value)
-    if kind == "int":
+    if kind in ("int", "int | None"):
         return int(value)
     if kind == "float":
         return float(value)

@@ -26,6 +26,7 @@ import dataclasses
 import hashlib
 import hmac
 import json
+import logging
 import os
 import shutil
 import threading
@@ -37,15 +38,18 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingest import registry
+from ingest.crashpoint import crash_point
 from ingest.drift import ProfileSampler
 from ingest.objectstore import ObjectStore, inbox_store, is_url, lake_store, store_for
 from ingest.schema import (
     ADAPTER_SCHEMA,
+    MENTION_KEY,
     POST_SCHEMA,
     QUARANTINE_RAW_MAX_CHARS,
     QUARANTINE_SCHEMA,
@@ -70,6 +74,7 @@ from ingest.store import (
 
 HASH_CHUNK = 8 << 20
 REJECTED_DIR = "_rejected"
+log = logging.getLogger(__name__)
 
 
 class IngestError(Exception):
@@ -86,15 +91,67 @@ def content_hash(source: Source) -> str:
     return h.hexdigest()[:20]
 
 
+CORRUPT_MARK = ".corrupt-"
+
+
+class CorruptManifest(ValueError):
+    """A manifest that is not a JSON object naming its batch (``batch_id``)."""
+
+
+def parse_manifest(data: bytes | str, where: str) -> dict[str, Any]:
+    """A manifest document, checked: raises ``CorruptManifest`` naming ``where`` when it is not one."""
+    try:
+        doc = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CorruptManifest(f"{where}: not a readable manifest ({type(exc).__name__}: {exc})") from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("batch_id"), str):
+        raise CorruptManifest(f"{where}: not a manifest (no batch_id)")
+    return doc
+
+
+def corrupt_name(name: str) -> str:
+    """``<name>.corrupt-<UTC time>``: where an unreadable manifest is set aside (no reader globs it)."""
+    return f"{name}{CORRUPT_MARK}{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%fZ')}"
+
+
+def _set_aside_manifest(path: Path, exc: CorruptManifest) -> None:
+    """Rename an unreadable local manifest out of the way (the batch then counts as not ingested: its
+    lake files are orphans the next run removes, and its source is ingested again)."""
+    aside = path.with_name(corrupt_name(path.name))
+    try:
+        os.replace(path, aside)
+    except FileNotFoundError:
+        return  # another reader set it aside first
+    log.warning("%s; set aside as %s (the batch counts as not ingested)", exc, aside)
+
+
 def read_manifests(manifest_dir: Path) -> list[dict[str, Any]]:
     """The manifests in a local ``_manifest`` folder (``lake_manifests`` reads the settings' lake,
-    wherever it is)."""
+    wherever it is). An unreadable one (a corrupt JSON document) is set aside as
+    ``<name>.corrupt-<time>`` with a warning naming it, and the others are read; the next run alerts
+    (``corrupt_manifests``)."""
     out = []
     if manifest_dir.is_dir():
         for p in sorted(manifest_dir.glob("*.json")):
-            with open(p, encoding="utf-8") as fh:
-                out.append(json.load(fh))
+            if p.name.endswith(JOURNAL_SUFFIX):
+                continue
+            try:
+                out.append(parse_manifest(p.read_bytes(), str(p)))
+            except FileNotFoundError:
+                continue  # set aside or rejected meanwhile
+            except CorruptManifest as exc:
+                _set_aside_manifest(p, exc)
     return out
+
+
+def corrupt_manifests(settings: Any) -> list[str]:
+    """The manifests set aside as unreadable (``_manifest/*.json.corrupt-*``), local paths or URLs."""
+    store = lake_store(settings)
+    if store is None:
+        mdir = Path(settings.manifest_dir)
+        return sorted(str(p) for p in mdir.glob(f"*{CORRUPT_MARK}*")) if mdir.is_dir() else []
+    return sorted(store.uri(o.rel) for o in store.list(MANIFEST_DIR, recursive=False)
+                  if CORRUPT_MARK in o.rel)
 
 
 # Manifest bytes read from object storage, by (URL, size, last-modified): a night reads the manifests
@@ -105,6 +162,11 @@ _MANIFEST_CACHE_MAX = 200_000
 
 
 def _remote_manifest_documents(store: ObjectStore) -> list[bytes]:
+    return [doc for _, doc in _remote_manifest_items(store)]
+
+
+def _remote_manifest_items(store: ObjectStore) -> list[tuple[str, bytes]]:
+    """(path below the lake, bytes) of every manifest on object storage, in batch-id order."""
     objs = [o for o in store.list(MANIFEST_DIR, recursive=False)
             if o.rel.endswith(".json") and not o.rel.endswith(JOURNAL_SUFFIX)]
     keys = [(store.uri(o.rel), o.size, o.mtime_ns) for o in objs]
@@ -117,7 +179,7 @@ def _remote_manifest_documents(store: ObjectStore) -> list[bytes]:
         cached = dict(_MANIFEST_CACHE)
         for (k, _), data in zip(missing, fetched, strict=True):
             _MANIFEST_CACHE[k] = cached[k] = data
-    return [cached[k] for k in keys]
+    return [(o.rel, cached[k]) for o, k in zip(objs, keys, strict=True)]
 
 
 def lake_manifest_documents(settings: Any) -> list[bytes]:
@@ -136,20 +198,42 @@ def lake_manifests(settings: Any) -> list[dict[str, Any]]:
     store = lake_store(settings)
     if store is None:
         return read_manifests(Path(settings.manifest_dir))
-    return [json.loads(doc) for doc in _remote_manifest_documents(store)]
+    out = []
+    for rel, doc in _remote_manifest_items(store):
+        try:
+            out.append(parse_manifest(doc, store.uri(rel)))
+        except CorruptManifest as exc:  # set aside, as read_manifests does locally
+            store.copy(rel, corrupt_name(rel))
+            store.delete(rel)
+            log.warning("%s; set aside (the batch counts as not ingested)", exc)
+    return out
 
 
 def _existing_manifest(settings: Any, store: ObjectStore | None, batch_id: str) -> dict[str, Any] | None:
     if store is None:
         mpath = manifest_path(settings.manifest_dir, batch_id)
-        if not mpath.exists():
+        try:
+            return parse_manifest(mpath.read_bytes(), str(mpath))
+        except FileNotFoundError:
             return None
-        with open(mpath, encoding="utf-8") as fh:
-            return json.load(fh)
+        except CorruptManifest as exc:  # set aside: the batch is ingested again
+            _set_aside_manifest(mpath, exc)
+            return None
     try:
-        return json.loads(store.read_text(manifest_key(batch_id)))
+        return parse_manifest(store.read_text(manifest_key(batch_id)), store.uri(manifest_key(batch_id)))
     except FileNotFoundError:
         return None
+    except CorruptManifest as exc:
+        store.copy(manifest_key(batch_id), corrupt_name(manifest_key(batch_id)))
+        store.delete(manifest_key(batch_id))
+        log.warning("%s; set aside (the batch is ingested again)", exc)
+        return None
+
+
+# An AT URI's DID, anywhere in an id (``at://did:plc:x/app.bsky.feed.post/r``, ``bluesky:at://...``).
+_AT_URI_DID = r"^(?P<pre>.*?at://)(?P<did>did:[^/]+)(?P<post>.*)$"
+# The id columns of a post that may embed an author's identity (Bluesky AT URIs).
+ID_COLUMNS = ("post_uid", "post_id", "reply_to_id", "thread_id", "repost_of_id", "quote_of_id")
 
 
 class Pseudonymiser:
@@ -170,12 +254,101 @@ class Pseudonymiser:
                 self._cache[platform_author] = v
         return v
 
-    def apply(self, platform: pa.ChunkedArray, author_id: pa.ChunkedArray) -> pa.Array:
-        joined = pc.binary_join_element_wise(platform, author_id, ":")
-        uniq = pc.unique(joined).drop_null()
+    def apply(self, platform: pa.ChunkedArray | pa.Array, author_id: pa.ChunkedArray | pa.Array) -> pa.Array:
+        """``key_for("<platform>:<author_id>")`` per row (null where the id is null)."""
+        return self.keys(pc.binary_join_element_wise(platform, author_id, ":"))
+
+    def keys(self, values: pa.ChunkedArray | pa.Array) -> pa.Array:
+        """``key_for(value)`` per row, each distinct value hashed once (null stays null)."""
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        uniq = pc.unique(values).drop_null()
         keys = pa.array([self.key_for(s) for s in uniq.to_pylist()], type=pa.string())
-        idx = pc.index_in(joined, value_set=uniq)
+        idx = pc.index_in(values, value_set=uniq)
         return pc.take(keys, idx)
+
+    def mention_keys(self, platform: pa.ChunkedArray | pa.Array,
+                     targets: pa.ChunkedArray | pa.Array) -> pa.Array:
+        """``mention_targets`` (list<struct<id, handle>>) → ``mention_keys`` (list<struct<author_key,
+        by_handle>>): a target with an id is keyed as an author (``"<platform>:<id>"``), a handle-only
+        one from ``"<platform>:@<lower-cased handle>"`` and marked ``by_handle``. Targets with neither
+        are dropped; a null list becomes an empty one."""
+        if isinstance(platform, pa.ChunkedArray):
+            platform = platform.combine_chunks()
+        if isinstance(targets, pa.ChunkedArray):
+            targets = targets.combine_chunks()
+        targets = targets.fill_null(pa.scalar([], targets.type))
+        items = pc.list_flatten(targets)
+        parents = pc.list_parent_indices(targets)
+        plat = pc.take(platform, parents)
+        # flatten(): the fields with the struct's own nulls applied (a null item has neither)
+        fields = dict(zip([f.name for f in items.type], items.flatten(), strict=True))
+        ids = pc.if_else(pc.equal(pc.utf8_length(fields["id"]), 0), None, fields["id"])
+        handles = pc.utf8_lower(pc.utf8_ltrim(fields["handle"], characters="@"))
+        handles = pc.if_else(pc.equal(pc.utf8_length(handles), 0), None, handles)
+        by_handle = pc.is_null(ids)
+        keyed = pc.if_else(
+            by_handle,
+            pc.binary_join_element_wise(plat, pc.binary_join_element_wise("@", handles, ""), ":"),
+            pc.binary_join_element_wise(plat, ids, ":"),
+        )
+        keys = self.keys(keyed)
+        keep = pc.is_valid(keys)
+        # rebuild the lists without the dropped items: new offsets from the kept counts per list
+        kept_per_list = np.bincount(
+            parents.to_numpy(zero_copy_only=False)[keep.to_numpy(zero_copy_only=False)],
+            minlength=len(targets),
+        )
+        offsets = pa.array(np.concatenate([[0], np.cumsum(kept_per_list)]).astype(np.int32))
+        values = pa.StructArray.from_arrays(
+            [keys.filter(keep), by_handle.filter(keep)], fields=list(MENTION_KEY)
+        )
+        return pa.ListArray.from_arrays(offsets, values, type=pa.list_(MENTION_KEY))
+
+    def bluesky_ids(self, platform: pa.ChunkedArray | pa.Array, ids: pa.ChunkedArray | pa.Array) -> pa.Array:
+        """Bluesky ids (AT URIs ``at://<did>/<collection>/<rkey>``, and ``post_uid``s holding one) with
+        the DID replaced by that account's author key (``key_for("bluesky:<did>")``): still unique and
+        joinable (a reply's ``reply_to_id`` equals its parent's ``post_id``), and no identity. Rows of
+        other platforms, and ids without an ``at://did:`` part, are returned as they are."""
+        if isinstance(platform, pa.ChunkedArray):
+            platform = platform.combine_chunks()
+        if isinstance(ids, pa.ChunkedArray):
+            ids = ids.combine_chunks()
+        bluesky = pc.equal(platform, "bluesky")
+        if not pc.any(bluesky).as_py():
+            return ids
+        parts = pc.extract_regex(ids, _AT_URI_DID)
+        hit = pc.and_(bluesky, pc.is_valid(parts))
+        if not pc.any(hit).as_py():
+            return ids
+        keys = self.keys(pc.binary_join_element_wise("bluesky", parts.field("did"), ":"))
+        rebuilt = pc.binary_join_element_wise(parts.field("pre"), keys, parts.field("post"), "")
+        return pc.if_else(hit, rebuilt, ids)
+
+
+    def activitypub_ids(self, platform: pa.ChunkedArray | pa.Array,
+                        ids: pa.ChunkedArray | pa.Array) -> pa.Array:
+        """Mastodon ids that are ActivityPub URIs naming the account (an outbox's
+        ``https://<host>/users/<name>/statuses/<id>/activity``, a boost's or reply's target) with the
+        actor (``https://<host>/users/<name>``, the account's ``author_id``) replaced by its author key:
+        ``https://<host>/users/<key>/statuses/<id>``. Still unique and joinable; no name. Other rows and
+        ids are returned as they are."""
+        if isinstance(platform, pa.ChunkedArray):
+            platform = platform.combine_chunks()
+        if isinstance(ids, pa.ChunkedArray):
+            ids = ids.combine_chunks()
+        parts = pc.extract_regex(ids, _ACTIVITYPUB_ACTOR)
+        hit = pc.and_(pc.equal(platform, "mastodon"), pc.is_valid(parts))
+        if not pc.any(hit).as_py():
+            return ids
+        keys = self.keys(pc.binary_join_element_wise("mastodon", parts.field("actor"), ":"))
+        rebuilt = pc.binary_join_element_wise(parts.field("pre"), parts.field("host"), "/users/", keys,
+                                              parts.field("post"), "")
+        return pc.if_else(hit, rebuilt, ids)
+
+
+# An ActivityPub URI's actor (``https://host/users/<name>``), anywhere in an id (``mastodon:https://...``).
+_ACTIVITYPUB_ACTOR = r"^(?P<pre>.*?)(?P<actor>(?P<host>https?://[^/]+)/users/[^/]+)(?P<post>/.*)?$"
 
 
 @dataclass(frozen=True)
@@ -188,19 +361,38 @@ class Provenance:
     ingested_at: datetime
 
 
+# The lake's keyed target columns and the adapter columns (platform user ids) they are made from.
+_TARGET_KEY_COLUMNS = {
+    "reply_to_author_key": "reply_to_author_id",
+    "repost_of_author_key": "repost_of_author_id",
+    "quote_of_author_key": "quote_of_author_id",
+}
+
+
 def _finish_posts(
     table: pa.Table, *, pseudo: Pseudonymiser, pseudonymise: bool, prov: Provenance
 ) -> pa.Table:
+    """Adapter output (``ADAPTER_SCHEMA``) → lake rows (``POST_SCHEMA``): account ids become keyed
+    hashes (``author_key``, the ``*_author_key`` targets, ``mention_keys``), identities inside Bluesky
+    ids become author keys (``Pseudonymiser.bluesky_ids``; ``raw`` keeps the record as exported, and
+    ``url`` is left as it is), and provenance is added."""
     source_file, export_format = prov.source_file, prov.export_format
     batch_id, ingested_at = prov.batch_id, prov.ingested_at
     n = table.num_rows
-    author_key = pseudo.apply(table.column("platform"), table.column("author_id"))
+    platform = table.column("platform")
+    author_key = pseudo.apply(platform, table.column("author_id"))
     handle = table.column("author_handle") if not pseudonymise else pa.nulls(n, pa.string())
     cols: dict[str, Any] = {}
     for f in POST_SCHEMA:
         name = f.name
         if name == "author_key":
             cols[name] = author_key
+        elif name in _TARGET_KEY_COLUMNS:
+            cols[name] = pseudo.apply(platform, table.column(_TARGET_KEY_COLUMNS[name]))
+        elif name == "mention_keys":
+            cols[name] = pseudo.mention_keys(platform, table.column("mention_targets"))
+        elif name in ID_COLUMNS and pseudonymise:
+            cols[name] = pseudo.activitypub_ids(platform, pseudo.bluesky_ids(platform, table.column(name)))
         elif name == "author_handle":
             cols[name] = handle
         elif name == "source_file":
@@ -491,6 +683,7 @@ def ingest_source(
         "options": recordable_options(options),
         "remappable": True,
     }
+    crash_point("ingest.renamed")  # files in place, no manifest yet: orphans until it is written
     if target.store is None:
         atomic_write_text(manifest_path(settings.manifest_dir, batch_id), manifest_text(entry))
     else:
@@ -643,6 +836,76 @@ def cleanup_lake(settings: Any) -> int:
                 shutil.rmtree(p, ignore_errors=True)
                 n += 1
     return n
+
+
+LAKE_DATA_GLOBS = ("posts/platform=*/created_date=*/*.parquet", "quarantine/platform=*/*.parquet",
+                   "context/*.parquet")
+
+
+def settle_lake(settings: Any) -> dict[str, Any]:
+    """Make the lake's visible files exactly those its accepted manifests account for: the manifest is
+    each batch's commit point (``docs/recovery.md``). Call with the lake's lock held exclusively
+    (``discourse.pipeline.run_lock``), after ``cleanup_lake``; a local lake only (on object storage a
+    batch's files are copied into place only right before its manifest, and rejections run from
+    their ``_rejected`` copies).
+
+    * Unreadable manifests are set aside (``read_manifests``); their batches count as not ingested.
+    * A rejection a crash interrupted is finished: its decision (``_rejected/<batch>/manifest.json``,
+      written before anything moves) still matching the batch's manifest byte for byte means the
+      manifest goes; files it lists that no accepted manifest claims are moved under ``_rejected``.
+    * Every other lake file no accepted manifest lists is an orphan (a crash between the files'
+      rename and the manifest's write, or the batch of a corrupt manifest) and is removed: its source
+      is still where it was, and counts as not ingested, so the next ingest writes it again whole.
+
+    Returns what was done: ``orphans_removed`` (lake paths), ``rejections_finished`` (batch ids),
+    ``manifests_set_aside`` (paths)."""
+    out: dict[str, Any] = {"orphans_removed": [], "rejections_finished": [], "manifests_set_aside": []}
+    if lake_store(settings) is not None:
+        return out
+    lake = Path(settings.lake)
+    mdir = Path(settings.manifest_dir)
+    before = set(corrupt_manifests(settings))
+    accepted = {m["batch_id"]: m for m in read_manifests(mdir)}
+    out["manifests_set_aside"] = sorted(set(corrupt_manifests(settings)) - before)
+    rejected_root = lake / REJECTED_DIR
+    decisions: dict[str, dict[str, Any]] = {}
+    for folder in sorted(rejected_root.iterdir()) if rejected_root.is_dir() else []:
+        decided = folder / "manifest.json"
+        if not decided.is_file():
+            continue  # a decision not yet written: nothing was moved, the batch is still accepted
+        try:
+            decision = parse_manifest(decided.read_bytes(), str(decided))
+        except CorruptManifest:
+            continue
+        mpath = manifest_path(mdir, folder.name)
+        if folder.name in accepted and mpath.is_file() and mpath.read_bytes() == decided.read_bytes():
+            mpath.unlink()  # the rejection's commit point, which the crash came before
+            del accepted[folder.name]
+            out["rejections_finished"].append(folder.name)
+        decisions[folder.name] = decision
+    claimed = {rel for m in accepted.values() for rel in m.get("files", [])}
+    unlisted = {b for b, m in accepted.items() if not isinstance(m.get("files"), list)}  # kept whole
+    for batch_id, decision in decisions.items():
+        moved = False
+        for rel in decision.get("files", []):
+            src = lake / rel
+            if rel not in claimed and src.is_file():
+                dest = rejected_root / batch_id / rel
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(src, dest)
+                moved = True
+        if moved and batch_id not in out["rejections_finished"]:
+            out["rejections_finished"].append(batch_id)
+    for pattern in LAKE_DATA_GLOBS:
+        for path in sorted(lake.glob(pattern)):
+            rel = path.relative_to(lake).as_posix()
+            if rel not in claimed and path.stem not in unlisted:
+                path.unlink(missing_ok=True)
+                out["orphans_removed"].append(rel)
+    if out["orphans_removed"]:
+        log.warning("removed %d lake file(s) no manifest accounts for: %s", len(out["orphans_removed"]),
+                    ", ".join(out["orphans_removed"][:5]))
+    return out
 
 
 def lake_paths(settings: Any, pattern: str) -> list[str]:

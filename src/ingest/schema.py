@@ -28,6 +28,11 @@ KINDS = ("post", "reply", "repost", "quote", "comment")
 _str = pa.string()
 _ts = pa.timestamp("us", tz="UTC")
 _strlist = pa.list_(pa.string())
+# An account a post mentions, as the export states it: the platform's user id and/or the handle.
+MENTION_TARGET = pa.struct([pa.field("id", _str), pa.field("handle", _str)])
+# The lake's form of a mention: the keyed hash of the target (as ``author_key``), and whether it was
+# hashed from the handle alone (``"<platform>:@<lower-cased handle>"``) for want of an id.
+MENTION_KEY = pa.struct([pa.field("author_key", _str), pa.field("by_handle", pa.bool_())])
 
 # Columns an adapter fills, in order.
 ADAPTER_FIELDS: list[pa.Field] = [
@@ -44,6 +49,13 @@ ADAPTER_FIELDS: list[pa.Field] = [
     pa.field("thread_id", _str),
     pa.field("repost_of_id", _str),
     pa.field("quote_of_id", _str),
+    # the platform's own user id of the author of the replied-to / reposted / quoted post, where the
+    # export states it; replaced by the ``*_author_key`` columns in the lake
+    pa.field("reply_to_author_id", _str),
+    pa.field("repost_of_author_id", _str),
+    pa.field("quote_of_author_id", _str),
+    # every account the post mentions, deduplicated; replaced by ``mention_keys`` in the lake
+    pa.field("mention_targets", pa.list_(MENTION_TARGET)),
     pa.field("url", _str),
     pa.field("like_count", pa.int64()),
     pa.field("share_count", pa.int64()),
@@ -58,10 +70,33 @@ ADAPTER_FIELDS: list[pa.Field] = [
 ]
 ADAPTER_SCHEMA = pa.schema(ADAPTER_FIELDS)
 
+# Adapter columns that carry platform account ids: the lake keeps their keyed hashes instead.
+ACCOUNT_ID_COLUMNS = ("author_id", "reply_to_author_id", "repost_of_author_id", "quote_of_author_id",
+                      "mention_targets")
+# Their keyed forms in the lake, put right after ``quote_of_id``.
+AUTHOR_KEY_FIELDS: list[pa.Field] = [
+    pa.field("reply_to_author_key", _str),
+    pa.field("repost_of_author_key", _str),
+    pa.field("quote_of_author_key", _str),
+    pa.field("mention_keys", pa.list_(MENTION_KEY)),
+]
+
+
+def _lake_fields() -> list[pa.Field]:
+    out: list[pa.Field] = []
+    for f in ADAPTER_FIELDS:
+        if f.name in ACCOUNT_ID_COLUMNS or f.name == "source_record":
+            continue
+        out.append(f)
+        if f.name == "quote_of_id":
+            out.extend(AUTHOR_KEY_FIELDS)
+    return out
+
+
 # What lands in lake/posts (the contract with dbt's sources).
 POST_SCHEMA = pa.schema(
     [
-        *(f for f in ADAPTER_FIELDS if f.name not in ("author_id", "source_record")),
+        *_lake_fields(),
         pa.field("author_key", _str),
         pa.field("source_file", _str, nullable=False),
         pa.field("source_record", pa.int64(), nullable=False),

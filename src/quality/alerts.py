@@ -14,11 +14,18 @@ the URL is sent as an ``Authorization: Basic`` header and stripped from the requ
 The content is built here from the gate result rather than by a GX action, so every sink says the same
 thing: the stage, each failing expectation with observed versus expected, a few sample rows, and the
 path to Data Docs.
+
+Every alert also names what it concerns (``subject_line``: batch, file, platform), says what happens
+next (``next_step``: retried nightly, rejected, blocked, kept) and links the Data Docs and the report
+through ``settings.public_base_url`` (``public_link``; the worker's path when unset). Repeats are
+grouped by ``fingerprint`` (``send_alert``): docs/quality.md has the anatomy and the policy.
 """
 
 from __future__ import annotations
 
 import base64
+import fcntl
+import hashlib
 import json
 import logging
 import os
@@ -28,14 +35,15 @@ import ssl
 import traceback
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, quote, unquote, urlsplit, urlunsplit
 
 import tenacity
 
@@ -64,6 +72,10 @@ class Alert:
     run_id: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    # What happens next (retried nightly / rejected / kept / blocked); default: ``next_step(alert)``.
+    next_step: str | None = None
+    # Where to look, as public URLs (``settings.public_base_url``) or worker paths: set by ``send_alert``.
+    links: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -204,6 +216,287 @@ def alert_for_task_failure(
     )
 
 
+# ---------------------------------------------------------------- what an alert concerns, what happens next
+
+SUBJECT_SHOWN = 3
+# Stages whose failures are about platforms or sources (their sample rows name them): the platform is
+# part of what the alert concerns, so of its fingerprint.
+PLATFORM_STAGES = ("volume", "freshness")
+
+
+def _names(values: Any) -> list[str]:
+    if values is None:
+        return []
+    if isinstance(values, str):
+        return [values] if values else []
+    return [str(v) for v in values if v not in (None, "")]
+
+
+def _file_label(path: str) -> str:
+    """A source file as people know it: its name, with a zip member after ``!`` kept."""
+    outer, _, member = str(path).partition("!")
+    name = Path(outer).name or outer
+    return f"{name}!{member}" if member else name
+
+
+def alert_subject(alert: Alert, *, samples: bool = True) -> dict[str, list[str]]:
+    """The batches, files and platforms an alert concerns, from its ``extra`` (set by whoever built
+    it: ``batch_id``, ``source_file``, ``path``...), the gate's ``checked`` figures (failing batches),
+    and, when ``samples``, the failures' sample rows. ``samples=False`` is the alert's identity (sample
+    rows change from night to night; the batch a rejection names does not)."""
+    x = alert.extra or {}
+    checked = x.get("checked") or {}
+    batches = _names(x.get("batch_id")) + _names(x.get("batch_ids")) + _names(checked.get("failing_batches"))
+    files = _names(x.get("source_file")) + _names(x.get("path"))
+    platforms = _names(x.get("platform")) + _names(x.get("platforms"))
+    rows = [r for f in alert.failures for r in (f.get("sample_rows") or []) if isinstance(r, Mapping)]
+    if alert.stage in PLATFORM_STAGES:
+        platforms += _names([r.get("platform") for r in rows])
+    if alert.stage == "freshness":  # one failure per quiet source, named in ``column``
+        platforms += _names([f.get("column") for f in alert.failures])
+    if samples:
+        batches += _names([r.get("batch_id") for r in rows])
+        files += _names([r.get("source_file") for r in rows])
+    return {
+        "batches": list(dict.fromkeys(batches)),
+        "files": list(dict.fromkeys(files)),
+        "platforms": list(dict.fromkeys(platforms)),
+    }
+
+
+def _some(values: list[str]) -> str:
+    shown = ", ".join(values[:SUBJECT_SHOWN])
+    return shown + (f" (+{len(values) - SUBJECT_SHOWN} more)" if len(values) > SUBJECT_SHOWN else "")
+
+
+def subject_line(alert: Alert) -> str:
+    """``batch: … · file: … · platform: …`` for the alert's text, or "" when it concerns none."""
+    subject = alert_subject(alert)
+    parts = []
+    if subject["batches"]:
+        parts.append(("batch: " if len(subject["batches"]) == 1 else "batches: ") + _some(subject["batches"]))
+    if subject["files"]:
+        labels = list(dict.fromkeys(_file_label(f) for f in subject["files"]))
+        parts.append(("file: " if len(labels) == 1 else "files: ") + _some(labels))
+    if subject["platforms"]:
+        parts.append("platform: " + _some(subject["platforms"]))
+    return " · ".join(parts)
+
+
+NEXT_RETRIED = ("retried nightly: the file stays in the inbox and every run tries it again until it "
+                "loads; fix or replace the export (after fixing an adapter: `discourse ingest --force`)")
+NEXT_REJECTED = ("rejected: the batch is set aside under lake/_rejected/ and the rest of the night is "
+                 "published; the export stays in the inbox and is retried nightly until it passes: fix "
+                 "it and drop it again (or fix the adapter, then `discourse remap` / `--force`)")
+NEXT_BLOCKED = ("blocked: nothing was published by this run and the previously published marts are kept "
+                "for analysts; the next nightly run retries once the cause is fixed")
+NEXT_RUN = ("retried nightly: this run published nothing and the previously published marts are kept; "
+            "new exports stay in the inbox and the next run retries")
+NEXT_KEPT = "kept: the data is published as it is; this is a warning to look into, nothing is retried"
+
+
+def next_step(alert: Alert) -> str:
+    """What happens next, in the words of ``NEXT_*``: retried nightly, rejected, blocked (the previous
+    marts kept) or kept. ``alert.next_step`` wins when the sender said it."""
+    if alert.next_step:
+        return alert.next_step
+    x = alert.extra or {}
+    if alert.stage == "raw" and x.get("batch_id") and (x.get("next") == "retried nightly" or
+                                                       alert.severity == "warning"):
+        return NEXT_REJECTED
+    if alert.stage == "ingest":
+        return NEXT_RETRIED
+    if alert.stage in ("run", "orchestration"):
+        return NEXT_RUN
+    if alert.severity == "error":
+        return NEXT_BLOCKED
+    return NEXT_KEPT
+
+
+def public_link(settings: Settings, path: str | Path | None) -> str | None:
+    """``path`` as people reach it: ``<public_base_url>/<path under home>`` when the base URL is set
+    and the path is under ``settings.home``, else the path itself (an URL stays as it is)."""
+    if not path:
+        return None
+    text = str(path)
+    if "://" in text:
+        return text
+    base = (getattr(settings, "public_base_url", None) or "").strip().rstrip("/")
+    if not base:
+        return text
+    try:
+        rel = Path(text).resolve().relative_to(Path(settings.home).resolve())
+    except ValueError:
+        return text
+    return f"{base}/{quote(rel.as_posix())}"
+
+
+def alert_links(settings: Settings, alert: Alert) -> dict[str, str]:
+    """The Data Docs page of the alert (its validation page, else the index), the Data Docs index and
+    the latest report, each through ``public_link``; a page that does not exist yet is left out
+    (except the report, which the run writes after its gates)."""
+    links: dict[str, str] = {}
+    index = Path(settings.data_docs_dir) / "index.html"
+    page = alert.data_docs_path
+    if page:
+        links["data_docs"] = public_link(settings, page) or ""
+    if index.exists() and (not page or Path(str(page)) != index):
+        links["data_docs_index"] = public_link(settings, index) or ""
+    report = Path(settings.reports_dir) / "latest.html"
+    if report.exists() or alert.run_id:  # a run writes its report after its gates
+        links["report"] = public_link(settings, report) or ""
+    return {k: v for k, v in links.items() if v}
+
+
+LINK_LABELS = {"data_docs": "Data Docs", "data_docs_index": "Data Docs index", "report": "Report"}
+
+
+def link_items(alert: Alert) -> list[str]:
+    """``Data Docs: …``, ``Data Docs index: …``, ``Report: …`` (those the alert has, in that order)."""
+    links = dict(alert.links)
+    if not links and alert.data_docs_path:
+        links["data_docs"] = alert.data_docs_path
+    return [f"{label}: {links[key]}" for key, label in LINK_LABELS.items() if links.get(key)]
+
+
+def link_lines(alert: Alert) -> list[str]:
+    """The text's closing link lines, the alert's own Data Docs page last."""
+    items = link_items(alert)
+    return ["", *reversed(items)] if items else []
+
+
+# ---------------------------------------------------------------- grouping repeats
+
+STATE_FILE = "groups.state"  # JSON; not *.json, which globs of the alert files match
+IDENTITY_EXTRA = ("dag_id", "task_id", "step", "exception_type", "status", "export_format")
+
+
+def fingerprint(alert: Alert) -> str:
+    """What makes two alerts the same problem: the stage, the failing checks (expectation, column,
+    relation), what it concerns (batches, files, platforms: ``alert_subject(samples=False)``) and, for
+    task, run and ingest failures, the task/step and the error's type. Never the run id, the time or
+    the observed figures, which change every night."""
+    checks = sorted({
+        (str(f.get("expectation")), str(f.get("column")), str(f.get("relation") or ""))
+        for f in alert.failures
+    })
+    subject = alert_subject(alert, samples=False)
+    parts = {
+        "stage": alert.stage,
+        "checks": checks,
+        "batches": sorted(subject["batches"]),
+        "files": sorted(subject["files"]),
+        "platforms": sorted(subject["platforms"]),
+        "what": {k: str(alert.extra[k]) for k in IDENTITY_EXTRA if alert.extra.get(k) is not None},
+    }
+    if not checks and not any(subject.values()) and not parts["what"]:
+        parts["title"] = alert.title  # nothing structured to go by
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass
+class Repeat:
+    """How ``send_alert`` treats an alert: ``new`` (sent in full), ``reminder`` (a repeat on a new
+    day: a short "still failing (n nights)" message), ``suppressed`` (a repeat already reminded of
+    today: recorded, not sent)."""
+
+    kind: str
+    fingerprint: str
+    nights: int = 1
+    occurrences: int = 1
+    first_seen: str | None = None
+    first_alert: str | None = None
+
+
+def _parse_time(text: str | None) -> datetime:
+    try:
+        t = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return datetime.now(UTC)
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+@contextmanager
+def _state_lock(settings: Settings) -> Iterator[None]:
+    Path(settings.alerts_dir).mkdir(parents=True, exist_ok=True)
+    with open(Path(settings.alerts_dir) / ".state.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _read_state(settings: Settings) -> dict[str, Any]:
+    try:
+        data = json.loads((Path(settings.alerts_dir) / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def classify_repeat(state: dict[str, Any], fp: str, when: datetime, window_days: int) -> Repeat:
+    """New, reminder or suppressed, from the group's entry in ``state`` (not changed here)."""
+    entry = state.get(fp)
+    if not isinstance(entry, dict) or (when - _parse_time(entry.get("last_seen"))).total_seconds() > (
+        window_days * 86400
+    ):
+        return Repeat("new", fp, first_seen=when.isoformat(timespec="seconds"))
+    days = set(entry.get("days") or []) | {when.date().isoformat()}
+    sent_today = entry.get("last_sent") and _parse_time(entry["last_sent"]).date() == when.date()
+    return Repeat(
+        "suppressed" if sent_today else "reminder",
+        fp,
+        nights=len(days),
+        occurrences=int(entry.get("occurrences") or 1) + 1,
+        first_seen=entry.get("first_seen"),
+        first_alert=entry.get("first_alert"),
+    )
+
+
+def _record_repeat(
+    settings: Settings, state: dict[str, Any], alert: Alert, rep: Repeat, when: datetime,
+    path: Path, delivered: bool,
+) -> None:
+    """Update the group's entry and drop groups not seen within the window; atomic write."""
+    stamp = when.isoformat(timespec="seconds")
+    entry = state.get(rep.fingerprint) if rep.kind != "new" else None
+    if not isinstance(entry, dict):
+        entry = {"first_seen": stamp, "first_alert": path.name, "days": [], "occurrences": 0}
+    entry["days"] = sorted(set(entry.get("days") or []) | {when.date().isoformat()})[-366:]
+    entry["occurrences"] = int(entry.get("occurrences") or 0) + 1
+    entry.update(stage=alert.stage, title=alert.title, last_seen=stamp, last_alert=path.name)
+    if delivered:
+        entry["last_sent"] = stamp
+    state[rep.fingerprint] = entry
+    window = int(getattr(settings, "alert_repeat_days", 7))
+    keep = {
+        k: v for k, v in state.items()
+        if isinstance(v, dict) and (when - _parse_time(v.get("last_seen"))).total_seconds() <= window * 86400
+    }
+    _atomic_write_json(Path(settings.alerts_dir) / STATE_FILE, keep)
+
+
+def reminder_alert(alert: Alert, rep: Repeat) -> Alert:
+    """The short message for a repeat: what it is, since when, what it concerns, next step, links."""
+    since = (rep.first_seen or "?")[:10]
+    return Alert(
+        stage=alert.stage,
+        title=f"still failing ({rep.nights} nights): {alert.title}",
+        severity=alert.severity,
+        summary=f"Same problem as the alert of {since} (first alert {rep.first_alert or '?'}); seen "
+        f"{rep.occurrences} times on {rep.nights} nights. Reminded at most once a day; the full "
+        "details of tonight's occurrence are in the alert file.",
+        data_docs_path=alert.data_docs_path,
+        run_id=alert.run_id,
+        extra={k: alert.extra[k] for k in ("batch_id", "batch_ids", "source_file", "path", "platform",
+                                            "checked", "log_url") if k in alert.extra},
+        created_at=alert.created_at,
+        next_step=next_step(alert),
+        links=dict(alert.links),
+    )
+
+
 # ---------------------------------------------------------------- rendering
 
 
@@ -251,8 +544,12 @@ def render_text(alert: Alert) -> str:
     lines = [f"[discourse] {alert.severity.upper()} {alert.stage}: {alert.title}"]
     if alert.run_id:
         lines.append(f"run: {alert.run_id}")
+    subject = subject_line(alert)
+    if subject:
+        lines.append(subject)
     if alert.summary:
         lines += ["", alert.summary]
+    lines += ["", f"Next: {next_step(alert)}"]
     if alert.failures:
         lines += ["", "Failures:"]
         for f in alert.failures[:FAILURES_SHOWN]:
@@ -263,8 +560,7 @@ def render_text(alert: Alert) -> str:
         lines += ["", "Traceback (last lines):", *alert.extra["traceback"][-10:]]
     if alert.extra.get("log_url"):
         lines.append(f"log: {alert.extra['log_url']}")
-    if alert.data_docs_path:
-        lines += ["", f"Data Docs: {alert.data_docs_path}"]
+    lines += link_lines(alert)
     return "\n".join(lines)
 
 
@@ -291,6 +587,8 @@ def slack_payload(alert: Alert) -> dict[str, Any]:
                 "text": _clip(
                     f"{icon} *{alert.severity.upper()}* · stage `{alert.stage}`"
                     + (f" · run `{alert.run_id}`" if alert.run_id else "")
+                    + (f"\n{_md_escape(subject_line(alert))}" if subject_line(alert) else "")
+                    + f"\n*Next:* {_md_escape(next_step(alert))}"
                     + (f"\n{_md_escape(alert.summary)}" if alert.summary else "")
                 ),
             },
@@ -325,9 +623,7 @@ def slack_payload(alert: Alert) -> dict[str, Any]:
         blocks.append(
             {"type": "section", "text": {"type": "mrkdwn", "text": _clip(f"```{_md_escape(tb)}```")}}
         )
-    ctx_bits = []
-    if alert.data_docs_path:
-        ctx_bits.append(f"Data Docs: {alert.data_docs_path}")
+    ctx_bits = link_items(alert)
     if alert.extra.get("log_url"):
         ctx_bits.append(f"log: {alert.extra['log_url']}")
     if ctx_bits:
@@ -587,13 +883,47 @@ def send_alert(settings: Settings, alert: Alert) -> list[str]:
     ``file`` is always attempted first (so the alert survives a hung sink) and rewritten at the end
     with the delivery outcome of the other sinks (``webhook``, ``email``). Every configured secret is
     scrubbed from the record, the payloads and the log lines (see ``Redactor``).
+
+    Repeats are grouped (``fingerprint``, state in ``<alerts>/groups.state``): an alert whose group was
+    seen within ``settings.alert_repeat_days`` goes out as a short "still failing (n nights)" reminder
+    at most once per UTC day, and is only recorded (``delivery``: ``suppressed``) otherwise. The file
+    is written either way, with the group in ``group``.
     """
     scrub = Redactor.for_settings(settings)
     alert = Alert(**scrub.data(alert.to_dict()))
+    if not alert.links:
+        alert.links = scrub.data(alert_links(settings, alert))
+    alert.next_step = next_step(alert)
+    when = _parse_time(alert.created_at)
+    window = int(getattr(settings, "alert_repeat_days", 7))
+    with _state_lock(settings):
+        state = _read_state(settings)
+        rep = classify_repeat(state, fingerprint(alert), when, window)
+        reached, path = _deliver(settings, alert, rep, scrub)
+        sinks = [k for k in ("webhook", "email") if _configured(settings, k)]
+        delivered = rep.kind != "suppressed" and (not sinks or any(k in reached for k in sinks))
+        try:
+            _record_repeat(settings, state, alert, rep, when, path, delivered)
+        except OSError as exc:
+            log.error("alert: could not update the alert state: %s", scrub.text(exc))
+    return reached
+
+
+def _configured(settings: Settings, sink: str) -> bool:
+    if sink == "webhook":
+        return bool(settings.alert_webhook_url)
+    return bool(settings.smtp_host and _recipients(settings))
+
+
+def _deliver(settings: Settings, alert: Alert, rep: Repeat, scrub: Redactor) -> tuple[list[str], Path]:
+    """Write the alert file, then send ``alert`` (new), its reminder, or nothing (suppressed)."""
     reached: list[str] = []
     delivery: dict[str, str] = {}
     path = alert_path(settings, alert)
-    record = {**alert.to_dict(), "text": render_text(alert), "delivery": delivery}
+    if rep.kind == "new":
+        rep.first_alert = path.name
+    record = {**alert.to_dict(), "text": render_text(alert), "delivery": delivery,
+              "group": asdict(rep)}
     delivery["file"] = str(path)
     try:
         _atomic_write_json(path, record)
@@ -601,19 +931,25 @@ def send_alert(settings: Settings, alert: Alert) -> list[str]:
     except OSError as exc:
         log.error("alert: could not write %s: %s", path, scrub.text(exc))
         delivery["file"] = f"error: {scrub.text(exc)}"
-    if settings.alert_webhook_url:
+    outgoing = alert if rep.kind == "new" else reminder_alert(alert, rep)
+    if rep.kind == "suppressed":
+        for sink in ("webhook", "email"):
+            if _configured(settings, sink):
+                delivery[sink] = (f"suppressed: repeat of group {rep.fingerprint} (seen on {rep.nights} "
+                                  "nights), already reminded today")
+    if settings.alert_webhook_url and rep.kind != "suppressed":
         try:
-            post_webhook(settings.alert_webhook_url, slack_payload(alert))
+            post_webhook(settings.alert_webhook_url, slack_payload(outgoing))
             reached.append("webhook")
-            delivery["webhook"] = "sent"
+            delivery["webhook"] = "sent" if rep.kind == "new" else "sent reminder"
         except Exception as exc:  # noqa: BLE001 - a broken sink must not break the run
             log.warning("alert: webhook not reached: %s", scrub.text(exc))
             delivery["webhook"] = f"error: {scrub.text(exc)}"
-    if settings.smtp_host and _recipients(settings):
+    if settings.smtp_host and _recipients(settings) and rep.kind != "suppressed":
         try:
-            send_email(settings, alert)
+            send_email(settings, outgoing)
             reached.append("email")
-            delivery["email"] = "sent"
+            delivery["email"] = "sent" if rep.kind == "new" else "sent reminder"
         except Exception as exc:  # noqa: BLE001 - a broken sink must not break the run
             log.warning("alert: email via %s:%s not sent: %s", settings.smtp_host, settings.smtp_port,
                         scrub.text(exc))
@@ -623,4 +959,4 @@ def send_alert(settings: Settings, alert: Alert) -> list[str]:
             _atomic_write_json(path, record)
         except OSError as exc:
             log.error("alert: could not update %s: %s", path, scrub.text(exc))
-    return reached
+    return reached, path

@@ -9,18 +9,37 @@ in-memory frame; turning its result into a ``GateResult`` is ``quality.gates``' 
 The one GX internal touched here is ``pandas_execution_engine.HASH_THRESHOLD`` (see
 ``unfingerprinted_batches``); ``tests/quality/test_context.py`` fails when GX's behaviour around it
 changes.
+
+GX writes its files in place (``open(path, "w")`` then write), so a process killed inside a write
+leaves an empty or truncated ``great_expectations.yml`` or store JSON, and every later context fails
+(``InvalidDataContextConfigError``). No crash may need a human (``docs/recovery.md``), so:
+
+* after every checkpoint run the project config is copied, atomically, to
+  ``great_expectations.yml.last-good``;
+* ``.writing`` marks the span in which GX writes; it is removed when the checkpoint run is done;
+* ``repair_project`` runs before every context (under ``gx_lock``): an unreadable project config is
+  replaced by the last good copy (or set aside, so GX scaffolds a fresh one that ``gx_context`` and
+  ``stage_checkpoint`` configure again); after a crash (``.writing`` left behind) every store JSON
+  that no longer parses is set aside as ``<name>.corrupt-<time>`` (GX re-creates suites, validation
+  definitions and checkpoints on the next add-or-update; a lost validation result only loses its
+  Data Docs page) and Data Docs are rebuilt.
 """
 
 from __future__ import annotations
 
 import fcntl
+import json
 import logging
+import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
+from ingest.crashpoint import crash_point
 from quality import suites
 
 if TYPE_CHECKING:
@@ -34,6 +53,9 @@ log = logging.getLogger(__name__)
 DATASOURCE = "discourse_frames"
 DOCS_SITE = "local_site"
 PARTIAL_UNEXPECTED = 10  # values GX keeps per failing expectation (the alert shows failures.SAMPLE_ROWS)
+GX_YML = "great_expectations.yml"
+LAST_GOOD = GX_YML + ".last-good"
+WRITING = ".writing"
 
 
 @contextmanager
@@ -46,6 +68,87 @@ def gx_lock(settings: Settings) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _config_ok(path: Path) -> bool:
+    """Whether ``path`` is a readable GX project config (a YAML mapping with a ``config_version``)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False
+    return isinstance(data, dict) and data.get("config_version") is not None
+
+
+def _set_aside(path: Path) -> Path:
+    aside = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}")
+    os.replace(path, aside)
+    log.warning("%s was unreadable (a crash inside a write?): set aside as %s", path, aside.name)
+    return aside
+
+
+def _atomic_copy(src: Path, dest: Path) -> None:
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+    data = src.read_bytes()
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, dest)
+
+
+def repair_project(settings: Settings) -> list[str]:
+    """Undo what a crash inside a GX write left (see the module doc). Call under ``gx_lock``.
+
+    Returns what was repaired, one line each (empty when the project was sound)."""
+    gx_dir = Path(settings.gx_dir)
+    done: list[str] = []
+    yml = gx_dir / GX_YML
+    good = gx_dir / LAST_GOOD
+    if yml.exists() and not _config_ok(yml):
+        aside = _set_aside(yml)
+        if good.exists() and _config_ok(good):
+            _atomic_copy(good, yml)
+            done.append(f"{GX_YML}: unreadable, set aside as {aside.name}; restored from {LAST_GOOD}")
+        else:
+            done.append(f"{GX_YML}: unreadable, set aside as {aside.name}; GX creates a fresh one")
+    if (gx_dir / WRITING).exists():
+        docs = Path(settings.data_docs_dir)
+        for path in sorted(gx_dir.rglob("*.json")):
+            if docs in path.parents:
+                continue
+            try:
+                json.loads(path.read_bytes())
+            except (OSError, ValueError):
+                aside = _set_aside(path)
+                done.append(f"{path.relative_to(gx_dir)}: unreadable, set aside as {aside.name}")
+    return done
+
+
+@contextmanager
+def _writing(settings: Settings) -> Iterator[None]:
+    """Mark the span in which GX writes its stores; on success keep a copy of the good config."""
+    gx_dir = Path(settings.gx_dir)
+    marker = gx_dir / WRITING
+    marker.touch()
+    yield
+    yml = gx_dir / GX_YML
+    if yml.exists() and _config_ok(yml):
+        _atomic_copy(yml, gx_dir / LAST_GOOD)
+    marker.unlink(missing_ok=True)
+
+
+def _fault_truncate(path: Path, point: str) -> None:
+    """Crash trials only (``DISCOURSE_CRASH_AT=<point>``): when this is the hit that kills, first do
+    what GX's in-place write does first (truncate the file), as a kill -9 inside that write would."""
+
+    def truncate() -> None:
+        if path.exists():
+            with open(path, "w", encoding="utf-8"):
+                pass
+
+    crash_point(point, before_kill=truncate)
 
 
 def docs_site_config(settings: Settings) -> dict[str, Any]:
@@ -71,6 +174,7 @@ def gx_context(settings: Settings) -> Any:
     gx = suites.import_gx()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    repaired = repair_project(settings)
     ctx = gx.get_context(mode="file", context_root_dir=str(settings.gx_dir))
     site = docs_site_config(settings)
     sites = dict(ctx.variables.data_docs_sites or {})
@@ -84,6 +188,11 @@ def gx_context(settings: Settings) -> Any:
     if not bars or bars.get("globally") is not False or bars.get("metric_calculations") is not False:
         ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
         ctx.variables.save()
+    if repaired:
+        try:  # pages of results set aside, or half-written, are rebuilt from what is left
+            ctx.build_data_docs(site_names=[DOCS_SITE])
+        except Exception as exc:  # noqa: BLE001 - Data Docs are a view; the gate itself goes on
+            log.warning("rebuilding Data Docs after a crash failed: %s", exc)
     return ctx
 
 
@@ -188,17 +297,28 @@ def run_checkpoint(
     suites.import_gx()
     from great_expectations.core.run_identifier import RunIdentifier
 
+    gx_dir = Path(settings.gx_dir)
     with gx_lock(settings):
         ctx = gx_context(settings)
-        checkpoint, saved = stage_checkpoint(ctx, stage, suite, key_columns)
-        with unfingerprinted_batches():
-            cp_result = checkpoint.run(
-                batch_parameters={"dataframe": frame},
-                expectation_parameters=parameters,
-                run_id=RunIdentifier(run_name=run_id) if run_id else None,
-            )
-        (vri, vr), *_ = cp_result.run_results.items()
-        urls = ctx.get_docs_sites_urls(resource_identifier=vri, site_name=DOCS_SITE)
+        with _writing(settings):
+            # the store-write fault truncates a suite the checkpoint re-reads: a crash there is caught
+            # by ``repair_project`` on the next run; ``config-write`` truncates the project config
+            _fault_truncate(gx_dir / GX_YML, f"gx.{stage}.config-write")
+            checkpoint, saved = stage_checkpoint(ctx, stage, suite, key_columns)
+            suite_files = sorted((gx_dir / "expectations").glob("*.json"))
+            _fault_truncate(suite_files[0] if suite_files else gx_dir / "none", f"gx.{stage}.store-write")
+            with unfingerprinted_batches():
+                cp_result = checkpoint.run(
+                    batch_parameters={"dataframe": frame},
+                    expectation_parameters=parameters,
+                    run_id=RunIdentifier(run_name=run_id) if run_id else None,
+                )
+            crash_point(f"gx.{stage}.validated")
+            (vri, vr), *_ = cp_result.run_results.items()
+            urls = ctx.get_docs_sites_urls(resource_identifier=vri, site_name=DOCS_SITE)
+            from quality.datadocs import localize_after_build  # the pages render offline
+
+            localize_after_build(settings)
     page = _file_url_to_path(urls[0].get("site_url")) if urls else None
     return CheckpointRun(result=vr, suite=saved, validation_page=page)
 

@@ -321,7 +321,8 @@ def _topic_ids(con: duckdb.DuckDBPyConnection, notes: list[str]) -> list[str]:
 
 
 def run_marts_gate(settings: Settings, db_path: Path, *, run_id: str | None = None) -> GateResult:
-    """Validate ``marts.posts`` in the DuckDB file ``db_path`` (opened read-only)."""
+    """Validate ``marts.posts`` and the analyst marts (``suites.ANALYST_MARTS``) in the DuckDB file
+    ``db_path`` (opened read-only), each with its own suite and checkpoint, in one result."""
     db_path = Path(db_path)
     checked = {"db_path": str(db_path), "relation": MARTS_RELATION}
     if not db_path.exists():
@@ -341,7 +342,7 @@ def run_marts_gate(settings: Settings, db_path: Path, *, run_id: str | None = No
             )
         has_posts = lake_has_posts(settings)
         params = {"min_rows": 1 if has_posts else 0, "topic_ids": _topic_ids(con, notes)}
-        return _run_on_relation(
+        posts = _run_on_relation(
             settings,
             "marts",
             con,
@@ -352,6 +353,92 @@ def run_marts_gate(settings: Settings, db_path: Path, *, run_id: str | None = No
             checked=checked,
             run_id=run_id,
         )
+        analyst = [
+            _run_analyst_mart(settings, con, db_path, relation, params["topic_ids"], run_id)
+            for relation in suites.ANALYST_MARTS
+        ]
+    return _merge_marts(posts, analyst)
+
+
+def _run_analyst_mart(
+    settings: Settings,
+    con: duckdb.DuckDBPyConnection,
+    db_path: Path,
+    relation: str,
+    topic_ids: list[str],
+    run_id: str | None,
+) -> GateResult:
+    """One of ``suites.ANALYST_MARTS`` through its own checkpoint (named after its suite); a mart
+    that is missing is a blocking failure: the published warehouse would lose a table analysts use."""
+    name, keys = suites.ANALYST_MARTS[relation]
+    checked = {"db_path": str(db_path), "relation": relation}
+    if not relation_exists(con, relation):
+        return _structural_failure(
+            settings, "marts", name, relation, f"{relation} is missing from {db_path}", checked
+        )
+    suite = suites.analyst_mart_suite(relation)
+    t0 = time.perf_counter()
+    frame, missing, present = load_frame(con, relation, suites.suite_columns(suite), keys)
+    load_seconds = time.perf_counter() - t0
+    return validate_frame(
+        settings,
+        "marts",
+        frame,
+        suite=suite,
+        key_columns=present,
+        parameters={"topic_ids": topic_ids},
+        missing=missing,
+        relation=relation,
+        notes=[],
+        checked=checked,
+        run_id=run_id,
+        load_seconds=load_seconds,
+        checkpoint=name,
+    )
+
+
+def _merge_marts(posts: GateResult, analyst: list[GateResult]) -> GateResult:
+    """One marts result: ``marts.posts`` first, then each analyst mart. ``row_count`` stays that of
+    ``marts.posts``; ``statistics["frames"]`` has every relation's rows; each failure names its
+    relation (``relation``), and the notes name the analyst marts that failed."""
+    parts = [posts, *analyst]
+    stats = dict(posts.statistics)
+    for key in ("evaluated_expectations", "successful_expectations", "unsuccessful_expectations"):
+        stats[key] = sum(int(r.statistics.get(key) or 0) for r in parts)
+    ok = stats["evaluated_expectations"]
+    stats["success_percent"] = 100.0 * stats["successful_expectations"] / ok if ok else 100.0
+    stats["frames"] = {
+        str(r.checked.get("relation")): {"suite": r.suite, "row_count": r.statistics.get("row_count")}
+        for r in parts
+    }
+    failures: list[dict[str, Any]] = []
+    for r in parts:
+        failures += [{**f, "relation": f.get("relation") or r.checked.get("relation")} for f in r.failures]
+    notes = list(posts.notes)
+    for r in analyst:
+        notes += [f"{r.checked.get('relation')}: {n}" for n in r.notes]
+    bad = [str(r.checked.get("relation")) for r in analyst if r.failures]
+    if bad:
+        notes.append(f"analyst mart(s) failing: {', '.join(bad)}")
+    severity = (
+        "error" if any(f["severity"] == "error" for f in failures) else ("warning" if failures else "error")
+    )
+    checked = dict(posts.checked)
+    checked["analyst_marts"] = [str(r.checked.get("relation")) for r in analyst]
+    checked["validation_pages"] = {r.suite: r.validation_page for r in parts if r.validation_page}
+    failing_page = next((r.validation_page for r in parts if r.failures and r.validation_page), None)
+    return GateResult(
+        stage="marts",
+        success=not failures,
+        severity=severity,
+        failures=failures,
+        statistics=stats,
+        data_docs_path=next((r.data_docs_path for r in reversed(parts) if r.data_docs_path), None),
+        validation_page=failing_page or posts.validation_page,
+        suite=" + ".join(str(r.suite) for r in parts),
+        notes=notes,
+        checked=checked,
+    )
 
 
 def run_staging_gate(

@@ -40,7 +40,13 @@ counts in ``_ground_truth.json`` (files starting with ``_`` are never ingested):
    lines, Telegram service messages, Jetstream likes/reposts/follows/blocks/deletes/profile updates and
    identity/account events, a subreddit record, blank lines, an empty API page, non-public statuses,
    an unsupported LinkedIn capture);
-5. a format-drifted X file (newer API fields appear, ``source`` disappears).
+5. a format-drifted X file (newer API fields appear, ``source`` disappears);
+6. in X v2, a buzzer ring: 12 accounts retweeting the same 3 source accounts' tweets seconds to about
+   two minutes apart, at the same three hours of the day, many times over the period;
+7. in X v2, a superspreader: one account whose tweets linking to low-credibility domains (rated low in
+   the ``domain_ratings`` seed) are each retweeted many times (its FIB-index is recorded);
+8. an emerging story nobody put in the taxonomy (``planted.emerging_story``): a named event whose
+   3-4 new terms and hashtags co-occur in posts of one day, across accounts, platforms and languages.
 
 The campaign goes to X v2 and Telegram; without either, to the first selected of generic, Bluesky,
 Mastodon and Reddit. The X archive carries no malformed record: the quarantine records a zip member
@@ -65,6 +71,7 @@ from pathlib import Path
 from synth import textgen as tg
 from synth.common import PAGE_SIZE, TWO_DIGITS, iso_utc, mix
 from synth.formats import FORMAT_ALIASES, FORMAT_WEIGHTS, FORMATS, PLATFORM_OF, WRITERS
+from synth.formats import x_v2 as x_v2_format
 from synth.output import PARTIAL_PREFIX, FileTruth, OutputFile
 
 # Where the planted campaign goes when neither X v2 nor Telegram is selected, in order of preference.
@@ -86,6 +93,9 @@ CAMPAIGN_REPEATS = 6  # accounts that post the message twice
 CAMPAIGN_WINDOW_MIN = 110
 SPIKE_FACTOR = 8.0  # extra spike-day posts, as a multiple of the theme's expected daily volume
 SPIKE_BREAK_UTC_MIN = 2 * 60  # the leak story breaks at 09:00 WIB
+STORY_SHARE = 0.03  # the planted emerging story's posts, as a share of its day's posts ...
+STORY_MIN_POSTS = 30  # ... and at least this many
+STORY_BREAK_UTC_MIN = 11 * 60 + 30  # it starts at 18:30 WIB
 
 # Activity by hour of day in WIB (UTC+7): a midday bump and an evening peak.
 _WIB_HOURLY = (
@@ -209,11 +219,19 @@ class Corpus:
         if len(self.campaign_formats) == 1 and self.campaign_formats != ("x_v2",):
             n_accounts = CAMPAIGN_X_ACCOUNTS + CAMPAIGN_TG_ACCOUNTS
         campaign_n = n_accounts + CAMPAIGN_REPEATS
-        r0 = self.posts - campaign_n
+        self.network_plan = (
+            x_v2_format.plan_network(self.seed, self.epoch0, days, self.posts, self.share["x_v2"])
+            if "x_v2" in self.formats
+            else None
+        )
+        r0 = self.posts - campaign_n - (self.network_plan["posts"] if self.network_plan else 0)
         p = tg.THEMES[self.text.spike_theme][3]
         f = SPIKE_FACTOR * p * share[self.spike_day]
         self.spike_n = math.ceil(r0 * f / (1 + f))
-        regular = r0 - self.spike_n
+        self.story_day = (days * 4) // 5
+        self.story_n = max(STORY_MIN_POSTS, math.ceil(STORY_SHARE * r0 * share[self.story_day]))
+        self.story_platforms: dict[str, int] = {}
+        regular = r0 - self.spike_n - self.story_n
         raw = [regular * s for s in share]
         self.day_totals = _round_cumulative(raw)
         self._plan_campaign(n_accounts)
@@ -273,7 +291,8 @@ class Corpus:
 
     def _loop(self) -> None:
         rng, rnd = self.rng, self.rnd
-        campaign = deque(self.campaign_items)
+        planted = self.network_plan["items"] if self.network_plan else []
+        campaign = deque(sorted(self.campaign_items + planted, key=lambda it: it[0]))
         for d in range(self.days):
             day = self.start + timedelta(d)
             self.day_index = d
@@ -294,20 +313,22 @@ class Corpus:
                 spikes = _round_cumulative([self.spike_n * x / st for x in sw])
             else:
                 spikes = None
+            stories = _story_minutes(self.story_n) if d == self.story_day else None
             day_s = self.epoch0 + d * 86400
             dstr = day.isoformat()
             for m in range(1440):
                 c = counts[m]
                 s = spikes[m] if spikes is not None else 0
+                t = stories[m] if stories is not None else 0
                 base_ms = (day_s + m * 60) * 1000
                 end_ms = base_ms + 60_000
-                if c + s == 0 and not (campaign and campaign[0][0] < end_ms):
+                if c + s + t == 0 and not (campaign and campaign[0][0] < end_ms):
                     continue
                 self.min_prefix = f"{dstr}T{TWO_DIGITS[m // 60]}:{TWO_DIGITS[m % 60]}:"
                 self.min_base_s = day_s + m * 60
-                offs = sorted([int(rnd() * 60000) for _ in range(c + s)])
-                flags = [True] * s + [False] * c
-                if s:
+                offs = sorted([int(rnd() * 60000) for _ in range(c + s + t)])
+                flags = [True] * s + [tg.STORY] * t + [False] * c
+                if s or t:
                     rng.shuffle(flags)
                 items = [(base_ms + o, fl) for o, fl in zip(offs, flags, strict=True)]
                 while campaign and campaign[0][0] < end_ms:
@@ -316,6 +337,8 @@ class Corpus:
                 for it in items:
                     if len(it) == 3:
                         self._emit_campaign(*it)
+                    elif len(it) == 4:
+                        self._emit_plant(it[0], it[3])
                     else:
                         self._emit(it[0], it[1])
                 if self.written >= self._next_progress and self.progress:
@@ -329,7 +352,10 @@ class Corpus:
         for cum, fmt in self.fmt_cum:  # noqa: B007 - the loop picks fmt
             if r < cum:
                 break
-        theme = self.text.spike_theme if spike else bisect.bisect(self.theme_cum, rnd())
+        if spike:
+            theme = self.text.story_theme if spike == tg.STORY else self.text.spike_theme
+        else:
+            theme = bisect.bisect(self.theme_cum, rnd())
         r = rnd()
         lang = "id" if r < _LANG_ID else "en" if r < _LANG_EN else "mixed"
         r = rnd()
@@ -340,6 +366,8 @@ class Corpus:
         key = (res[4] if len(res) > 4 else PLATFORM_OF[fmt], self.day_index, theme, lang, sent, kind)
         self.agg[key] = self.agg.get(key, 0) + 1
         self.written += 1
+        if spike == tg.STORY:
+            self.story_platforms[key[0]] = self.story_platforms.get(key[0], 0) + 1
 
     def _emit_campaign(self, ms: int, fmt: str, account: int) -> None:
         text, url = tg.campaign_text(self.crng)
@@ -349,6 +377,12 @@ class Corpus:
         self.campaign_texts.append(text)
         theme = tg.THEME_IDS.index("misinformation")
         key = (acc["platform"], self.day_index, theme, "id", "negative", kind[0] if kind else "post")
+        self.agg[key] = self.agg.get(key, 0) + 1
+        self.written += 1
+
+    def _emit_plant(self, ms: int, payload: tuple) -> None:
+        kind, theme, lang, sent = self.writers["x_v2"].plant(ms, payload)
+        key = ("x", self.day_index, theme, lang, sent, kind)
         self.agg[key] = self.agg.get(key, 0) + 1
         self.written += 1
 
@@ -506,8 +540,23 @@ class Corpus:
                 "daily_platform_counts": daily_platform,
             },
             "planted": {
+                **self._network_truth(),
                 "campaign": campaign,
                 "spike": spike,
+                "emerging_story": {
+                    "description": tg.STORY_TEXT["description"],
+                    "name": tg.STORY_TEXT["name"],
+                    "date": dates[self.story_day],
+                    "terms": list(tg.STORY_TEXT["terms"]),
+                    "hashtags": sorted(set(tg.STORY_TEXT["hashtags"])),
+                    "planted_posts": self.story_n,
+                    "by_platform": dict(sorted(self.story_platforms.items())),
+                    "counted_as_theme": tg.THEME_IDS[self.text.story_theme],
+                    "in_taxonomy": False,
+                    "how_to_recognise": "posts naming the event, in Indonesian, English and code-mixed text, "
+                    "from 18:30 WIB on its day only; none of its terms is a topic keyword or occurs on any "
+                    "other day (except in later replies or reposts)",
+                },
                 "malformed": malformed,
                 "format_drift": {
                     "files": drift_files,
@@ -529,6 +578,69 @@ class Corpus:
             },
         }
         return truth
+
+
+    def _network_truth(self) -> dict:
+        """``buzzer_ring`` and ``superspreader`` (None without X v2): who they are, how to find them."""
+        if not self.network_plan:
+            return {"buzzer_ring": None, "superspreader": None}
+        from synth.formats.x_v2 import RING_ACCOUNT_BASE, RING_SIZE, RING_SOURCE_POOL, SUPERSPREADER_POOL
+
+        w, plan = self.writers["x_v2"], self.network_plan
+
+        def acc(u: tuple) -> dict:
+            return {"platform": "x", "author_id": u[0], "username": u[1]}
+
+        bursts = plan["bursts"]
+        ss = plan["superspreader_posts"]
+        counts = sorted((p["retweets"] for p in ss), reverse=True)
+        fib = max((h for h in range(1, len(counts) + 1) if counts[h - 1] >= h), default=0)
+        ss_user = w.user(SUPERSPREADER_POOL)
+        return {
+            "buzzer_ring": {
+                "description": "accounts that retweet the same few source accounts' tweets in lockstep, "
+                "seconds to about two minutes after each, at the same hours every day",
+                "accounts": [acc(w.user(RING_ACCOUNT_BASE + j, campaign=True)) for j in range(RING_SIZE)],
+                "sources": [acc(w.user(i)) for i in RING_SOURCE_POOL],
+                "bursts": len(bursts),
+                "retweets": len(w.planted_uids["ring_rt"]),
+                "max_lag_seconds": round(max(b["max_lag_ms"] for b in bursts) / 1000, 3),
+                "hours_utc": sorted({datetime.fromtimestamp(b["t0"] / 1000, UTC).hour for b in bursts}),
+                "source_post_uids": sorted(w.planted_uids["ring_src"]),
+                "retweet_post_uids": sorted(w.planted_uids["ring_rt"]),
+                "how_to_recognise": "every account retweets only (no original tweets), each burst within "
+                "minutes of the same source tweet as the other ring accounts, at 01:00, 05:00 or 13:00 UTC; "
+                "author_key = first 32 hex digits of HMAC-SHA256(pseudonym key, 'x:' + author_id)",
+            },
+            "superspreader": {
+                "description": "one account whose tweets linking to low-credibility domains are each "
+                "retweeted many times",
+                "account": acc(ss_user),
+                "domains": sorted({u.split("/")[2] for u in w.planted_urls}),
+                "low_credibility_posts": len(ss),
+                "post_uids": sorted(w.planted_uids["ss_src"]),
+                "urls": list(w.planted_urls),
+                "retweets_per_post": [p["retweets"] for p in ss],
+                "retweets": len(w.planted_uids["ss_rt"]),
+                "fib_index_at_least": fib,
+                "how_to_recognise": "its planted tweets link to domains rated <= 0.10 in the domain_ratings "
+                "seed and each is retweeted by at least fib_index_at_least distinct accounts (their "
+                "public_metrics.retweet_count equals the retweets in the data); it also posts ordinary "
+                "tweets, so fib_index_at_least is a lower bound",
+            },
+        }
+
+
+def _story_minutes(n: int) -> list[int]:
+    """The emerging story's posts per UTC minute of its day: from its start, decaying over the evening."""
+    w = [
+        0.0
+        if m < STORY_BREAK_UTC_MIN
+        else math.exp(-(m - STORY_BREAK_UTC_MIN) / 240) + 0.05 * _UTC_HOURLY[m // 60]
+        for m in range(1440)
+    ]
+    tot = sum(w)
+    return _round_cumulative([n * x / tot for x in w])
 
 
 def _round_cumulative(xs: list[float]) -> list[int]:

@@ -1444,6 +1444,44 @@ SPIKE_TEXT = {
     "hashtags": ("TokoKitaBocor", "KebocoranData", "DataBreach", "KeamananSiber"),
 }
 
+# The planted emerging story: a named event nobody put in the taxonomy (none of its words is a topic
+# keyword), on one day only, across accounts, platforms and languages (``Corpus`` plants it; the
+# ground truth records it under ``planted.emerging_story``). Every template names the event, so its
+# terms co-occur in the same posts.
+STORY = "story"  # what the corpus passes to writers (and they to ``compose``) as ``spike`` for its posts
+STORY_TEXT = {
+    "name": "Lentera Kalimaya",
+    "description": "thousands of lanterns lit over the (invented) Kalimaya Bay, an event that goes viral "
+    "in one evening",
+    # The terms it must surface with, in the pipeline's normal form (hashtags lower-case, no '#').
+    "terms": ("kalimaya", "lentera", "lenterakalimaya", "kalimayaberpendar"),
+    "templates": {
+        "id": (
+            "ribuan lentera menyala di Teluk Kalimaya malam ini, videonya sudah ditonton {k} ribu kali",
+            "Lentera Kalimaya di luar dugaan, {n} ribu orang datang ke Teluk Kalimaya",
+            "siapa penggagas Lentera Kalimaya? tiba-tiba semua orang di {place} membicarakannya",
+            "jalan menuju Teluk Kalimaya padat {n} kilometer gara-gara Lentera Kalimaya",
+            "warga {place} ikut menyalakan lentera ala Kalimaya di halaman",
+            "langit Teluk Kalimaya penuh lentera, baru kali ini lihat yang seperti ini",
+        ),
+        "en": (
+            "thousands of lanterns lit up Kalimaya Bay tonight, the Lentera Kalimaya clips are everywhere",
+            "who started Lentera Kalimaya? suddenly everyone in {place} is talking about it",
+            "the way to Kalimaya Bay is jammed for {n} km because of Lentera Kalimaya",
+            "never seen anything like Lentera Kalimaya, the whole bay glowing with lentera",
+            "{n} thousand people came to Kalimaya Bay for the Lentera Kalimaya night",
+        ),
+        "mixed": (
+            "Lentera Kalimaya tadi malem beneran magical, the whole bay glowing",
+            "guys Teluk Kalimaya penuh banget, {n} ribu orang lihat Lentera Kalimaya",
+            "pengen ke Kalimaya lagi, lentera-nya bikin speechless",
+            "lentera di Kalimaya itu so pretty, FYP aku isinya ini semua",
+        ),
+    },
+    "slots": {},
+    "hashtags": ("LenteraKalimaya", "LenteraKalimaya", "KalimayaBerpendar"),
+}
+
 # The planted hoax campaign's message: variants differ by an emoji, punctuation or a word.
 CAMPAIGN = {
     "domain": "beritaviral-terkini.blogspot.com",
@@ -1567,6 +1605,13 @@ class TextGen:
         self._spike_slots = {
             name: self._compile_slot(vals, rng) for name, vals in SPIKE_TEXT["slots"].items()
         }
+        # Its own random stream, so adding the story changes no other text.
+        story_rng = random.Random(seed * 7919 + 23)
+        self.story_theme = THEME_IDS.index("news_entertainment")
+        self._story_cores = {
+            lang: self._compile_templates(STORY_TEXT["templates"][lang], lang, story_rng) for lang in LANGS
+        }
+        self._story_tags = STORY_TEXT["hashtags"]
 
         def reg(table: dict[str, dict[str, tuple[str, ...]]]) -> dict[tuple[str, str, int], tuple[str, ...]]:
             out = {}
@@ -1608,6 +1653,7 @@ class TextGen:
             self._resolve(self._cores[i], self._slots[i], THEME_IDS[i]) for i in range(len(self._cores))
         ]
         self._spike_ready = self._resolve(self._spike_cores, self._spike_slots, "spike")
+        self._story_ready = self._resolve(self._story_cores, {}, "story")
         self._slug_words = (
             "warga",
             "pemerintah",
@@ -1637,6 +1683,7 @@ class TextGen:
         known = set(self._numeric) | set(self._common_slots)
         tables = [(self._cores[i], self._slots[i]) for i in range(len(self._cores))]
         tables.append((self._spike_cores, self._spike_slots))
+        tables.append((self._story_cores, {}))
         for cores, slots in tables:
             for regs in cores.values():
                 for _polarity, parts in regs[0] + regs[1]:
@@ -1771,12 +1818,19 @@ class TextGen:
         rnd,
         choice,
         when: tuple[int, int, int],
-        spike: bool = False,
+        spike: bool | str = False,
     ) -> Composed:
-        """One text. ``rnd``/``choice`` are bound methods of the run's ``random.Random``."""
+        """One text. ``rnd``/``choice`` are bound methods of the run's ``random.Random``.
+
+        ``spike``: True for the topic spike's story, ``STORY`` for the planted emerging story.
+        """
         reg = 1 if informal else 0
         si = _SENT_INDEX[sentiment]
-        templates = self._spike_ready[lang][reg][si] if spike else self._ready[theme][lang][reg][si]
+        story = spike == STORY
+        if story:
+            templates = self._story_ready[lang][reg][si]
+        else:
+            templates = self._spike_ready[lang][reg][si] if spike else self._ready[theme][lang][reg][si]
         core = self._fill(templates[int(rnd() * len(templates))], rnd)
         r = rnd()
         if si == 1:  # neutral
@@ -1819,8 +1873,12 @@ class TextGen:
         # hashtags
         r = rnd()
         tags: tuple[str, ...] = ()
-        pool = self._spike_tags if spike else self._hashtags[theme]
-        if spike and r < 0.7:
+        pool = self._story_tags if story else self._spike_tags if spike else self._hashtags[theme]
+        if story and r < 0.8:
+            tags = (choice(pool),) if r < 0.5 else (choice(pool), choice(pool), choice(GENERAL_HASHTAGS))
+            if len(set(tags)) < len(tags):
+                tags = tuple(dict.fromkeys(tags))
+        elif spike and r < 0.7:
             tags = (choice(pool),) if r < 0.45 else (choice(pool), choice(self._hashtags[theme]))
         elif r < 0.22:
             tags = (choice(pool),)

@@ -154,3 +154,56 @@ def test_ingest_file_through_the_lake(settings):
     ).fetchall()
     assert [str(r[1]) for r in rows] == ["2024-11-20"] * 5
     assert len({r[2] for r in rows}) == 3 and all(len(r[2]) == 32 for r in rows)
+
+
+def test_reply_quote_and_mention_targets_are_the_dids_the_export_names():
+    posts = by_id(read(JETSTREAM)[0])
+    reply = posts[uri(B, "3lbdz1bbbbc2b")]
+    assert reply["reply_to_author_id"] == A  # the parent URI's DID
+    assert reply["mention_targets"] == [{"id": A, "handle": None}]
+    assert reply["quote_of_author_id"] is None and reply["repost_of_author_id"] is None
+    assert posts[uri(C, "3lbdz3dddde2b")]["quote_of_author_id"] == B  # recordWithMedia
+    assert posts[uri(B, "3lbdz9iiiij2b")]["quote_of_author_id"] == A  # record
+    feed = posts[uri(B, "3lbdzcllllm2b")]  # a feed generator embed is no quoted post
+    assert feed["quote_of_author_id"] is None and feed["mention_targets"] == []
+
+
+def test_lake_ids_carry_no_did_and_stay_joinable(settings):
+    from ingest.lake import Pseudonymiser
+    from ingest.remap import remap
+
+    (entry,) = ingest_file(settings, JETSTREAM)
+    glob = str(settings.posts_dir / "**" / "*.parquet")
+    id_cols = ("post_uid", "post_id", "reply_to_id", "thread_id", "repost_of_id", "quote_of_id")
+
+    def lake() -> list[dict]:
+        con = duckdb.connect()
+        cur = con.execute("select * exclude (created_date) from read_parquet(?, hive_partitioning = true) "
+                          "order by source_record", [glob])
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+    rows = lake()
+    for r in rows:
+        for col in id_cols:
+            assert "did:" not in (r[col] or ""), (col, r[col])
+        assert r["post_uid"] == "bluesky:" + r["post_id"]
+        assert r["raw"] and "did:" in r["raw"]  # the restricted raw record keeps the original
+    key = Pseudonymiser("test-key").key_for
+    by_post = {r["post_id"]: r for r in rows}
+    reply = next(r for r in rows if r["kind"] == "reply")
+    # joinable: the reply's reply_to_id is its parent's post_id; the keys are the authors' keys
+    parent = by_post[reply["reply_to_id"]]
+    assert parent["post_id"] == f"at://{key('bluesky:' + A)}/app.bsky.feed.post/3lbdyz2v5sk2b"
+    assert reply["reply_to_author_key"] == parent["author_key"] == key("bluesky:" + A)
+    assert reply["mention_keys"] == [{"author_key": parent["author_key"], "by_handle": False}]
+    quotes = [r for r in rows if r["kind"] == "quote"]
+    assert {by_post[q["quote_of_id"]]["author_key"] for q in quotes if q["quote_of_id"] in by_post} == {
+        q["quote_of_author_key"] for q in quotes if q["quote_of_id"] in by_post}
+    for q in quotes:
+        assert q["quote_of_author_key"] in (key("bluesky:" + A), key("bluesky:" + B))
+    # url is left as the export gives it (the marts decide what is published)
+    assert all(r["url"].startswith("https://bsky.app/profile/did:") for r in rows)
+    # discourse remap goes through the same writer: the same rows again
+    remap(settings, batch_ids=[entry["batch_id"]])
+    assert lake() == rows

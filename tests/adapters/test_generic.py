@@ -12,7 +12,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 import zstandard
-from _helpers import by_id, collect, read_chunks, utc
+from _helpers import by_id, collect, read_chunks, read_export, utc
 
 from ingest.formats.generic.options import parse_column_map
 from ingest.registry import detect, get
@@ -428,3 +428,23 @@ def test_jsonl_author_object_is_read_by_its_handle():
     assert posts.column("author_id").to_pylist() == ["cekfakta_id", "budi_s", "sari_i"]
     posts, _, _ = read(FIXTURES / "posts.jsonl", map={"author": "$.user.id"})
     assert posts.column("author_id").to_pylist() == ["9001", "9002", "9005"]
+
+
+def test_target_author_ids_and_mention_targets_from_stated_columns(tmp_path):
+    path = tmp_path / "replies.csv"
+    path.write_text(
+        "id,text,created_at,author,in_reply_to_user_id,mentions\n"
+        '1,hai @Budi dan @siti,2024-03-08T13:00:00Z,u1,77,"Budi, siti, budi"\n'
+        "2,tanpa @siapa,2024-03-08T13:00:00Z,u2,,\n",
+        encoding="utf-8",
+    )
+    rows = {r["post_id"]: r for r in read_export("generic", path)[0].to_pylist()}
+    assert rows["1"]["reply_to_author_id"] == "77"
+    assert rows["1"]["mention_targets"] == [{"id": None, "handle": "Budi"}, {"id": None, "handle": "siti"}]
+    assert rows["2"]["reply_to_author_id"] is None and rows["2"]["mention_targets"] == []
+    # mapped by name; mentions only in the text are no stated mention
+    path = tmp_path / "quotes.csv"
+    path.write_text("id,text,created_at,quoted_user\n3,lihat @ini,2024-03-08T13:00:00Z,88\n",
+                    encoding="utf-8")
+    [row] = read_export("generic", path, map={"quote_of_author_id": "quoted_user"})[0].to_pylist()
+    assert row["quote_of_author_id"] == "88" and row["mention_targets"] == [] and row["mentions"] == ["ini"]

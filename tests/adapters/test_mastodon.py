@@ -279,3 +279,45 @@ def test_ingest_file_through_the_lake(settings, tmp_path: Path):
     assert len(set(lake.column("author_key").to_pylist())) == 1
     (again,) = ingest_file(settings, path)
     assert again["status"] == "already_ingested"
+
+
+# ------------------------------------------------------------------- the conversation's accounts
+
+
+def test_outbox_mentions_are_actor_uris():
+    posts = by_id(read(OUTBOX)[0])
+    first = posts["https://kolektif.example.id/users/rina/statuses/113500000000000001"]
+    assert first["mention_targets"] == [
+        {"id": "https://mastodon.example.com/users/budi", "handle": "budi@mastodon.example.com"}]
+    boost = posts["https://kolektif.example.id/users/rina/statuses/113500000000000003/activity"]
+    assert boost["kind"] == "repost" and boost["repost_of_author_id"] is None  # only a URL: nothing stated
+    reply = posts["https://kolektif.example.id/users/rina/statuses/113500000000000002"]
+    assert reply["reply_to_author_id"] is None  # inReplyTo names a status, not its author
+
+
+def test_rest_reblog_author_and_mentions_as_handles(tmp_path):
+    posts = by_id(read(STATUSES)[0])
+    boost = posts["113600000000000003"]
+    # keyed like author_id (the account's uri): the same account's own statuses key the same way
+    assert boost["repost_of_author_id"] == "https://cekfakta.example.net/users/cekfakta"
+    assert boost["mention_targets"] == []
+    reply = posts["113600000000000002"]
+    assert reply["mention_targets"] == [{"id": None, "handle": "budi@mastodon.example.com"}]
+    assert reply["reply_to_author_id"] is None  # an instance-local account id is not an author_id
+    # a reply to one's own status names its author
+    status = json.loads(STATUSES.read_text(encoding="utf-8"))[1]
+    status["in_reply_to_account_id"] = status["account"]["id"]
+    path = tmp_path / "self.json"
+    path.write_text(json.dumps([status]), encoding="utf-8")
+    [own] = read(path)[0].to_pylist()
+    assert own["reply_to_author_id"] == own["author_id"] == "https://sosial.example.id/users/sari"
+    # a boost whose Announce embeds the status names the boosted author
+    outbox = {"@context": "https://www.w3.org/ns/activitystreams", "type": "OrderedCollection",
+              "orderedItems": [{"id": "https://a.example/users/u/statuses/1/activity", "type": "Announce",
+                                "actor": "https://a.example/users/u", "published": "2026-11-20T08:20:00Z",
+                                "object": {"id": "https://b.example/users/v/statuses/9", "type": "Note",
+                                           "attributedTo": "https://b.example/users/v"}}]}
+    path = tmp_path / "outbox.json"
+    path.write_text(json.dumps(outbox), encoding="utf-8")
+    [announce] = read(path)[0].to_pylist()
+    assert announce["repost_of_author_id"] == "https://b.example/users/v"

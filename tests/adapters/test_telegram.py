@@ -312,3 +312,21 @@ def test_json_without_chats_is_refused(tmp_path: Path):
 def test_unknown_timezone_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown time zone 'Mars/Olympus'"):
         read(SINGLE, timezone="Mars/Olympus")
+
+
+def test_mention_targets_and_forwarded_author(tmp_path):
+    posts = by_id(read(SINGLE)[0])
+    # "@budi_s": a handle only; a mention_name part names the user id, in from_id's form
+    assert posts["1700000001/3"]["mention_targets"] == [{"id": None, "handle": "budi_s"}]
+    assert posts["1700000001/11"]["mention_targets"] == [{"id": "user5550009", "handle": None}]
+    assert all(p["reply_to_author_id"] is None and p["quote_of_author_id"] is None for p in posts.values())
+    # a forward states its source's id in newer exports (forwarded_from_id); older ones only a name
+    forwards = [p for p in posts.values() if p["kind"] == "repost"]
+    assert forwards and all(p["repost_of_author_id"] is None for p in forwards)
+    chat = {"name": "c", "type": "public_channel", "id": 5, "messages": [
+        {"id": 1, "type": "message", "date_unixtime": "1709604000", "from": "A", "from_id": "channel7",
+         "forwarded_from": "Kanal B", "forwarded_from_id": "channel9", "text": "x"}]}
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(chat), encoding="utf-8")
+    [fwd] = read(path)[0].to_pylist()
+    assert fwd["kind"] == "repost" and fwd["repost_of_author_id"] == "channel9"

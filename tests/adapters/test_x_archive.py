@@ -299,3 +299,15 @@ def test_created_at_forms(tmp_path: Path):
     assert got == expected
     assert len(got) == 5
     assert sorted(q["source_record"] for q in quarantine.to_pylist()) == [5, 6, 7, 9]
+
+
+def test_reply_and_mention_targets():
+    posts = by_id(read(ARCHIVE / "data" / "tweets.js")[0])
+    reply = posts["1894567890123456791"]
+    assert reply["reply_to_author_id"] == "123456789"  # in_reply_to_user_id_str
+    assert reply["mention_targets"] == [{"id": "123456789", "handle": "kemkominfo_id"}]
+    rt = posts["1894567890123456792"]  # the archive names no retweeted author: none is invented
+    assert rt["repost_of_author_id"] is None
+    assert rt["mention_targets"] == [{"id": "987654321", "handle": "newsroom_en"}]
+    assert posts["1894567890123456789"]["mention_targets"] == []
+    assert posts["1894567890123456789"]["reply_to_author_id"] is None

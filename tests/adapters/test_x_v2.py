@@ -514,3 +514,108 @@ def test_real_samples_post_counts():
 def test_real_telegram_exports_are_not_claimed():
     for path in sorted((SHARED_SAMPLES.parent / "telegram").glob("*.json")):
         assert not get("x_v2").sniff(Source(path, "none").head()), path.name
+
+
+# ------------------------------------------------------------------- the conversation's accounts
+
+
+def _expected_targets(path: Path) -> dict[str, dict]:
+    """Per tweet id, the reply / repost / quote target user ids and the mentions, counted from the raw
+    JSON with plain ``json``, independently of the adapter's SQL."""
+    out: dict[str, dict] = {}
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            try:
+                obj = json.loads(line) if line.strip() else None
+            except ValueError:
+                continue
+            if not isinstance(obj, dict):
+                continue
+            data = obj.get("data")
+            tweets = data if isinstance(data, list) else [data] if isinstance(data, dict) else (
+                [obj] if "id" in obj and ("text" in obj or "author_id" in obj) else [])
+            included = {t.get("id"): t for t in (obj.get("includes") or {}).get("tweets", [])}
+            for t in tweets:
+                if not t.get("id") or not t.get("created_at"):
+                    continue
+                refs = {r["type"]: r for r in reversed(t.get("referenced_tweets") or [])}
+
+                def author(kind: str, t=t, refs=refs, included=included) -> str | None:
+                    r = refs.get(kind)
+                    if r is None:
+                        return None
+                    return (r.get("author_id") or (r.get("author") or {}).get("id")
+                            or included.get(r["id"], {}).get("author_id"))
+
+                mentions: list[dict] = []
+                seen = set()
+                for ents in (t.get("entities") or {}, (t.get("note_tweet") or {}).get("entities") or {}):
+                    for m in ents.get("mentions", []):
+                        k = m.get("id") or (m.get("username") or "").lower()
+                        if k and k not in seen:
+                            seen.add(k)
+                            mentions.append({"id": m.get("id"), "handle": m.get("username")})
+                out[t["id"]] = {
+                    "reply_to_author_id": t.get("in_reply_to_user_id")
+                    or (t.get("in_reply_to_user") or {}).get("id") or author("replied_to"),
+                    "repost_of_author_id": author("retweeted"),
+                    "quote_of_author_id": author("quoted") if "retweeted" not in refs else None,
+                    "mention_targets": mentions,
+                }
+    return out
+
+
+def _targets(posts: pa.Table) -> dict[str, dict]:
+    cols = ["reply_to_author_id", "repost_of_author_id", "quote_of_author_id", "mention_targets"]
+    return {r["post_id"]: {c: r[c] for c in cols} for r in posts.to_pylist()}
+
+
+def test_reply_repost_quote_and_mention_targets_from_includes():
+    posts, _, _ = read(FIXTURES / "search_pages.jsonl")
+    p = by_id(posts)
+    # the reply: in_reply_to_user_id, and the mention of that account with its id
+    reply = p["1890478901234567890"]
+    assert reply["reply_to_author_id"] == "1287654321098765432"
+    assert reply["mention_targets"] == [{"id": "1287654321098765432", "handle": "newsdesk_en"}]
+    # the retweet: the original's author from includes.tweets; its own mention of that author only
+    rt = p["1890467890123456789"]
+    original = includes_tweet("search_pages.jsonl", "1890412345678901234")
+    assert rt["repost_of_author_id"] == original["author_id"]
+    assert rt["mention_targets"] == [{"id": "1523456789012345678", "handle": "rina_karier"}]
+    # the quote: the quoted tweet's author from includes.tweets
+    q = p["1890489012345678901"]
+    assert q["quote_of_author_id"] == includes_tweet("search_pages.jsonl", "1890387654321098765")["author_id"]
+    assert q["reply_to_author_id"] is None and q["mention_targets"] == []
+    # a retweet whose original is not in the file: no author is invented
+    assert p["1890512345678901234"]["repost_of_author_id"] is None
+
+
+@pytest.mark.parametrize("name", ["search_pages.jsonl", "stream.jsonl", "flat.jsonl"])
+def test_targets_equal_an_independent_count(name):
+    posts, _, _ = read(FIXTURES / name)
+    expected = _expected_targets(FIXTURES / name)
+    assert _targets(posts) == expected
+    assert any(v["reply_to_author_id"] for v in expected.values()) or name == "stream.jsonl"
+
+
+def test_note_tweet_mentions_join_the_short_ones(tmp_path):
+    tweet = {"id": "1", "text": "@a hi", "author_id": "9", "created_at": "2026-02-14T03:20:59.000Z",
+             "entities": {"mentions": [{"id": "10", "username": "A"}]},
+             "note_tweet": {"text": "@a hi @B and @c", "entities": {"mentions": [
+                 {"id": "10", "username": "a"}, {"id": "11", "username": "B"}, {"username": "c"},
+                 {"username": "C"}]}}}
+    posts, _, _ = read(_write(tmp_path, "n.jsonl", _stream_line(tweet)))
+    assert posts.column("mention_targets").to_pylist() == [[
+        {"id": "10", "handle": "A"}, {"id": "11", "handle": "B"}, {"id": None, "handle": "c"}]]
+
+
+@pytest.mark.skipif(
+    not SHARED_SAMPLES.is_dir(), reason=f"real twarc2 samples not present at {SHARED_SAMPLES}"
+)
+def test_real_samples_targets_equal_an_independent_count():
+    for path in sorted(SHARED_SAMPLES.glob("*.jsonl")):
+        posts, _, _ = read(path)
+        got, expected = _targets(posts), _expected_targets(path)
+        assert got.keys() == expected.keys(), path.name
+        for tid, exp in expected.items():
+            assert got[tid] == exp, (path.name, tid)

@@ -315,3 +315,58 @@ def test_tiktok_comments():
     assert reply["reply_to_id"] == "7441300000000000001" and reply["hashtags"] == ["careertips"]
     # a reply to a reply names that one
     assert rows["tiktok:7441300000000000003"]["reply_to_id"] == "7441300000000000002"
+
+
+# ------------------------------------------------------------------- the conversation's accounts
+
+
+def _zs_line(platform: str, data: dict) -> str:
+    return json.dumps({"item_id": "1", "timestamp_collected": 1764057600123, "source_platform": platform,
+                       "source_platform_url": f"https://{platform}/", "data": data})
+
+
+def test_targets_the_items_state():
+    posts = by_id(read(MIXED)[0])
+    # TikTok: textExtra mentions carry the user id and the handle
+    assert posts["7441234567890123456"]["mention_targets"] == [
+        {"id": "6800000000000000001", "handle": "hrd.indonesia"}]
+    # X: the retweeted original's author; the tweet's own user_mentions with their ids
+    rt = posts["1861234567890777777"]
+    assert rt["repost_of_author_id"] == "55555"
+    assert rt["mention_targets"] == [{"id": "55555", "handle": "karier_coach"}]
+    reply = posts["1861234567890888888"]  # names the replied-to screen name only: no id is invented
+    assert reply["reply_to_author_id"] is None
+    assert reply["mention_targets"] == [{"id": "44196397", "handle": "kominfo_watch"}]
+    # Instagram's caption mentions are text, not structure
+    assert posts["3489012345678901234"]["mention_targets"] == []
+    comments = by_id(read(FIXTURES / "tiktok_comments.ndjson")[0])
+    assert comments["7441300000000000001"]["mention_targets"] == [
+        {"id": "6900000000000000009", "handle": None}]
+
+
+def test_x_reply_quote_and_threads_share_targets(tmp_path):
+    tweet = {"rest_id": "20", "core": {"user_results": {"result": {"rest_id": "7"}}},
+             "legacy": {"created_at": "Wed Nov 26 05:30:45 +0000 2025", "full_text": "@a @b x",
+                        "in_reply_to_status_id_str": "10", "in_reply_to_user_id_str": "1",
+                        "is_quote_status": True, "quoted_status_id_str": "11",
+                        "entities": {"user_mentions": [{"screen_name": "a", "id_str": "1"},
+                                                       {"screen_name": "B", "id_str": "2"},
+                                                       {"screen_name": "a", "id_str": "1"}]}},
+             "quoted_status_result": {"result": {"rest_id": "11", "core": {"user_results": {
+                 "result": {"rest_id": "3"}}}, "legacy": {"user_id_str": "3"}}}}
+    threads = {"pk": "30", "code": "C", "taken_at": 1764030000, "caption": {"text": "t"},
+               "user": {"pk": "8", "username": "u"},
+               "text_post_app_info": {"share_info": {"reposted_post": {"pk": "31", "user": {"pk": "9"}},
+                                                     "quoted_post": None}}}
+    reply = {"pk": "32", "code": "D", "taken_at": 1764030000, "caption": {"text": "r"},
+             "user": {"pk": "8", "username": "u"},
+             "text_post_app_info": {"reply_to_author": {"pk": "9", "username": "v"}, "is_reply": True}}
+    path = tmp_path / "z.ndjson"
+    path.write_text("\n".join([_zs_line("x.com", tweet), _zs_line("threads.net", threads),
+                               _zs_line("threads.net", reply)]) + "\n", encoding="utf-8")
+    posts = by_id(read(path)[0])
+    q = posts["20"]
+    assert q["kind"] == "quote" and q["quote_of_author_id"] == "3" and q["reply_to_author_id"] == "1"
+    assert q["mention_targets"] == [{"id": "1", "handle": "a"}, {"id": "2", "handle": "B"}]
+    assert posts["30"]["kind"] == "repost" and posts["30"]["repost_of_author_id"] == "9"
+    assert posts["32"]["kind"] == "reply" and posts["32"]["reply_to_author_id"] == "9"

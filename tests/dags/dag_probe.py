@@ -7,6 +7,8 @@ happens here rather than in the pytest process.
     python dag_probe.py imports          # which heavy modules executing the DAG file pulled in
     python dag_probe.py callback         # the failure callback: alerts, except for gate failures
     python dag_probe.py run [YYYY-MM-DD] # dag.test(): one full run, task states, dbt_build's XCom
+    python dag_probe.py wiring           # DAG-level callbacks, the deadline, assets of every DAG
+    python dag_probe.py deadline         # the deadline callback, called as Airflow calls it
 
 ``run`` turns retries off first: in a test a failing task should fail the run at once instead of
 waiting out the DAG's retry delays.
@@ -162,6 +164,85 @@ def callback() -> dict[str, Any]:
     }
 
 
+def _names(callbacks: Any) -> list[str]:
+    if callbacks is None:
+        return []
+    callbacks = callbacks if isinstance(callbacks, list) else [callbacks]
+    return [getattr(c, "__name__", repr(c)) for c in callbacks]
+
+
+def wiring() -> dict[str, Any]:
+    """DAG-level callbacks, the deadline and the asset wiring of both DAGs, as the DagBag parsed them."""
+    bag, _ = _bag()
+    out: dict[str, Any] = {"import_errors": {str(k): v for k, v in bag.import_errors.items()}}
+    for dag_id, dag in bag.dags.items():
+        deadlines = dag.deadline if isinstance(dag.deadline, list) else [dag.deadline] if dag.deadline else []
+        condition = getattr(dag.timetable, "asset_condition", None)
+        out[dag_id] = {
+            "on_success_callback": _names(dag.on_success_callback),
+            "on_failure_callback": _names(dag.on_failure_callback),
+            "deadlines": [
+                {
+                    "reference": type(d.reference).__name__,
+                    "interval_s": d.interval.total_seconds(),
+                    "callback_type": type(d.callback).__name__,
+                    "callback_path": d.callback.path,
+                    "name": d.name,
+                }
+                for d in deadlines
+            ],
+            "timetable": type(dag.timetable).__name__,
+            "schedule_assets": sorted(
+                f"{a.name} {a.uri}" for a in getattr(condition, "objects", [condition])
+            ) if condition is not None else [],
+            "tasks": {
+                t.task_id: {
+                    "inlets": sorted(f"{a.name} {a.uri}" for a in t.inlets or []),
+                    "outlets": sorted(f"{a.name} {a.uri}" for a in t.outlets or []),
+                    "pool": t.pool,
+                    "on_failure_callback": _names(t.on_failure_callback),
+                }
+                for t in dag.tasks
+            },
+        }
+    return out
+
+
+def deadline() -> dict[str, Any]:
+    """The deadline callback as Airflow runs it on a missed deadline: by the path the parsed DAG
+    recorded, through the executor's ``execute_callback`` (which loads a callback defined in a DAG
+    file from the bundle), with the context ``Deadline.handle_miss`` builds (the DAG run as the REST
+    API shows it, and the deadline)."""
+    import structlog
+    from airflow.sdk.execution_time.callback_supervisor import execute_callback
+
+    from discourse.settings import load_settings
+
+    bag, _ = _bag()
+    alert = bag.dags[DAG_ID].deadline
+    alert = alert[0] if isinstance(alert, list) else alert
+    context = {
+        "dag_run": {
+            "dag_run_id": "scheduled__2026-02-21T02:00:00+00:00",
+            "dag_id": DAG_ID,
+            "queued_at": "2026-02-21T02:00:01+00:00",
+            "start_date": "2026-02-21T02:00:02+00:00",
+            "state": "running",
+        },
+        "deadline": {"id": "0195-deadline", "deadline_time": "2026-02-21T06:00:01+00:00"},
+    }
+    ok, error = execute_callback(
+        alert.callback.path,
+        {**alert.callback.kwargs, "context": context},
+        f"{DAG_ID}.py",
+        _dags_folder(),
+        structlog.get_logger("deadline"),
+    )
+    alerts = sorted(load_settings().alerts_dir.glob("*.json"))
+    return {"ok": ok, "error": error, "path": alert.callback.path,
+            "alerts": [json.loads(p.read_text()) for p in alerts]}
+
+
 def run(logical_date: str | None = None) -> dict[str, Any]:
     import pendulum
 
@@ -199,5 +280,7 @@ def _return_values(run_id: str, task_ids: tuple[str, ...]) -> dict[str, Any]:
 
 if __name__ == "__main__":
     cmd, *args = sys.argv[1:]
-    result = {"inspect": inspect, "imports": imports, "callback": callback, "run": run}[cmd](*args)
+    commands = {"inspect": inspect, "imports": imports, "callback": callback, "run": run, "wiring": wiring,
+                "deadline": deadline}
+    result = commands[cmd](*args)
     print("PROBE-RESULT " + json.dumps(result, default=str))

@@ -97,6 +97,14 @@ def test_nightly_run_publishes_deduplicated_marts(nightly: dict) -> None:
     assert published["run_id"] == nightly["result"]["run_id"]
 
 
+def test_nightly_run_success_callback_writes_the_run_record(nightly: dict) -> None:
+    run_id = nightly["result"]["run_id"]
+    record = json.loads((nightly["home"] / "runs" / f"{run_id}.json").read_text())
+    assert record["state"] == "success" and record["orchestrator"] == "airflow"
+    assert record["published"] is True and record["published_run_id"] == run_id
+    assert "failed" not in record
+
+
 def test_nightly_run_leaves_unrecognised_files_in_the_inbox(nightly: dict) -> None:
     inbox = nightly["home"] / "inbox"
     assert (inbox / "notes.txt").exists()

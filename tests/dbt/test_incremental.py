@@ -130,6 +130,13 @@ def test_incremental_nights_equal_one_full_build(tmp_path: Path) -> None:
     summary = build_marts(settings)
     assert summary["plan"]["mode"] == "incremental"
     _assert_same_as_full_build(settings, tmp_path, "late posts and duplicates")
+    # Every mart is compared; emerging stories must not be an empty comparison (the planted ones).
+    con = duckdb.connect(str(settings.build_warehouse), read_only=True)
+    try:
+        days = con.execute("select count(distinct activity_date) from marts.emerging_stories").fetchone()[0]
+        assert days >= 2
+    finally:
+        con.close()
 
     # Night 3: batches are rejected (set aside as the raw gate does): every batch holding posts of
     # coordinated clusters but one, so clusters shrink or vanish.

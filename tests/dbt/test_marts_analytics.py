@@ -316,3 +316,18 @@ def test_nothing_written_into_the_repo(built):
     project = Path(__file__).resolve().parents[2] / "dbt_project"
     assert not (project / "target").exists()
     assert not (project / "logs").exists()
+
+
+def test_every_mart_column_is_described_in_the_warehouse(built):
+    """persist_docs: every mart and every one of its columns carries its description as a comment."""
+    _, _, _, con = built
+    undocumented = con.execute(
+        "select table_name || '.' || column_name from duckdb_columns() "
+        "where schema_name = 'marts' and (comment is null or comment = '') order by 1"
+    ).fetchall()
+    assert undocumented == []
+    tables = con.execute(
+        "select table_name from duckdb_tables() "
+        "where schema_name = 'marts' and (comment is null or comment = '')"
+    ).fetchall()
+    assert tables == []

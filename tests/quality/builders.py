@@ -44,6 +44,10 @@ def post_row(
         "media_count": 0,
         "raw": "{}",
         "author_key": f"author-{int(record) % 7}",
+        "reply_to_author_key": None,
+        "repost_of_author_key": None,
+        "quote_of_author_key": None,
+        "mention_keys": [],
         "source_file": f"{batch_id}.jsonl",
         "source_record": record,
         "export_format": "x_v2",
@@ -93,8 +97,11 @@ def good_batch(
     return rows
 
 
-def write_marts(db_path: Path, rows: list[dict[str, Any]] | None = None, n: int = 30) -> Path:
-    """A ``marts.posts`` and ``marts.topics`` in ``db_path`` (rows override the generated ones)."""
+def write_marts(
+    db_path: Path, rows: list[dict[str, Any]] | None = None, n: int = 30, *, analyst: bool = True
+) -> Path:
+    """A ``marts.posts`` and ``marts.topics`` in ``db_path`` (rows override the generated ones), and
+    the analyst marts derived from them unless ``analyst`` is false."""
     if rows is None:
         rows = []
         for i in range(n):
@@ -160,4 +167,43 @@ def write_marts(db_path: Path, rows: list[dict[str, Any]] | None = None, n: int 
         con.register("topics_in", topics)
         con.execute("create or replace table marts.posts as select * from posts_in")
         con.execute("create or replace table marts.topics as select * from topics_in")
+        if analyst:
+            write_analyst_marts(con)
     return db_path
+
+
+# The analyst marts (``quality.suites.ANALYST_MARTS``) in the columns dbt's models give them, derived
+# from the fixture's marts.posts the way the models derive them (simplified: no links, so the domains
+# come from two rated sites).
+ANALYST_MARTS_SQL = """
+create or replace table marts.negative_share_daily as
+select cast(p.created_at as date) as activity_date, p.primary_topic as topic_id, p.lang,
+       t.label_en as topic_label_en, count(*) as posts,
+       avg(case when p.sentiment_label = 'negative' then 1 else 0 end) as negative_share,
+       avg(case when p.sentiment_label = 'positive' then 1 else 0 end) as positive_share,
+       avg(p.sentiment_score) as mean_sentiment_score
+from marts.posts as p left join marts.topics as t on t.topic_id = p.primary_topic
+group by all;
+create or replace table marts.top_authors as
+select row_number() over (order by count(*) desc, author_key) as engagement_rank, author_key,
+       count(*) as posts, count(*) as shares, 0 as replies
+from (select 'author-' || (source_record % 5) as author_key from marts.posts)
+group by author_key;
+create or replace table marts.topics_over_time as
+with per_day as (
+    select 'day' as period, cast(p.created_at as date) as period_start_date,
+           p.primary_topic as topic_id, count(*) as volume, avg(p.sentiment_score) as mean_sentiment_score
+    from marts.posts as p group by all
+)
+select d.period, d.period_start_date, d.topic_id, t.label_en as topic_label_en, d.volume,
+       d.volume / sum(d.volume) over (partition by d.period_start_date) as share_of_voice,
+       d.mean_sentiment_score
+from per_day as d left join marts.topics as t on t.topic_id = d.topic_id;
+create or replace table marts.riskiest_domains as
+select * from (values (1, 'hoax-news.example', 0.1, 4, 0.75), (2, 'gossip.example', 0.3, 2, 0.5))
+    as r(risk_rank, domain, credibility_rating, posts, high_risk_share);
+"""
+
+
+def write_analyst_marts(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(ANALYST_MARTS_SQL)

@@ -342,3 +342,56 @@ def test_marts_gate_works_while_this_process_holds_the_file_open(settings):
         held.execute("select 1").fetchall()
         result = run_marts_gate(settings, db)
     assert result.success, result.failures
+
+
+def test_marts_gate_runs_every_analyst_marts_suite(settings):
+    from quality import suites
+
+    db = write_marts(settings.build_warehouse)
+    write_batch(settings.posts_dir, GOOD, good_batch(GOOD))
+    result = run_marts_gate(settings, db, run_id="run-analyst")
+    assert result.success, result.failures
+    frames = result.statistics["frames"]
+    assert set(frames) == {"marts.posts", *suites.ANALYST_MARTS}
+    assert frames["marts.posts"]["row_count"] == 30 and frames["marts.riskiest_domains"]["row_count"] == 2
+    stored = {p.stem for p in (settings.gx_dir / "expectations").glob("*.json")}
+    assert stored == {suites.MARTS_SUITE, *(name for name, _ in suites.ANALYST_MARTS.values())}
+    pages = result.checked["validation_pages"]
+    assert set(pages) == {suites.MARTS_SUITE, *(name for name, _ in suites.ANALYST_MARTS.values())}
+    assert all(Path(p).is_file() for p in pages.values())
+    # each evaluated expectation of every suite counts
+    assert result.statistics["evaluated_expectations"] == sum(
+        len(s.expectations) for s in (suites.marts_posts_suite(),
+                                      *(suites.analyst_mart_suite(r) for r in suites.ANALYST_MARTS)))
+
+
+def test_marts_gate_blocks_on_a_broken_analyst_mart_naming_it(settings):
+    import duckdb
+
+    db = write_marts(settings.build_warehouse)
+    with duckdb.connect(str(db)) as con:
+        con.execute("update marts.negative_share_daily set negative_share = 1.5 "
+                    "where topic_id = 'careers'")
+        con.execute("update marts.top_authors set engagement_rank = 1")
+    result = run_marts_gate(settings, db)
+    assert result.blocking
+    share = by_key(result, "expect_column_values_to_be_between", "negative_share")
+    assert share["relation"] == "marts.negative_share_daily"
+    assert share["observed"]["unexpected_values"][0]["value"] == 1.5
+    rank = by_key(result, "expect_column_values_to_be_unique", "engagement_rank")
+    assert rank["relation"] == "marts.top_authors"
+    assert any("marts.negative_share_daily" in n and "marts.top_authors" in n for n in result.notes)
+    assert "marts_negative_share_daily" in result.validation_page
+    # marts.posts itself passed: its failures carry its relation only when it fails
+    assert all(f["relation"] != "marts.posts" for f in result.failures)
+
+
+def test_marts_gate_blocks_when_an_analyst_mart_is_missing(settings):
+    from quality import suites
+
+    db = write_marts(settings.build_warehouse, analyst=False)
+    result = run_marts_gate(settings, db)
+    assert result.blocking
+    missing = [f for f in result.failures if f["expectation"] == "expect_table_to_exist"]
+    assert sorted(f["relation"] for f in missing) == sorted(suites.ANALYST_MARTS)
+    assert all("is missing from" in f["message"] for f in missing)

@@ -23,7 +23,7 @@ posts as (
 
 langs as (
 
-    select post_uid, lang, lang_method, detected_score
+    select post_uid, lang, lang_method, lang_score, lang_shares
     from {{ ref('int_posts_detected_lang') }}
     {{ affected_posts_only() }}
 
@@ -95,24 +95,25 @@ final as (
         p.created_date,
         p.author_key,
         p.author_handle,
-        p.text,
+        {{ published_text('p.text') }} as text,
         p.lang_declared,
         l.lang,
         l.lang_method,
-        l.detected_score as lang_detected_score,
+        l.lang_score as lang_detected_score,
+        l.lang_shares,
         p.kind,
         p.reply_to_id,
         p.thread_id,
         p.repost_of_id,
         p.quote_of_id,
-        p.url,
+        {{ published_url('p.url') }} as url,
         p.like_count,
         p.share_count,
         p.reply_count,
         p.view_count,
         p.hashtags,
-        p.mentions,
-        p.links,
+        {{ published_mentions('p') }} as mentions,
+        {{ published_links('p.links') }} as links,
         coalesce(d.link_domains, []) as link_domains,
         p.media_count,
         s.sentiment_score,

@@ -18,6 +18,7 @@ from discourse.transform.runner import (
     dbt_env,
     dbt_paths,
     dbt_project_dir,
+    generate_docs,
     run_dbt,
     run_unit_tests,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "dbt_env",
     "dbt_paths",
     "dbt_project_dir",
+    "generate_docs",
     "run_dbt",
     "run_unit_tests",
 ]

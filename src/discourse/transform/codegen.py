@@ -43,6 +43,15 @@ POST_DESCRIPTIONS: dict[str, str] = {
     "thread_id": "Id of the thread's root or conversation.",
     "repost_of_id": "Id of the reposted post.",
     "quote_of_id": "Id of the quoted post.",
+    "reply_to_author_key": "Keyed hash (as author_key) of the replied-to post's author, where the export "
+    "states that author's id.",
+    "repost_of_author_key": "Keyed hash (as author_key) of the reposted post's author, where the export "
+    "states it.",
+    "quote_of_author_key": "Keyed hash (as author_key) of the quoted post's author, where the export "
+    "states it.",
+    "mention_keys": "Every account the post mentions (deduplicated): its author_key, keyed like the "
+    "author_key column from the platform's user id, or from the platform and the lower-cased handle "
+    "when the export gives only the handle (then by_handle is true).",
     "url": "Link to the post.",
     "like_count": "Likes/favourites/upvotes.",
     "share_count": "Reposts/retweets/boosts/forwards.",
@@ -111,6 +120,8 @@ def duckdb_type(arrow_type: pa.DataType) -> str:
         return {8: "tinyint", 16: "smallint", 32: "integer", 64: "bigint"}[arrow_type.bit_width]
     if pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type):
         return duckdb_type(arrow_type.value_type) + "[]"
+    if pa.types.is_struct(arrow_type):
+        return "struct(" + ", ".join(f"{f.name} {duckdb_type(f.type)}" for f in arrow_type) + ")"
     raise ValueError(f"no DuckDB type for Arrow type {arrow_type}")
 
 

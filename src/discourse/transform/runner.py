@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import threading
 import time
 from collections import Counter
@@ -98,6 +99,9 @@ def dbt_env(settings: Any) -> dict[str, str]:
         "DISCOURSE_DUCKDB_MEMORY_LIMIT": str(settings.duckdb_memory_limit),
         "DISCOURSE_DUCKDB_THREADS": str(settings.duckdb_threads or os.cpu_count() or 1),
         "DISCOURSE_DUCKDB_TEMP_DIRECTORY": str(settings.duckdb_spill_dir),
+        # what the marts publish about accounts (dbt_project/macros/privacy.sql)
+        "DISCOURSE_PUBLISH_URLS": str(bool(getattr(settings, "publish_urls", False))).lower(),
+        "DISCOURSE_PUBLISH_HANDLES": str(bool(getattr(settings, "publish_handles", False))).lower(),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         # the lake's store (endpoint, region) for the dbt plugin; credentials only in run_dbt's env
         **(S3Options.from_settings(settings).env(secrets=False) if settings.lake_url else {}),
@@ -334,6 +338,53 @@ def build_marts(
     summary["plan"] = plan.as_dict()
     summary["plan_text"] = plan.describe()
     return summary
+
+
+def generate_docs(settings: Any) -> dict[str, Any]:
+    """``dbt docs generate --static``: the project's documentation (every model, column, test and the
+    lineage graph) as one self-contained HTML file that opens offline, published to
+    ``<home>/docs/index.html`` (atomically: the previous file stays until the new one is complete).
+    Reads the manifest the night's build left in the target folder (``--no-compile``) and the
+    warehouse's catalog; reused when neither the project nor the warehouse's columns changed."""
+    import hashlib
+
+    import duckdb
+
+    from discourse.transform.state import tree_hash
+
+    started = time.perf_counter()
+    out_dir = Path(settings.home) / "docs"
+    out = out_dir / "index.html"
+    stamp = out_dir / ".inputs"
+    # The site changes only with the project or the warehouse's columns (DuckDB keeps no table
+    # statistics for the catalog): a night that adds rows reuses it.
+    h = hashlib.sha256(tree_hash(dbt_project_dir(settings)).encode())
+    h.update(metadata.version("dbt-core").encode())
+    con = duckdb.connect(str(settings.build_warehouse), read_only=True)
+    try:
+        for row in con.execute(
+                "select schema_name, table_name, column_name, data_type, coalesce(comment, '') "
+                "from duckdb_columns() where database_name = current_database() order by 1, 2, column_index"
+        ).fetchall():
+            h.update("\0".join(map(str, row)).encode())
+    finally:
+        con.close()
+    key = h.hexdigest()
+    if out.is_file() and stamp.is_file() and stamp.read_text().strip() == key:
+        return {"path": str(out), "seconds": round(time.perf_counter() - started, 2),
+                "bytes": out.stat().st_size, "reused": True}
+    args = ["docs", *dbt_args(settings, "generate"), "--static", "--no-compile"]
+    summary = run_dbt(settings, args)
+    built = dbt_paths(settings)["target"] / "static_index.html"
+    if not built.is_file():
+        raise TransformError(f"dbt docs generate wrote no {built}", summary)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tmp = out_dir / ".index.html.tmp"
+    shutil.copyfile(built, tmp)
+    os.replace(tmp, out)
+    stamp.write_text(key)
+    return {"path": str(out), "seconds": round(time.perf_counter() - started, 2),
+            "bytes": out.stat().st_size, "reused": False, "dbt_seconds": summary["seconds"]}
 
 
 def _combine(summaries: list[dict[str, Any]]) -> dict[str, Any]:

@@ -33,7 +33,7 @@ PACKAGES = (
 # What dbt writes into a project folder at run time, never an input.
 NOT_INPUTS = {"target", "logs", "dbt_packages", "__pycache__"}
 # The settings that reach the dbt build.
-SETTINGS = ("dbt_target",)
+SETTINGS = ("dbt_target", "publish_urls", "publish_handles")
 
 
 def _file_hash(path: Path) -> str:

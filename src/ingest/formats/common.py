@@ -25,6 +25,9 @@
   (``source_record``, ``raw`` cut to ``QUARANTINE_RAW_MAX_CHARS``, ``error``) from ``Rejects`` parts,
   with the shared messages (``INVALID_JSON``, ``not_an_object_sql``); ``quarantine_raw`` is the same
   cut for formats mapped in Python.
+* **Mention targets** (``mention_targets`` in Python, ``mention_targets_sql`` in DuckDB SQL): the
+  accounts a post mentions as ``{id, handle}`` (the platform's user id and/or the handle, as the export
+  states them), without empty items and deduplicated by id, else by lower-cased handle.
 * **Sniffing** JSON lines (``sniff_json_lines``) and compact JSON (``dumps``).
 * **Hostile JSON**: ``loads`` parses JSON text with a nesting limit (``JSONTooDeep``, a ``ValueError``,
   instead of a ``RecursionError`` from Python's recursive parser); every JSON parse in Python goes
@@ -207,6 +210,52 @@ def union_sql(a: str, b: str) -> str:
 LIST_SQL = f"""
 create or replace macro distinct_small(l) as case when len(l) < 2 then l else {distinct_sql("l")} end;
 """
+
+
+def _clean_id(value: Any) -> str | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return None
+
+
+def mention_targets(pairs: Iterable[tuple[Any, Any]]) -> list[dict[str, str | None]]:
+    """``(user id, handle)`` pairs → ``mention_targets`` items ``{"id", "handle"}``: ids as strings
+    (an integer id too), a handle without its leading ``@``; pairs with neither are left out, and a
+    target already listed (same id, or same lower-cased handle when it has no id) is not repeated."""
+    out: list[dict[str, str | None]] = []
+    seen: set[str] = set()
+    for uid, handle in pairs:
+        uid = _clean_id(uid)
+        handle = handle.strip().lstrip("@").strip() or None if isinstance(handle, str) else None
+        if uid is None and handle is None:
+            continue
+        key = f"i:{uid}" if uid is not None else f"h:{handle.lower()}"  # type: ignore[union-attr]
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append({"id": uid, "handle": handle})
+    return out
+
+
+def mention_targets_sql(items: str) -> str:
+    """SQL: the list of ``{id, handle}`` structs ``items`` (a column or an expression of one) without
+    items that have neither and deduplicated as ``mention_targets`` does, in first-seen order. The
+    items must already have empty strings turned into nulls."""
+    # lambda parameters named so that no table or column of the caller's query shadows them
+    key = "coalesce('i:' || {v}.id, 'h:' || lower({v}.handle))"
+    return (
+        f"list_filter(list_filter({items}, lambda mt_m: mt_m.id is not null or mt_m.handle is not null), "
+        f"lambda mt_m, mt_i: list_position(list_transform(list_filter({items}, "
+        f"lambda mt_p: mt_p.id is not null or mt_p.handle is not null), "
+        f"lambda mt_p: {key.format(v='mt_p')}), "
+        f"{key.format(v='mt_m')}) = mt_i)"
+    )
+
 
 # --------------------------------------------------------------------------------------------------
 # Quarantine

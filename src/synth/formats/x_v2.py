@@ -10,6 +10,19 @@ format-drifted: newer API fields appear (``edit_history_tweet_ids``, ``edit_cont
 Planted: in the first file an API error line and a truncated copy of a page before its second page,
 and a tweet without ``created_at`` in its last page; at the very end an operational-disconnect error
 and a final page cut short without a trailing newline.
+
+Planted in the conversation network (``plan_network``; ground truth under ``planted.buzzer_ring`` and
+``planted.superspreader``):
+
+- a buzzer ring: ``RING_SIZE`` accounts that retweet the original tweets of ``RING_SOURCES`` source
+  accounts in bursts, a few seconds to about two minutes after each source tweet, always at the same
+  hours (``RING_HOURS_UTC``: 08:00, 12:00 and 20:00 WIB), many times over the period;
+- a superspreader: one account whose original tweets link to domains rated low in the
+  ``domain_ratings`` seed (``SUPERSPREADER_DOMAINS``), each retweeted by at least as many distinct
+  accounts as there are such tweets (so its FIB-index is their number).
+
+Planted originals never enter the pool of recent tweets that ordinary replies, quotes and retweets
+draw from, so their ``public_metrics.retweet_count`` equals the retweets of them in the data.
 """
 
 from __future__ import annotations
@@ -41,6 +54,21 @@ from synth.common import (
 )
 from synth.output import FileTruth, OutputFile, Writer
 
+# The conversation-network plants (see the module docstring and ``plan_network``).
+RING_SIZE = 12
+RING_SOURCES = 3
+RING_HOURS_UTC = (1, 5, 13)  # 08:00, 12:00 and 20:00 WIB: machine-like regular hours
+RING_ACCOUNT_BASE = 200  # ring accounts are campaign-style accounts 200.. (the hoax campaign uses 0..)
+RING_SOURCE_POOL = (16, 17, 18)  # pool ranks of the sources: busy ordinary accounts
+SUPERSPREADER_POOL = 15  # pool rank of the superspreader: a busy ordinary account
+# Rated <= 0.10 in dbt_project/seeds/domain_ratings.csv (conspiracy, fabricated, health misinformation).
+SUPERSPREADER_DOMAINS = (
+    "naturalnews.com",
+    "beforeitsnews.com",
+    "newspunch.com",
+    "infowars.com",
+    "worldnewsdailyreport.com",
+)
 USER_CACHE = 12_000  # busiest accounts whose serialized user objects stay cached
 # Our objects never nest into themselves; skipping the circular-reference check is ~12% faster.
 _dumps = json.JSONEncoder(check_circular=False).encode  # ASCII with \u escapes, like twarc
@@ -54,6 +82,62 @@ _SOURCES = (
 )
 
 
+def pool_size(posts: int, share: float) -> int:
+    """Number of ordinary X accounts (Zipf ranks) for a run of ``posts`` with this X share."""
+    return max(60, int(posts * share / 5))
+
+
+def plan_network(seed: int, epoch0: int, days: int, posts: int, share: float) -> dict:
+    """Plan the buzzer ring and the superspreader (times, accounts, retweet counts).
+
+    Returns ``{"items": [(epoch ms, "x_v2", "plant", payload), ...] sorted by time, "posts": n,
+    "ring": {...}, "superspreader": {...}}``; ``posts`` is the number of valid tweets the plants add.
+    A random stream of its own, so the plan depends on the seed and the sizes only.
+    """
+    rng = random.Random(seed * 1_000_003 + 17)
+    x_posts = posts * share
+    n_pool = pool_size(posts, share)
+    end_s = epoch0 + days * 86400
+    slots = [(d, h) for d in range(days) for h in RING_HOURS_UTC]
+    n_bursts = min(len(slots), max(6, round(x_posts * 0.08 / (RING_SIZE - 1))))
+    items: list[tuple] = []
+    bursts = []
+    for b in range(n_bursts):
+        d, h = slots[int(b * len(slots) / n_bursts)]
+        t0 = (epoch0 + d * 86400 + h * 3600 + rng.randrange(0, 20)) * 1000 + rng.randrange(1000)
+        members = [j for j in range(RING_SIZE) if rng.random() >= 0.1]
+        if len(members) < RING_SIZE - 3:
+            members = list(range(RING_SIZE))
+        rng.shuffle(members)
+        src = b % RING_SOURCES
+        items.append((t0, "x_v2", "plant", ("ring_src", b, src, len(members))))
+        lags = []
+        for pos, j in enumerate(members):
+            lag = 6_000 + pos * 11_000 + rng.randrange(4_000)  # seconds apart, like a scheduler
+            items.append((t0 + lag, "x_v2", "plant", ("ring_rt", b, j)))
+            lags.append(lag)
+        bursts.append({"source": src, "members": len(members), "max_lag_ms": max(lags), "t0": t0})
+    n_ss = max(5, min(20, int(x_posts // 150)))
+    span = (days * 86400 - 14 * 3600) / n_ss
+    ss_posts = []
+    for i in range(n_ss):
+        t0 = (epoch0 + 2 * 3600 + int((i + rng.random() * 0.8) * span)) * 1000 + rng.randrange(1000)
+        n_rt = n_ss + rng.randrange(4)
+        who = set()
+        while len(who) < n_rt:
+            idx = 20 + rng.randrange(n_pool - 20)
+            if idx not in RING_SOURCE_POOL:
+                who.add(idx)
+        items.append((t0, "x_v2", "plant", ("ss_src", i, n_rt)))
+        for idx in sorted(who):
+            lag = int(120_000 * math.exp(rng.random() * 5.7))  # 2 minutes to ~10 hours
+            t = min(t0 + lag, end_s * 1000 - 1)
+            items.append((t, "x_v2", "plant", ("ss_rt", i, idx)))
+        ss_posts.append({"retweets": n_rt, "t0": t0})
+    items.sort(key=lambda it: it[0])
+    return {"items": items, "posts": len(items), "bursts": bursts, "superspreader_posts": ss_posts}
+
+
 class XWriter(Writer):
     FORMAT = "x_v2"
     PLATFORM = "x"
@@ -63,7 +147,7 @@ class XWriter(Writer):
 
     def __init__(self, g):
         self.g = g
-        self.pool = Zipf(max(60, int(g.posts * g.share["x_v2"] / 5)), 0.85)  # authors, by Zipf rank
+        self.pool = Zipf(pool_size(g.posts, g.share["x_v2"]), 0.85)  # authors, by Zipf rank
         self._user_cache: dict[int, tuple] = {}
         self.group_days = max(1, math.ceil(g.days / 5))
         self.n_groups = math.ceil(g.days / self.group_days)
@@ -84,6 +168,11 @@ class XWriter(Writer):
         self._mention_json: dict[str, str] = {}
         self.first_file_done = False
         self.page_rng = random.Random(g.seed * 31 + 3)
+        # planted network originals still to be retweeted: key -> (tweet, user, theme, lang, sentiment)
+        self.planted: dict[tuple, tuple] = {}
+        self.planted_uids: dict[str, list[str]] = {"ring_src": [], "ring_rt": [], "ss_src": [], "ss_rt": []}
+        self.planted_urls: list[str] = []
+        self.plant_rng = random.Random(g.seed * 1_000_003 + 19)
 
     # ---- files
     def start_day(self, d: int) -> None:
@@ -561,10 +650,14 @@ class XWriter(Writer):
         return kind, theme, lang, sent
 
     def _retweet(self, ms: int, tid: str, user: tuple) -> tuple[str, int, str, str]:
-        g = self.g
-        rnd = g.rnd
         ring = self.ring
-        orig, ouser, theme, lang, sent = ring[len(ring) - 1 - int(len(ring) * rnd() * rnd())]
+        picked = ring[len(ring) - 1 - int(len(ring) * self.g.rnd() * self.g.rnd())]
+        return self._retweet_of(ms, tid, user, *picked)
+
+    def _retweet_of(
+        self, ms: int, tid: str, user: tuple, orig: dict, ouser: tuple, theme: int, lang: str, sent: str
+    ) -> tuple[str, int, str, str]:
+        rnd = self.g.rnd
         prefix = f"RT @{ouser[1]}: "
         full = prefix + orig["text"]
         text = full if len(full) <= 140 else full[:139] + "…"
@@ -609,6 +702,58 @@ class XWriter(Writer):
         self._add(tw, user)
         # a retweet carries the original's text, so it counts under the original's labels
         return "repost", theme, lang, sent
+
+    # ---- planted network: the buzzer ring and the superspreader (``plan_network``)
+    def plant(self, ms: int, payload: tuple) -> tuple[str, int, str, str]:
+        """Write one planted tweet; returns (kind, theme, lang, sentiment) as the aggregates count it."""
+        self._ensure()
+        kind = payload[0]
+        tid = self._id(ms)
+        self.planted_uids[kind].append(f"x:{tid}")
+        if kind == "ring_rt":
+            _k, b, j = payload
+            return self._retweet_of(ms, tid, self.user(RING_ACCOUNT_BASE + j, campaign=True),
+                                    *self.planted[("ring", b)])
+        if kind == "ss_rt":
+            _k, i, idx = payload
+            return self._retweet_of(ms, tid, self.user(idx), *self.planted[("ss", i)])
+        g, rng = self.g, self.plant_rng
+
+        def choice(seq):
+            return seq[int(rng.random() * len(seq))]
+
+        if kind == "ring_src":
+            _k, b, src, n_rt = payload
+            user = self.user(RING_SOURCE_POOL[src])
+            theme = tg.THEME_IDS.index("government")
+            r = rng.random()
+            lang = "id" if r < 0.7 else "mixed" if r < 0.9 else "en"
+            sent = "positive" if rng.random() < 0.8 else "neutral"
+            c = g.text.compose(theme, lang, sent, True, rng.random, choice, g.ymd)
+            key = ("ring", b)
+        else:
+            _k, i, n_rt = payload
+            user = self.user(SUPERSPREADER_POOL)
+            theme = tg.THEME_IDS.index("misinformation")
+            lang, sent = "id", "negative"
+            c = g.text.compose(theme, lang, sent, True, rng.random, choice, g.ymd)
+            domain = SUPERSPREADER_DOMAINS[i % len(SUPERSPREADER_DOMAINS)]
+            y, m, d = g.ymd
+            url = f"https://{domain}/{y}/{m:02d}/{d:02d}/{base36(mix(int(tid)) % 10**12)}.html"
+            c = (*c[:4], url, c[5])
+            self.planted_urls.append(url)
+            key = ("ss", i)
+        text, ent, _ = self._render(c, tid, user[1])
+        tw = self._base(tid, ms, user, text, self._xlang(lang), tid)
+        pm = tw["public_metrics"]
+        pm["retweet_count"] = n_rt  # exactly the retweets of it in the data
+        pm["quote_count"] = 0
+        pm["like_count"] = max(pm["like_count"], n_rt)
+        if ent:
+            tw["entities"] = ent
+        self._add(tw, user)
+        self.planted[key] = (tw, user, theme, lang, sent)
+        return "post", theme, lang, sent
 
     def campaign(self, ms: int, account: int, text: str, url: str) -> tuple[str, dict]:
         self._ensure()

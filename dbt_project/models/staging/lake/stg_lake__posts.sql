@@ -2,6 +2,11 @@
     Canonical posts, typed and deduplicated across batches: when the same post_uid arrives in several
     exports, the copy with the newest ingested_at wins (ties: the greatest batch_id, so the choice is
     deterministic). Within a batch the lake writer already removed duplicates.
+
+    Lake files written before a column was added to ingest.schema lack it. read_parquet's
+    union_by_name gives such files nulls as long as one file has the column; `padded` covers a lake of
+    old files only, by a union by name with an empty relation of every lake column. So an old file
+    reads with null target keys and an empty mention_keys.
 -#}
 
 with
@@ -9,6 +14,18 @@ with
 source as (
 
     select * from {{ lake_relation('lake', 'posts', lake_post_columns()) }}
+
+),
+
+padded as (
+
+    select * from source
+    union all by name
+    select
+    {%- for name, type in lake_post_columns().items() %}
+        cast(null as {{ type }}) as {{ name }}{{ "," if not loop.last }}
+    {%- endfor %}
+    where false
 
 ),
 
@@ -29,6 +46,13 @@ typed as (
         cast(thread_id as varchar) as thread_id,
         cast(repost_of_id as varchar) as repost_of_id,
         cast(quote_of_id as varchar) as quote_of_id,
+        cast(reply_to_author_key as varchar) as reply_to_author_key,
+        cast(repost_of_author_key as varchar) as repost_of_author_key,
+        cast(quote_of_author_key as varchar) as quote_of_author_key,
+        coalesce(
+            cast(mention_keys as struct(author_key varchar, by_handle boolean)[]),
+            cast([] as struct(author_key varchar, by_handle boolean)[])
+        ) as mention_keys,
         cast(url as varchar) as url,
         cast(like_count as bigint) as like_count,
         cast(share_count as bigint) as share_count,
@@ -44,7 +68,7 @@ typed as (
         cast(export_format as varchar) as export_format,
         cast(batch_id as varchar) as batch_id,
         cast(ingested_at as timestamptz) as ingested_at
-    from source
+    from padded
 
 ),
 

@@ -22,7 +22,11 @@ Mapping:
   post's URI.
 * ``links`` are the link facets' ``uri``s, then the external embed's ``uri``; ``mentions`` are the
   mention facets' DIDs (a Bluesky mention points at a DID: handles change, DIDs do not); ``hashtags``
-  are the tag facets' ``tag``s. ``media_count`` counts an images embed's images (a video is 1), also
+  are the tag facets' ``tag``s. ``mention_targets`` are the mention facets' DIDs as ids;
+  ``reply_to_author_id`` is the DID of ``reply.parent.uri`` and ``quote_of_author_id`` that of the
+  embedded post's URI (an AT URI names its author's DID). The lake replaces the DIDs inside the ids
+  with author keys (``ingest.lake.Pseudonymiser.bluesky_ids``).
+  ``media_count`` counts an images embed's images (a video is 1), also
   inside a record-with-media embed. Jetstream has no engagement counts: they stay null.
 * ``raw`` is the event line as written.
 

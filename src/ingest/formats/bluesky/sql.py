@@ -128,7 +128,7 @@ m as (
             lambda x: x is not null and x <> '') as tag_list,
         list_filter(list_transform(features,
             lambda f: case when f."$type" = 'app.bsky.richtext.facet#mention' then f.did end),
-            lambda x: x is not null) as mention_list
+            lambda x: x is not null and x <> '') as mention_list
     from ok where at_ts is not null
 )
 select
@@ -147,6 +147,13 @@ select
     coalesce(r.reply.root.uri, uri) as thread_id,
     cast(null as varchar) as repost_of_id,
     case when embedded_uri like 'at://%/{POST_COLLECTION}/%' then embedded_uri end as quote_of_id,
+    -- the replied-to and quoted posts' authors: the DID their AT URIs name (a DID is the author_id)
+    nullif(regexp_extract(r.reply.parent.uri, '^at://(did:[^/]+)/', 1), '') as reply_to_author_id,
+    cast(null as varchar) as repost_of_author_id,
+    case when embedded_uri like 'at://%/{POST_COLLECTION}/%'
+         then nullif(regexp_extract(embedded_uri, '^at://(did:[^/]+)/', 1), '') end as quote_of_author_id,
+    list_transform(distinct_small(mention_list), lambda d: {{'id': d, 'handle': cast(null as varchar)}})
+        as mention_targets,
     'https://bsky.app/profile/' || did || '/post/' || rkey as url,
     distinct_small(tag_list) as hashtags,
     distinct_small(mention_list) as mentions,

@@ -6,7 +6,9 @@ Options (declared in ``options.py``; ``discourse ingest --format generic`` passe
   "created_at": "date", "author": "user", "lang": "language", "url": "link"}``. Canonical fields:
   ``id``/``post_id``, ``text``, ``created_at``, ``author``/``author_id``, ``author_handle``,
   ``lang``/``lang_declared``, ``url``, ``kind``, ``reply_to_id``, ``thread_id``, ``repost_of_id``,
-  ``quote_of_id``, ``like_count``, ``share_count``, ``reply_count``, ``view_count``, ``hashtags``,
+  ``quote_of_id``, ``reply_to_author_id``, ``repost_of_author_id``, ``quote_of_author_id`` (the user
+  id of the replied-to / reposted / quoted post's author, in the same id space as ``author``),
+  ``like_count``, ``share_count``, ``reply_count``, ``view_count``, ``hashtags``,
   ``mentions``, ``links``, ``media_count``. For JSONL a source may also be a JSONPath (``$.user.name``).
   Mapping a field to ``None`` turns off its automatic match. Fields not mapped are matched by common
   column names, case-insensitively (``AUTO_NAMES``).
@@ -32,7 +34,8 @@ Behaviour:
   ``ingest.formats.common``); an empty or unreadable count becomes null.
 - ``hashtags``/``mentions``/``links`` columns may hold a JSON array or a list separated by spaces,
   commas, semicolons or pipes; when not mapped they are extracted from the text (``#tag``, ``@user``,
-  ``http(s)://`` URLs), without the ``#``/``@`` sigils.
+  ``http(s)://`` URLs), without the ``#``/``@`` sigils. ``mention_targets`` (handles only) come from a
+  ``mentions`` column alone: an ``@`` in free text is not the export stating a mention.
 - ``raw`` is the original row as JSON (CSV: header names → values; JSONL: the line), so columns like a
   label stay available.
 - JSONL keys are matched on the first 10,000 valid lines. An author matched by name whose value is an
@@ -127,6 +130,9 @@ AUTO_NAMES: dict[str, tuple[str, ...]] = {
     "share_count": ("share_count", "shares", "retweet_count", "retweets", "repost_count", "reposts"),
     "reply_count": ("reply_count", "replies"),
     "view_count": ("view_count", "views"),
+    "reply_to_author_id": ("reply_to_author_id", "in_reply_to_user_id", "in_reply_to_user_id_str"),
+    "repost_of_author_id": ("repost_of_author_id",),
+    "quote_of_author_id": ("quote_of_author_id",),
     "hashtags": ("hashtags",),
     "mentions": ("mentions",),
     "links": ("links", "urls"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from ingest.formats.common import COUNT_SQL, sql_str
+from ingest.formats.common import COUNT_SQL, mention_targets_sql, sql_str
 from ingest.schema import KINDS
 
 # Text extraction, RE2 syntax (DuckDB). ``\B`` before a sigil means "at the start or after a non-word
@@ -136,6 +136,15 @@ def _mapping_select(
             return f"gx_list({fields[name]}, {sql_str(sigil)})"
         return f"{extract}(gx_ents)"
 
+    # a mentions column states handles; mentions read from the text are not stated structure
+    targets = (
+        mention_targets_sql(
+            f"list_transform(gx_list({fields['mentions']}, '@'), "
+            "lambda gx_h: {'id': cast(null as varchar), 'handle': nullif(gx_h, '')})"
+        )
+        if "mentions" in fields
+        else "cast([] as struct(id varchar, handle varchar)[])"
+    )
     media = (
         f"try_cast(gx_count({fields['media_count']}) as integer)"
         if "media_count" in fields
@@ -175,6 +184,10 @@ def _mapping_select(
         {col("thread_id")} as thread_id,
         {col("repost_of_id")} as repost_of_id,
         {col("quote_of_id")} as quote_of_id,
+        {col("reply_to_author_id")} as reply_to_author_id,
+        {col("repost_of_author_id")} as repost_of_author_id,
+        {col("quote_of_author_id")} as quote_of_author_id,
+        {targets} as mention_targets,
         {col("url")} as url,
         {counted("like_count")} as like_count,
         {counted("share_count")} as share_count,

@@ -29,6 +29,16 @@ a per-record Python loop building one Arrow table per ``CHUNK_RECORDS`` records:
   when its first line is a JSON value on its own, else as one document) (all statuses of one page line
   share it: ``(source_record, post_id)`` identifies a status's origin).
 
+The conversation's accounts, keyed like ``author_id`` (the actor URI) wherever the export gives one:
+
+* outbox: ``mention_targets`` from ``tag`` ``Mention``s (``href``, the actor URI, and ``name``); a
+  boost's ``repost_of_author_id`` is the boosted status's ``attributedTo`` when the ``Announce`` embeds
+  it (usually it is only a URL: then null). ``inReplyTo`` names a status, not its author: null.
+* REST: a reblog's ``repost_of_author_id`` is the boosted status's account (``uri``, else ``url``);
+  ``mention_targets`` are the status's own ``mentions`` as handles (``acct``, the host added for a
+  local account): the API gives no actor URI for them. ``in_reply_to_account_id`` is an instance-local
+  number, so it gives ``reply_to_author_id`` only for a reply to the author's own status.
+
 Common rules:
 
 * ``text`` is the HTML turned into plain text (``ingest.htmltext``). A content warning (``summary`` /
@@ -65,6 +75,7 @@ from ingest.formats.common import (
     gc_paused_iter,
     loads,
     map_safely,
+    mention_targets,
     parse_count,
     quarantine_raw,
     strip_bom,
@@ -299,8 +310,12 @@ def _map_activity(rows: _Rows, item: Any, record: int) -> None:
     body = html_to_text(html if isinstance(html, str) else None)
     hashtags: list[str] = []
     mentions: list[str] = []
+    targets: list[tuple[Any, Any]] = []
     for tag in _dicts(note.get("tag")):
         name = _str(tag.get("name"))
+        if tag.get("type") == "Mention":
+            # ``href`` is the mentioned actor's URI: the same id an author_id is
+            targets.append((_str(tag.get("href")), name))
         if not name:
             continue
         if tag.get("type") == "Hashtag":
@@ -320,6 +335,7 @@ def _map_activity(rows: _Rows, item: Any, record: int) -> None:
             reply_to_id=reply_to,
             thread_id=_str(note.get("conversation")),
             repost_of_id=None,
+            mention_targets=mention_targets(targets),
             url=_str(note.get("url")) or post_id,
             like_count=_total(note.get("likes")),
             share_count=_total(note.get("shares")),
@@ -344,7 +360,9 @@ def _map_announce(rows: _Rows, item: dict[str, Any], record: int) -> None:
         rows.reject(record, item, f"boost {post_id} has no parseable 'published' time")
         return
     target = item.get("object")
-    if isinstance(target, dict):
+    boosted_author = None
+    if isinstance(target, dict):  # the boosted status embedded: it names its author
+        boosted_author = _str(target.get("attributedTo"))
         target = target.get("id")
     target = _str(target)
     if target is None:
@@ -367,6 +385,7 @@ def _map_announce(rows: _Rows, item: dict[str, Any], record: int) -> None:
             reply_to_id=None,
             thread_id=None,
             repost_of_id=target,
+            repost_of_author_id=boosted_author,
             url=None,
             like_count=None,
             share_count=None,
@@ -442,6 +461,15 @@ def _map_status(rows: _Rows, status: Any, record: int) -> None:
     if isinstance(card, dict) and (card_url := _str(card.get("url"))):
         _append(links, card_url)
     reply_to = _str(status.get("in_reply_to_id"))
+    author_id = _account_id(account)
+    # ``in_reply_to_account_id`` is an instance-local number, not the actor URI an author_id is: it
+    # names a known account only when the status answers its own author
+    reply_account = _str(status.get("in_reply_to_account_id"))
+    own_reply = bool(reply_to and reply_account and reply_account == _str(account.get("id")))
+    reply_author = author_id if own_reply else None
+    # a status's own mentions (a boost has none of its own): the API gives no actor URI for them, so
+    # they are handles (``acct``, with the host added for local accounts)
+    targets = [(None, _mention_acct(m)) for m in _dicts(status.get("mentions"))]
     if reblog is not None:
         kind = "repost"
     elif reply_to:
@@ -452,7 +480,7 @@ def _map_status(rows: _Rows, status: Any, record: int) -> None:
         _row(
             post_id=post_id,
             created=created,
-            author_id=_str(account.get("uri")) or _str(account.get("url")) or _str(account.get("id")),
+            author_id=author_id,
             author_handle=_acct(account),
             text=_with_warning(shown.get("spoiler_text"), body.text),
             lang=_str(shown.get("language")),
@@ -460,6 +488,9 @@ def _map_status(rows: _Rows, status: Any, record: int) -> None:
             reply_to_id=reply_to,
             thread_id=None,
             repost_of_id=_str(reblog.get("id")) if reblog is not None else None,
+            reply_to_author_id=reply_author,
+            repost_of_author_id=_account_id(reblog.get("account")) if reblog is not None else None,
+            mention_targets=mention_targets(targets),
             url=_str(status.get("url")) or _str(status.get("uri")),
             like_count=parse_count(status.get("favourites_count")),
             share_count=parse_count(status.get("reblogs_count")),
@@ -472,6 +503,23 @@ def _map_status(rows: _Rows, status: Any, record: int) -> None:
             record=record,
         )
     )
+
+
+def _account_id(account: Any) -> str | None:
+    """An account's ``author_id``: its ``uri`` (the actor URI an outbox gives), else ``url``, else ``id``."""
+    if not isinstance(account, dict):
+        return None
+    return _str(account.get("uri")) or _str(account.get("url")) or _str(account.get("id"))
+
+
+def _mention_acct(mention: dict[str, Any]) -> str | None:
+    """A REST mention's ``user@host``: ``acct``, with the host of its ``url`` added for a local account."""
+    acct = _str(mention.get("acct")) or _str(mention.get("username"))
+    if acct and "@" not in acct:
+        host = urlsplit(_str(mention.get("url")) or "").hostname
+        if host:
+            acct = f"{acct}@{host}"
+    return acct
 
 
 def _acct(account: dict[str, Any]) -> str | None:
@@ -501,6 +549,10 @@ def _row(*, post_id: str, created: datetime, record: int, raw: Any, lang: str | 
         "thread_id": cols["thread_id"],
         "repost_of_id": cols["repost_of_id"],
         "quote_of_id": None,
+        "reply_to_author_id": cols.get("reply_to_author_id"),
+        "repost_of_author_id": cols.get("repost_of_author_id"),
+        "quote_of_author_id": None,
+        "mention_targets": cols.get("mention_targets") or [],
         "url": cols["url"],
         "like_count": cols["like_count"],
         "share_count": cols["share_count"],

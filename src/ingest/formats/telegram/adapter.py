@@ -17,6 +17,10 @@ Mapping decisions (README-worthy):
   prefixed when the export shows a bare domain) come from those parts.
 - ``kind``: ``reply`` when ``reply_to_message_id`` is set, else ``repost`` when ``forwarded_from`` is set
   (the forwarded text is kept), else ``post``.
+- ``mention_targets``: a ``mention`` part (``@username``) by its handle, a ``mention_name`` part by
+  ``user<user_id>`` (the form ``from_id``, the ``author_id``, takes). A forward's
+  ``repost_of_author_id`` is ``forwarded_from_id`` where the export has it (newer exports); a reply's
+  target author is not stated (only the replied-to message id).
 - ``url`` is ``https://t.me/<username>/<id>`` only when the chat has a public username (a ``username``
   key on the chat, or ``options["channel_username"]`` for a single-chat file); otherwise null.
 - ``like_count`` is the sum of reaction counts (read with the shared count rules of
@@ -49,6 +53,7 @@ from ingest.formats.common import (
     gc_paused_iter,
     loads,
     map_safely,
+    mention_targets,
     parse_count,
     quarantine_raw,
     strip_bom,
@@ -266,7 +271,7 @@ def _map_message(
                            ensure_ascii=False, sort_keys=True, default=str)
         msg_id = "h" + hashlib.sha256(basis.encode()).hexdigest()[:16]
 
-    text, hashtags, mentions, links = _text_parts(msg.get("text"))
+    text, hashtags, mentions, links, targets = _text_parts(msg.get("text"))
     post_id = f"{chat_id}/{msg_id}" if chat_id else msg_id
     reply_to = _id_str(msg.get("reply_to_message_id"))
     reply_chat = chat_id
@@ -302,6 +307,10 @@ def _map_message(
         chat_id,
         None,
         None,
+        None,  # reply_to_author_id: the export names the replied-to message, not its sender
+        _str_or_none(msg.get("forwarded_from_id")) if kind == "repost" else None,
+        None,
+        targets,
         f"https://t.me/{username}/{msg_id}" if username else None,
         like_count,
         None,
@@ -317,20 +326,24 @@ def _map_message(
     cols.size += 1
 
 
-def _text_parts(value: Any) -> tuple[str, list[str], list[str], list[str]]:
-    """Plain text plus hashtags, mentions and links from Telegram's string-or-parts ``text``."""
+def _text_parts(value: Any) -> tuple[str, list[str], list[str], list[str], list[dict[str, str | None]]]:
+    """Plain text plus hashtags, mentions, links and mention targets from Telegram's string-or-parts
+    ``text``. A ``mention`` part (``@username``) is a handle-only target; a ``mention_name`` part (a
+    user without a username, shown by name) is the target ``user<user_id>``, the form ``from_id``
+    takes, so it keys like that user's own posts."""
     if value is None:
-        return "", [], [], []
+        return "", [], [], [], []
     if isinstance(value, str):
-        return value, [], [], []
+        return value, [], [], [], []
     if isinstance(value, dict):
         value = [value]
     if not isinstance(value, list):
-        return str(value), [], [], []
+        return str(value), [], [], [], []
     out: list[str] = []
     hashtags: list[str] = []
     mentions: list[str] = []
     links: list[str] = []
+    targets: list[tuple[Any, Any]] = []
     for part in value:
         if isinstance(part, str):
             out.append(part)
@@ -349,13 +362,17 @@ def _text_parts(value: Any) -> tuple[str, list[str], list[str], list[str]]:
             who = ptext.lstrip("@")
             if who:
                 mentions.append(who)
+            if ptype == "mention":
+                targets.append((None, who))
+            elif (uid := _id_str(part.get("user_id"))) is not None:
+                targets.append((f"user{uid}", None))
         elif ptype == "text_link":
             href = part.get("href")
             if isinstance(href, str) and href:
                 links.append(href)
         elif ptype == "link" and ptext:
             links.append(ptext if _URL_SCHEME.match(ptext) else f"http://{ptext}")
-    return "".join(out), hashtags, mentions, links
+    return "".join(out), hashtags, mentions, links, mention_targets(targets)
 
 
 def _created_us(msg: dict[str, Any], tz: tzinfo) -> int | None:

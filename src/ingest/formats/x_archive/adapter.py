@@ -24,7 +24,9 @@ Mapping:
 * ``thread_id``: the archive has no ``conversation_id``; a post's own id for non-replies, null for
   replies (the thread root is unknown).
 * ``links`` are the url entities' ``expanded_url`` (never the ``t.co`` url; an entity without one is
-  left out). ``hashtags`` and ``mentions`` (screen names) from ``entities``. ``media_count`` counts
+  left out). ``hashtags`` and ``mentions`` (screen names) from ``entities``; ``mention_targets`` from
+  ``entities.user_mentions`` (``id_str`` and ``screen_name``). ``reply_to_author_id`` is a reply's
+  ``in_reply_to_user_id_str``; the archive states no reposted or quoted author. ``media_count`` counts
   ``extended_entities.media`` (else ``entities.media``).
 * ``like_count`` = ``favorite_count``, ``share_count`` = ``retweet_count`` (strings or numbers, read
   with the shared count rules of ``ingest.formats.common``);
@@ -56,6 +58,7 @@ from ingest.formats.common import (
     gc_paused_iter,
     loads,
     map_safely,
+    mention_targets,
     parse_count,
     quarantine_raw,
     strip_bom_text,
@@ -328,6 +331,14 @@ def _map_item(cols: _Columns, position: int, item: Any, account_id: str | None, 
     p["thread_id"].append(None if reply_to else tid)
     p["repost_of_id"].append(None)
     p["quote_of_id"].append(quote_of if kind == "quote" else None)
+    p["reply_to_author_id"].append(
+        (_id(tweet.get("in_reply_to_user_id_str")) or _id(tweet.get("in_reply_to_user_id")))
+        if reply_to else None)
+    p["repost_of_author_id"].append(None)
+    p["quote_of_author_id"].append(None)
+    p["mention_targets"].append(mention_targets(
+        (_id(m.get("id_str")) or _id(m.get("id")), m.get("screen_name"))
+        for m in _dicts(entities.get("user_mentions"))))
     p["url"].append(
         f"https://x.com/{username}/status/{tid}" if username else f"https://x.com/i/web/status/{tid}"
     )

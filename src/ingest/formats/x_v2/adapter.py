@@ -36,6 +36,13 @@ Mapping choices:
   Without the original in the file, the cut text is kept as it came.
 * ``kind``: ``retweeted`` → ``repost``, else ``quoted`` → ``quote``, else ``replied_to`` → ``reply``,
   else ``post`` (a reply that quotes is a ``quote``; ``reply_to_id`` is still filled).
+* The conversation's accounts, as X states them: ``reply_to_author_id`` is the tweet's
+  ``in_reply_to_user_id`` (``in_reply_to_user.id`` in the flattened form), else the ``author_id`` of the
+  replied-to tweet; ``repost_of_author_id`` / ``quote_of_author_id`` the ``author_id`` of the retweeted /
+  quoted tweet, from the line's ``includes.tweets`` or inlined in the flattened form (null when the
+  referenced tweet is not in the line). ``mention_targets`` are the tweet's own ``entities.mentions`` and
+  ``note_tweet.entities.mentions`` (``id`` and ``username``, deduplicated): a retweet's own mentions
+  (the retweeted author, and what its cut text shows), never the original's merged ones.
 * ``lang_declared`` is ``lang``, except the codes that declare no language: ``und``, ``zxx`` and X's
   ``q..`` codes (``qme`` media only, ``qht`` hashtags only, ...), which become null.
 * ``links`` prefer ``unwound_url`` (where a shortener finally leads), then ``expanded_url``, then the

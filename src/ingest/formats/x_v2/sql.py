@@ -7,6 +7,7 @@ from ingest.formats.common import (
     INVALID_JSON,
     Rejects,
     append_new_sql,
+    mention_targets_sql,
     not_an_object_sql,
     quarantine_sql,
     sql_str,
@@ -21,7 +22,7 @@ from ingest.lines import ChunkSQL
 
 _ENTITIES = {
     "hashtags": [{"tag": "VARCHAR"}],
-    "mentions": [{"username": "VARCHAR"}],
+    "mentions": [{"id": "VARCHAR", "username": "VARCHAR"}],
     "urls": [
         {
             "url": "VARCHAR",
@@ -41,7 +42,7 @@ _REF = {
     "author_id": "VARCHAR",
     "note_tweet": _NOTE,
     "entities": _ENTITIES,
-    "author": {"username": "VARCHAR"},
+    "author": {"id": "VARCHAR", "username": "VARCHAR"},
 }
 _TWEET = {
     "id": "VARCHAR",
@@ -50,6 +51,9 @@ _TWEET = {
     "author_id": "VARCHAR",
     "lang": "VARCHAR",
     "conversation_id": "VARCHAR",
+    "in_reply_to_user_id": "VARCHAR",
+    # ``twarc2 flatten`` inlines the replied-to user
+    "in_reply_to_user": {"id": "VARCHAR"},
     "note_tweet": _NOTE,
     "entities": _ENTITIES,
     "public_metrics": {
@@ -163,6 +167,8 @@ select
     *,
     try_cast(t.created_at as timestamptz) as created_ts,
     list_filter(t.referenced_tweets, lambda r: r.type = 'retweeted')[1] as rt_ref,
+    list_filter(t.referenced_tweets, lambda r: r.type = 'quoted')[1] as q_ref,
+    list_filter(t.referenced_tweets, lambda r: r.type = 'replied_to')[1] as rp_ref,
     list_filter(t.referenced_tweets, lambda r: r.type = 'quoted')[1].id as quote_of_id,
     list_filter(t.referenced_tweets, lambda r: r.type = 'replied_to')[1].id as reply_to_id
 from typed
@@ -180,12 +186,22 @@ from u
 where u.id is not null
 """
 
-# Only the included tweets some retweet in the same line points at (their full text is restored).
+# Only the included tweets a tweet in the same line points at and needs: a retweet's original whose
+# full text is restored, and referenced tweets whose author is not inlined (the reposted, quoted or
+# replied-to author's id; a reply's ``in_reply_to_user_id`` states it already).
 _SQL_INCLUDED = f"""
 create or replace temp table included as
 with wanted as (
-    select distinct line_no, rt_ref.id as ref_id
-    from tweets where rt_ref.id is not null and rt_ref.text is null
+    select line_no, rt_ref.id as ref_id
+    from tweets where rt_ref.id is not null
+        and (rt_ref.text is null or coalesce(rt_ref.author_id, rt_ref.author.id) is null)
+    union
+    select line_no, q_ref.id from tweets
+    where q_ref.id is not null and coalesce(q_ref.author_id, q_ref.author.id) is null
+    union
+    select line_no, rp_ref.id from tweets
+    where rp_ref.id is not null and coalesce(t.in_reply_to_user_id, t.in_reply_to_user.id,
+                                             rp_ref.author_id, rp_ref.author.id) is null
 ),
 inc as (
     select line_no, r, json_extract_string(r, '$.id') as ref_id
@@ -232,6 +248,15 @@ _LINKS = (
 )
 
 
+# The tweet's own mentions (``entities`` and ``note_tweet.entities``, which covers the long text), with
+# the user ids X gives: a retweeted original's mentions are not the retweet's.
+_MENTION_ITEMS = (
+    "list_transform(list_concat(coalesce(t.entities.mentions, []), "
+    "coalesce(t.note_tweet.entities.mentions, [])), "
+    "lambda m: {'id': nullif(m.id, ''), 'handle': nullif(m.username, '')})"
+)
+
+
 def _ents(template: str, struct: str) -> str:
     return template.format(e=f"coalesce({struct}.note_tweet.entities, {struct}.entities)")
 
@@ -262,10 +287,18 @@ joined as (
         case when r.rt_ref.text is not null or r.rt_ref.note_tweet.text is not null
              then r.rt_ref else inc.ref end as orig,
         coalesce(r.t.author.username, au.username) as author_handle,
-        coalesce(r.rt_ref.author.username, ou.username) as orig_handle
+        coalesce(r.rt_ref.author.username, ou.username) as orig_handle,
+        -- the authors of the referenced tweets, as stated: the reply's own field, else the referenced
+        -- tweet (inlined by flatten, or in the line's includes.tweets)
+        coalesce(r.t.in_reply_to_user_id, r.t.in_reply_to_user.id, r.rp_ref.author_id, r.rp_ref.author.id,
+                 pinc.ref.author_id) as reply_author,
+        coalesce(r.rt_ref.author_id, r.rt_ref.author.id, inc.ref.author_id) as repost_author,
+        coalesce(r.q_ref.author_id, r.q_ref.author.id, qinc.ref.author_id) as quote_author
     from refs as r
     left join users as au on au.line_no = r.line_no and au.user_id = r.t.author_id
     left join included as inc on inc.line_no = r.line_no and inc.ref_id = r.rt_ref.id
+    left join included as qinc on qinc.line_no = r.line_no and qinc.ref_id = r.q_ref.id
+    left join included as pinc on pinc.line_no = r.line_no and pinc.ref_id = r.rp_ref.id
     left join users as ou
         on ou.line_no = r.line_no
         and ou.user_id = coalesce(r.rt_ref.author_id, inc.ref.author_id)
@@ -280,7 +313,8 @@ mapped as (
         {_ents(_LINKS, "t")} as own_links,
         {_ents(_HASHTAGS, "orig")} as orig_hashtags,
         {_ents(_MENTIONS, "orig")} as orig_mentions,
-        {_ents(_LINKS, "orig")} as orig_links
+        {_ents(_LINKS, "orig")} as orig_links,
+        {_MENTION_ITEMS} as own_mention_items
     from joined
 )
 select
@@ -301,6 +335,10 @@ select
     t.conversation_id as thread_id,
     repost_of_id,
     quote_of_id,
+    nullif(reply_author, '') as reply_to_author_id,
+    case when repost_of_id is not null then nullif(repost_author, '') end as repost_of_author_id,
+    case when quote_of_id is not null then nullif(quote_author, '') end as quote_of_author_id,
+    {mention_targets_sql("own_mention_items")} as mention_targets,
     case when author_handle is not null then 'https://x.com/' || author_handle || '/status/' || t.id
          else 'https://x.com/i/web/status/' || t.id end as url,
     t.public_metrics.like_count as like_count,

@@ -35,6 +35,13 @@ Each line is ``{"item_id", "timestamp_collected" (ms epoch), "source_platform", 
   video (``aweme_id``) and ``reply_to_id`` the comment answered (``reply_to_reply_id``, else
   ``reply_id``, "0" meaning none) or else the video; ``url`` ``share_info.url``.
 
+The conversation's accounts, where the item states them (never from the text): TikTok's
+``textExtra`` mentions (``userId``, ``userUniqueId``) and a TikTok comment's ``text_extra`` (``user_id``)
+are ``mention_targets``; an X item's own ``user_mentions`` (``id_str``, ``screen_name``; also those of
+``note_tweet``), ``legacy.in_reply_to_user_id_str``, the retweeted original's author
+(``retweeted_status_result``) and the quoted tweet's (``quoted_status_result``); a Threads post's
+``reply_to_author`` and the user of its ``reposted_post``/``quoted_post``. Instagram states none.
+
 Any other ``source_platform`` is counted in ``skipped`` as ``source_platform:<value>``; blank lines as
 ``blank_line``. A line that is not JSON, not an object, without ``data``, or whose item lacks its id or
 time is quarantined with the reason. ``post_id`` is the platform's id as a string (Instagram's

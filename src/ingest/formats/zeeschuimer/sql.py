@@ -10,6 +10,7 @@ from ingest.formats.common import (
     LIST_SQL,
     Rejects,
     case_sql,
+    mention_targets_sql,
     not_an_object_sql,
     quarantine_sql,
     sql_str,
@@ -26,7 +27,7 @@ _COUNTS = {"diggCount": "JSON", "shareCount": "JSON", "commentCount": "JSON", "p
 _TIKTOK = {
     "id": "JSON", "desc": "VARCHAR", "createTime": "JSON", "author": "JSON", "authorId": "JSON",
     "stats": _COUNTS, "statsV2": _COUNTS, "challenges": [{"title": "VARCHAR"}],
-    "textExtra": [{"hashtagName": "VARCHAR", "userUniqueId": "VARCHAR"}],
+    "textExtra": [{"hashtagName": "VARCHAR", "userUniqueId": "VARCHAR", "userId": "JSON"}],
     "imagePost": {"images": ["JSON"]}, "textLanguage": "VARCHAR",
 }
 # A TikTok comment as the "TikTok (comments)" module captures it (source_platform ``tiktok-comments``).
@@ -35,6 +36,7 @@ _TIKTOK_COMMENT = {
     "reply_comment_total": "JSON", "reply_id": "JSON", "reply_to_reply_id": "JSON",
     "comment_language": "VARCHAR", "user": {"uid": "JSON", "unique_id": "VARCHAR"},
     "share_info": {"url": "VARCHAR"},
+    "text_extra": [{"user_id": "JSON"}],
 }
 _INSTAGRAM = {
     "pk": "JSON", "id": "JSON", "code": "VARCHAR", "shortcode": "VARCHAR", "caption": "JSON",
@@ -51,11 +53,12 @@ _INSTAGRAM = {
     "reply_to_pk": "JSON",
     "text_post_app_info": {
         "direct_reply_count": "JSON", "repost_count": "JSON", "reply_to_author": "JSON", "is_reply": "JSON",
-        "share_info": {"quoted_post": {"pk": "JSON"}, "reposted_post": {"pk": "JSON"}},
+        "share_info": {"quoted_post": {"pk": "JSON", "user": {"pk": "JSON", "id": "JSON"}},
+                       "reposted_post": {"pk": "JSON", "user": {"pk": "JSON", "id": "JSON"}}},
         "link_preview_attachment": {"url": "VARCHAR"},
     },
 }
-_ENT = {"hashtags": [{"text": "VARCHAR"}], "user_mentions": [{"screen_name": "VARCHAR"}],
+_ENT = {"hashtags": [{"text": "VARCHAR"}], "user_mentions": [{"screen_name": "VARCHAR", "id_str": "JSON"}],
         "urls": [{"expanded_url": "VARCHAR", "url": "VARCHAR"}], "media": ["JSON"]}
 _TWEET = {
     "rest_id": "JSON",
@@ -67,7 +70,9 @@ _TWEET = {
                "retweet_count": "JSON", "reply_count": "JSON", "entities": _ENT,
                "extended_entities": {"media": ["JSON"]}, "in_reply_to_status_id_str": "JSON",
                "conversation_id_str": "JSON", "is_quote_status": "JSON", "quoted_status_id_str": "JSON",
-               "lang": "VARCHAR", "user_id_str": "JSON", "retweeted_status_result": "JSON"},
+               "lang": "VARCHAR", "user_id_str": "JSON", "retweeted_status_result": "JSON",
+               "in_reply_to_user_id_str": "JSON"},
+    "quoted_status_result": "JSON",
 }
 
 _W = r"\pL\pN_"
@@ -170,6 +175,9 @@ m as (
         zs_texts(list_concat(list_transform(coalesce(d.challenges, []), lambda c: c.title),
                              list_transform(coalesce(d.textExtra, []), lambda x: x.hashtagName))) as tags,
         zs_texts(list_transform(coalesce(d.textExtra, []), lambda x: x.userUniqueId)) as who,
+        list_transform(coalesce(d.textExtra, []),
+                       lambda x: {{'id': zs_id(x.userId), 'handle': nullif(x.userUniqueId, '')}})
+            as who_items,
         zs_counts([d.stats.diggCount, d.statsV2.diggCount, d.stats.shareCount, d.statsV2.shareCount,
                    d.stats.commentCount, d.statsV2.commentCount, d.stats.playCount, d.statsV2.playCount]) as n
     from d
@@ -185,6 +193,9 @@ select
     'post' as kind,
     null::varchar as reply_to_id, null::varchar as thread_id,
     null::varchar as repost_of_id, null::varchar as quote_of_id,
+    null::varchar as reply_to_author_id, null::varchar as repost_of_author_id,
+    null::varchar as quote_of_author_id,
+    {mention_targets_sql("who_items")} as mention_targets,
     case when handle is not null then 'https://www.tiktok.com/@' || handle || '/video/' || post_id end as url,
     coalesce(n[1], n[2]) as like_count,
     coalesce(n[3], n[4]) as share_count,
@@ -222,7 +233,9 @@ m as (
         zs_epoch(d.create_time) as ts,
         nullif(d.user.unique_id, '') as handle,
         coalesce(d.text, '') as text,
-        zs_counts([d.digg_count, d.reply_comment_total]) as n
+        zs_counts([d.digg_count, d.reply_comment_total]) as n,
+        list_transform(coalesce(d.text_extra, []),
+                       lambda x: {{'id': zs_id(x.user_id), 'handle': cast(null as varchar)}}) as who_items
     from d
 ),
 f as (
@@ -236,6 +249,9 @@ select
     coalesce(reply_reply, reply_comment, video_id) as reply_to_id,
     video_id as thread_id,
     null::varchar as repost_of_id, null::varchar as quote_of_id,
+    null::varchar as reply_to_author_id, null::varchar as repost_of_author_id,
+    null::varchar as quote_of_author_id,
+    {mention_targets_sql("who_items")} as mention_targets,
     coalesce(nullif(d.share_info.url, ''),
              case when video_id is not null then 'https://www.tiktok.com/video/' || video_id end) as url,
     n[1] as like_count,
@@ -299,6 +315,21 @@ select
     zs_id(info.share_info.reposted_post.pk) as repost_of_id,
     case when zs_id(info.share_info.reposted_post.pk) is null
          then zs_id(info.share_info.quoted_post.pk) end as quote_of_id,
+    -- a Threads reply names the author it answers; a repost or quote carries the shared post's user
+    case when json_type(info.reply_to_author) = 'OBJECT'
+              and zs_id(info.share_info.reposted_post.pk) is null
+              and zs_id(info.share_info.quoted_post.pk) is null
+         then coalesce(zs_id(info.reply_to_author -> '$.pk'), zs_id(info.reply_to_author -> '$.id'))
+    end as reply_to_author_id,
+    case when zs_id(info.share_info.reposted_post.pk) is not null
+         then coalesce(zs_id(info.share_info.reposted_post.user.pk),
+                       zs_id(info.share_info.reposted_post.user.id)) end as repost_of_author_id,
+    case when zs_id(info.share_info.reposted_post.pk) is null
+              and zs_id(info.share_info.quoted_post.pk) is not null
+         then coalesce(zs_id(info.share_info.quoted_post.user.pk),
+                       zs_id(info.share_info.quoted_post.user.id)) end as quote_of_author_id,
+    -- Instagram and Threads state no mentions outside the caption's text
+    cast([] as struct(id varchar, handle varchar)[]) as mention_targets,
     case when platform = 'threads' then
              case when handle is not null and code is not null
                   then 'https://www.threads.net/@' || handle || '/post/' || code end
@@ -327,6 +358,12 @@ from f
 
 _X_HASHTAGS = "zs_texts(list_transform(coalesce({e}.hashtags, []), lambda h: h.text))"
 _X_MENTIONS = "zs_texts(list_transform(coalesce({e}.user_mentions, []), lambda u: u.screen_name))"
+# The tweet's own mentions (note_tweet's entity_set and legacy.entities), with the user ids X gives.
+_X_MENTION_ITEMS = (
+    "list_transform(list_concat(coalesce({t}.legacy.entities.user_mentions, []), "
+    "coalesce({t}.note_tweet.note_tweet_results.result.entity_set.user_mentions, [])), "
+    "lambda u: {{'id': zs_id(u.id_str), 'handle': nullif(u.screen_name, '')}})"
+)
 _X_LINKS = ("zs_texts(list_transform(coalesce({e}.urls, []), "
             "lambda u: coalesce(nullif(u.expanded_url, ''), nullif(u.url, ''))))")
 
@@ -364,6 +401,9 @@ m as (
         {_x_side("t", "own")},
         {_x_side("ot", "orig")},
         coalesce(zs_id(ot.rest_id), zs_id(ot.legacy.id_str)) as orig_id,
+        coalesce(zs_id(ot.core.user_results.result.rest_id), zs_id(ot.legacy.user_id_str)) as orig_author,
+        zs_tweet(zs_unwrap(t.quoted_status_result)) as qj,
+        {_X_MENTION_ITEMS.format(t="t")} as own_mention_items,
         zs_counts([t.legacy.favorite_count, t.legacy.retweet_count, t.legacy.reply_count, t.views.count]) as n
     from d
 ),
@@ -387,6 +427,13 @@ select
     case when ot is not null then orig_id end as repost_of_id,
     case when ot is null and t.legacy.is_quote_status = 'true'
          then zs_id(t.legacy.quoted_status_id_str) end as quote_of_id,
+    zs_id(t.legacy.in_reply_to_user_id_str) as reply_to_author_id,
+    case when ot is not null then orig_author end as repost_of_author_id,
+    case when ot is null and t.legacy.is_quote_status = 'true'
+              and zs_id(t.legacy.quoted_status_id_str) is not null
+         then coalesce(zs_id(qj -> '$.core.user_results.result.rest_id'), zs_id(qj -> '$.legacy.user_id_str'))
+    end as quote_of_author_id,
+    {mention_targets_sql("own_mention_items")} as mention_targets,
     case when own_handle is not null then 'https://x.com/' || own_handle || '/status/' || post_id
          else 'https://x.com/i/status/' || post_id end as url,
     n[1] as like_count,
@@ -412,7 +459,8 @@ _SQL_POSTS = " union all ".join(
     f"""select
         platform || ':' || post_id as post_uid, platform, post_id, cast(ts as timestamptz) as created_at,
         author_id, author_handle, text, lang_declared, kind, reply_to_id, thread_id, repost_of_id,
-        quote_of_id, url, like_count, share_count, reply_count, view_count, hashtags, mentions, links,
+        quote_of_id, reply_to_author_id, repost_of_author_id, quote_of_author_id, mention_targets, url,
+        like_count, share_count, reply_count, view_count, hashtags, mentions, links,
         cast(media_count as integer) as media_count, line as raw, line_no as source_record
     from {table} where error is null"""
     for table in _MAPPED

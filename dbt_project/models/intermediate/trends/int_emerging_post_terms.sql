@@ -1,0 +1,132 @@
+{#-
+    Which posts use which spiking terms: the input of emerging-story clustering (docs/emerging-stories.md).
+
+    One row per (post, term) for every term, bigram or hashtag that is trending (`trending_terms`,
+    `is_trending`) on the post's date or on one of the `spike_baseline_days` days after it: the day's
+    co-occurrences and the trailing baselines of the stories those terms form. Terms are extracted as
+    `int_terms_counted_daily` extracts them (same tokens, stopwords, lengths and hashtag form; a data
+    test checks the counts agree), but only for those terms, so the table stays small. `is_repost`:
+    the post is a repost (`kind` = 'repost'), which clustering leaves out.
+
+    Incremental: the rows of a post depend on its tokens and on the trending terms of the days up to
+    `spike_baseline_days` after it, so a night recomputes the posts from `spike_baseline_days` days
+    before the first affected date to the last one.
+-#}
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="
+        {%- if is_incremental() -%}
+            delete from {{ this }} {{ affected_dates_only('activity_date', margin_days=var('spike_baseline_days', 7)) }}
+        {%- else -%}
+            select 1
+        {%- endif -%}",
+) }}
+/* depends_on: {{ ref('int_affected_dates') }} */
+
+{%- set baseline_days = var('spike_baseline_days', 7) %}
+
+with
+
+posts as (
+
+    select post_uid, created_date, hashtags, kind = 'repost' as is_repost from {{ ref('posts') }}
+    {{ affected_dates_only('created_date', margin_days=baseline_days) }}
+
+),
+
+-- The terms trending on any day whose baseline the posts are in.
+trending as (
+
+    select activity_date, term, term_type
+    from {{ ref('trending_terms') }}
+    where is_trending
+    {%- if is_incremental() %}
+        and activity_date between
+            (select min(activity_date) - interval {{ baseline_days }} day from {{ ref('int_affected_dates') }})
+            and (select max(activity_date) + interval {{ baseline_days }} day from {{ ref('int_affected_dates') }})
+    {%- endif %}
+
+),
+
+vocabulary as (
+
+    select distinct term, term_type from trending
+
+),
+
+-- The single words those terms are made of: the only tokens worth unnesting further.
+words as (
+
+    select distinct unnest(string_split(term, ' ')) as word
+    from vocabulary
+    where term_type in ('term', 'bigram')
+
+),
+
+positions as (
+
+    select
+        t.post_uid,
+        unnest(t.tokens) as token,
+        generate_subscripts(t.tokens, 1) as pos
+    from {{ ref('int_posts_tokenised') }} as t
+    where t.post_uid in (select post_uid from posts)
+
+),
+
+-- Every word of a trending term or bigram is a content word (not a stopword, starting with a
+-- letter, two letters or more), so matching the vocabulary is the same test.
+matched_words as (
+
+    select post_uid, pos, token
+    from positions
+    where token in (select word from words)
+
+),
+
+found as (
+
+    select distinct post_uid, token as term, 'term' as term_type
+    from matched_words
+    where length(token) >= 3
+
+    union all
+
+    select distinct a.post_uid, a.token || ' ' || b.token, 'bigram'
+    from matched_words as a
+    inner join matched_words as b
+        on b.post_uid = a.post_uid and b.pos = a.pos + 1
+
+    union all
+
+    select distinct post_uid, term, 'hashtag'
+    from (
+        select post_uid, lower(ltrim(trim(unnest(hashtags)), '#')) as term
+        from posts
+    )
+    where term <> ''
+
+),
+
+final as (
+
+    select distinct
+        p.created_date as activity_date,
+        f.post_uid,
+        f.term,
+        f.term_type,
+        p.is_repost
+    from found as f
+    inner join posts as p
+        on p.post_uid = f.post_uid
+    inner join trending as t
+        on t.term = f.term
+        and t.term_type = f.term_type
+        and t.activity_date between p.created_date and p.created_date + interval {{ baseline_days }} day
+
+)
+
+select * from final

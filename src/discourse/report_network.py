@@ -1,0 +1,202 @@
+"""The report's conversation-network section (``network_section``), from the published network marts.
+
+- a drawing of the largest communities of the ``all`` repost+quote graph (``marts.community_members``,
+  edges from ``marts.author_edges`` over the same window), laid out offline with networkx's
+  ``spring_layout`` (fixed seed) and drawn with matplotlib, one colour per community;
+- the communities and, per topic, whether its two largest communities look like opposed camps;
+- the top influencers (``marts.influencers``), superspreaders (``marts.superspreaders``, the latest
+  months and all time) and buzzer-like amplifiers (``marts.amplifier_accounts``).
+
+Each part is skipped when its mart is missing or empty. Accounts are pseudonymised keys, shown
+shortened (the first 12 hex digits; ``discourse query`` finds the full key with ``like '<prefix>%'``).
+Same conventions as the rest of the report (``discourse.report_html``): text from the data is escaped.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from discourse.report_html import columns, has_table, png, table
+
+DRAW_COMMUNITIES = 8  # largest communities drawn
+DRAW_MEMBERS = 40  # busiest members drawn per community
+_PALETTE = ("#0969da", "#cf222e", "#1a7f37", "#8250df", "#bc4c00", "#bf3989", "#4d8b96", "#d4a72c")
+
+
+def _key(k: Any) -> str:
+    return "" if k is None else str(k)[:12]
+
+
+def _r(v: Any, nd: int = 3) -> Any:
+    return None if v is None else round(float(v), nd)
+
+
+def network_section(con: Any, plt: Any) -> list[str]:
+    """HTML fragments of the network section; [] when no network mart is published."""
+    parts: list[str] = []
+    if has_table(con, "marts.community_members"):
+        parts += _communities(con, plt)
+    if has_table(con, "marts.influencers"):
+        parts += _influencers(con)
+    if has_table(con, "marts.superspreaders"):
+        parts += _superspreaders(con)
+    if has_table(con, "marts.amplifier_accounts"):
+        parts += _amplifiers(con)
+    if not parts:
+        return []
+    intro = ("<p class='muted'>Who reposts, quotes, replies to and mentions whom. Accounts are "
+             "pseudonymised keys (first 12 characters shown). Communities, influence, superspreading and "
+             "buzzer scores are signals for analysts to read, not verdicts about accounts; see "
+             "docs/network.md.</p>")
+    return ["<h2>Conversation network</h2>" + intro, *parts]
+
+
+def _communities(con: Any, plt: Any) -> list[str]:
+    win = con.execute("select max(window_start), max(window_end) from marts.community_members "
+                      "where topic = 'all'").fetchall()[0]
+    if win[1] is None:
+        return []
+    start, end = win
+    out: list[str] = []
+    comms = [r[0] for r in con.execute(
+        "select community_id from marts.community_members where topic = 'all' and window_end = ? "
+        "group by 1 order by any_value(community_size) desc, 1 limit ?", [end, DRAW_COMMUNITIES]).fetchall()]
+    members = con.execute(
+        "select author_key, community_id, weighted_degree from ("
+        "  select *, row_number() over (partition by community_id "
+        "    order by weighted_degree desc, author_key) as rn"
+        "  from marts.community_members where topic = 'all' and window_end = ? "
+        "  and community_id in (select unnest(?))) where rn <= ? order by community_id, author_key",
+        [end, comms, DRAW_MEMBERS]).fetchall()
+    if members and has_table(con, "marts.author_edges"):
+        keys = [m[0] for m in members]
+        edges = con.execute(
+            "select least(source_author_key, target_author_key) as a, "
+            "greatest(source_author_key, target_author_key) as b, "
+            "sum(weight) from marts.author_edges where edge_type in ('repost', 'quote') "
+            "and day between ? and ? and source_author_key <> target_author_key "
+            "and source_author_key in (select unnest(?)) and target_author_key in (select unnest(?)) "
+            "group by 1, 2 order by 1, 2", [start, end, keys, keys]).fetchall()
+        if edges:
+            out.append(_drawing(plt, members, edges, comms, start, end))
+    if has_table(con, "marts.communities"):
+        rows = con.execute(
+            "select community_id, size, edges, top_hashtags[1:5], top_domains[1:3], mean_sentiment, "
+            "mean_risk, "
+            "opposed_camps from marts.communities where topic = 'all' and window_end = ? "
+            "order by community_id limit 12", [end]).fetchall()
+        out.append("<h3>Communities (all topics)</h3>" + table(
+            [(c, n, e, tags, doms, _r(s), _r(r), "" if o is None else ("yes" if o else "no"))
+             for c, n, e, tags, doms, s, r, o in rows],
+            ["community", "accounts", "edges", "top hashtags", "top domains", "mean sentiment", "mean risk",
+             "opposed camps"]))
+        camps = con.execute(
+            "select c.topic, c.size, r.size, c.stance_sentiment_gap, c.stance_hashtag_overlap, "
+            "c.opposed_camps "
+            "from marts.communities c join marts.communities r on r.topic = c.topic "
+            "and r.window_end = c.window_end and r.community_id = c.stance_rival_community "
+            "where c.community_id = 1 and c.window_end = ? and c.topic <> 'all' "
+            "order by c.opposed_camps desc, abs(c.stance_sentiment_gap) desc nulls last, c.topic limit 15",
+            [end]).fetchall()
+        out.append("<h3>Two largest camps per topic</h3><p class='muted'>Opposed camps: their mean "
+                   "sentiment differs by at least the configured gap and their top hashtags barely "
+                   "overlap.</p>" + table(
+                       [(t, a, b, _r(g), _r(o), "yes" if x else "no") for t, a, b, g, o, x in camps],
+                       ["topic", "largest", "runner-up", "sentiment gap", "hashtag overlap",
+                        "opposed camps"]))
+    return out
+
+
+def _drawing(plt: Any, members: list, edges: list, comms: list, start: Any, end: Any) -> str:
+    import networkx as nx
+
+    g = nx.Graph()
+    cid = {k: c for k, c, _d in members}
+    deg = {k: d for k, _c, d in members}
+    g.add_nodes_from(sorted(cid))
+    for a, b, w in edges:
+        g.add_edge(a, b, weight=int(w))
+    pos = nx.spring_layout(g, seed=42, weight="weight", k=1.2 / max(1, len(g) ** 0.5), iterations=80)
+    colour = {c: _PALETTE[i % len(_PALETTE)] for i, c in enumerate(comms)}
+    fig, ax = plt.subplots(figsize=(10, 7))
+    nx.draw_networkx_edges(g, pos, ax=ax, width=0.5, alpha=0.25, edge_color="#57606a")
+    nodes = list(g.nodes)
+    top = max(deg.values())
+    nx.draw_networkx_nodes(g, pos, nodelist=nodes, ax=ax, node_color=[colour[cid[n]] for n in nodes],
+                           node_size=[20 + 280 * (deg[n] / top) for n in nodes], linewidths=0)
+    for c in comms:
+        ax.scatter([], [], color=colour[c], label=f"community {c}")
+    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    ax.set_title(f"Largest communities of the repost+quote network, {start} to {end} "
+                 f"(up to {DRAW_MEMBERS} busiest accounts each)")
+    ax.axis("off")
+    return (f"<img src='{png(fig)}' alt='{html.escape('network of the largest communities', quote=True)}'>")
+
+
+def _influencers(con: Any) -> list[str]:
+    rows = con.execute(
+        "select influence_rank, author_key, in_degree, weighted_in_degree, reach, pagerank, betweenness, "
+        "is_betweenness_sampled, community_id from marts.influencers where topic = 'all' "
+        "and window_end = (select max(window_end) from marts.influencers) order by influence_rank limit 15"
+    ).fetchall()
+    if not rows:
+        return []
+    return ["<h3>Top influencers (all topics)</h3><p class='muted'>By PageRank on who reposts and quotes "
+            "whom; reach = distinct accounts that reposted them. Betweenness marked * is estimated from "
+            "sampled sources.</p>" + table(
+                [(r, _key(k), i, w, reach, _r(p, 4), f"{b:.4f}{'*' if s else ''}", c)
+                 for r, k, i, w, reach, p, b, s, c in rows],
+                ["rank", "account", "in-degree", "weighted in-degree", "reach", "PageRank", "betweenness",
+                 "community"])]
+
+
+def _superspreaders(con: Any) -> list[str]:
+    periods = [r[0] for r in con.execute(
+        "select distinct period from marts.superspreaders where period <> 'all' order by 1 desc limit 2"
+    ).fetchall()]
+    cols = columns(con, "marts.superspreaders")
+    share = "low_cred_share" if "low_cred_share" in cols else "null"
+    domains = "low_cred_domains" if "low_cred_domains" in cols else "[]"
+    out = []
+    for period in ["all", *periods]:
+        rows = con.execute(
+            f"select rank, author_key, fib_index, low_cred_posts, {share}, {domains} "
+            "from marts.superspreaders where period = ? and fib_index > 0 order by rank limit 10",
+            [period]).fetchall()
+        if rows:
+            label = "all time" if period == "all" else period
+            out.append(f"<h4>{html.escape(label)}</h4>" + table(
+                [(r, _key(k), f, n, _r(s), d) for r, k, f, n, s, d in rows],
+                ["rank", "account", "FIB-index", "low-credibility posts", "low-cred share of link posts",
+                 "sites"]))
+    if not out:
+        return []
+    return ["<h3>Superspreaders of low-credibility links</h3><p class='muted'>FIB-index h: h of the "
+            "account's posts linking to low-credibility sites were each reposted at least h times.</p>",
+            *out]
+
+
+def _amplifiers(con: Any) -> list[str]:
+    cols = columns(con, "marts.amplifier_accounts")
+    want = [("rank", "rank"), ("author_key", "account"), ("amplifier_score", "score"),
+            ("amplifier_reasons", "reasons"), ("reposts", "reposts"), ("repost_share", "repost share"),
+            ("lockstep_share", "lockstep share"), ("repeat_partners", "repeat partners"),
+            ("hour_entropy", "hour entropy"), ("burstiness", "burstiness")]
+    have = [(c, h) for c, h in want if c in cols]
+    if not {"author_key", "amplifier_score"} <= {c for c, _h in have}:
+        return []
+    order = "rank" if "rank" in cols else "amplifier_score desc, author_key"
+    rows = con.execute(f"select {', '.join(c for c, _h in have)} from marts.amplifier_accounts "
+                       f"where amplifier_score > 0 order by {order} limit 15").fetchall()
+    if not rows:
+        return []
+    names = [c for c, _h in have]
+    fixed = []
+    for r in rows:
+        fixed.append(tuple(_key(v) if c == "author_key" else _r(v) if isinstance(v, float) else v
+                           for c, v in zip(names, r, strict=True)))
+    return ["<h3>Buzzer-like amplifiers</h3><p class='muted'>Accounts that repost in lockstep with "
+            "others, mostly repost, post at machine-regular hours or sit in coordinated clusters. A score "
+            "to prioritise reading, not a verdict: read the reasons and the accounts' posts.</p>"
+            + table(fixed, [h for _c, h in have])]
