@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 # built once); most of a DAG or Celery test is waiting on the scheduler, which the other worker uses.
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test check sync lint bench clean codegen
+.PHONY: demo test test-nightly check sync lint bench clean codegen
 
 sync:
 	$(UV) sync --frozen
@@ -25,6 +25,13 @@ demo: sync
 test:
 	$(UV) sync --frozen --extra prod
 	$(UV) run --frozen --extra prod pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+
+# The nightly CI profile: the whole suite plus the long schedules (every crash trial, the adapters'
+# property-based fuzzing at its full size).
+test-nightly:
+	$(UV) sync --frozen --extra prod
+	DISCOURSE_CRASH_ALL=1 HYPOTHESIS_PROFILE=nightly $(UV) run --frozen --extra prod \
+		pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: sync
 	$(UV) run --frozen ruff check src dags tests bench
