@@ -4,18 +4,19 @@ The edges are counted a second time, independently of the adapter and dbt, strai
 twarc2 JSON, the way a reviewer would count them:
 
 * ``reply``: the replying tweet's ``in_reply_to_user_id``, else the author of the ``replied_to``
-  tweet in the line's ``includes.tweets``;
-* ``repost`` / ``quote``: the author of the ``retweeted`` / ``quoted`` tweet in ``includes.tweets``
-  (or inlined, in twarc's flattened form);
+  tweet;
+* ``repost`` / ``quote``: the author of the ``retweeted`` / ``quoted`` tweet;
+* a referenced tweet's author is looked up anywhere in the files: the tweets of ``data``, every
+  page's ``includes.tweets``, and the references twarc's flattened form inlines;
 * ``mention``: every account in the tweet's own ``entities.mentions`` (and
   ``note_tweet.entities.mentions``), by id, else by lower-cased handle;
 
 one edge per distinct (tweet, type, target), over the tweets of ``data`` (pages and streams) or the
 flattened lines. The files are then ingested through the CLI into a fresh home (``discourse ingest``
 then ``discourse run``, with a throw-away pseudonym key), and ``intermediate.int_post_edges`` /
-``marts.author_edges`` are counted by type for the posts of those files. Any difference is reported,
-with the edges the marts resolved from the lake (a reply whose parent tweet is in the export but
-whose author the reply did not state) shown apart.
+``marts.author_edges`` are counted by type for the posts of those files. Any difference is reported;
+the edges the marts resolved from the lake (a retweet whose original is not in its page's
+``includes`` but is a tweet of the export) are shown apart.
 
     uv run python bench/eval_network.py                      # ../shared/data/exports/x_v2/*.jsonl
     uv run python bench/eval_network.py my_export.jsonl --json out.json
@@ -92,9 +93,7 @@ def _mentions(tw: dict) -> set[str]:
     return found - handles_with_ids
 
 
-def x_v2_edges(files: list[Path]) -> dict[str, set[tuple[str, str]]]:
-    """Per type, the distinct (tweet id, target) interactions the raw twarc2 files state."""
-    edges: dict[str, set[tuple[str, str]]] = {k: set() for k in ("reply", "repost", "quote", "mention")}
+def _lines(files: list[Path]):
     for path in files:
         with _open_text(path) as fh:
             for line in fh:
@@ -102,25 +101,42 @@ def x_v2_edges(files: list[Path]) -> dict[str, set[tuple[str, str]]]:
                     obj = json.loads(line)
                 except ValueError:
                     continue
-                if not isinstance(obj, dict):
+                if isinstance(obj, dict):
+                    yield obj
+
+
+def x_v2_edges(files: list[Path]) -> dict[str, set[tuple[str, str]]]:
+    """Per type, the distinct (tweet id, target) interactions the raw twarc2 files state.
+
+    Two passes: first every tweet's author anywhere in the files (the tweets of ``data``, the
+    ``includes.tweets`` of every page, flattened lines with their inlined references), then the
+    interactions of the tweets of ``data`` (or flattened lines), their targets looked up there."""
+    authors: dict[str, str] = {}
+    for obj in _lines(files):
+        tweets, included = _tweets_of_line(obj)
+        authors.update(included)
+        for tw in tweets:
+            if tw.get("id") and tw.get("author_id"):
+                authors.setdefault(str(tw["id"]), str(tw["author_id"]))
+    edges: dict[str, set[tuple[str, str]]] = {k: set() for k in ("reply", "repost", "quote", "mention")}
+    for obj in _lines(files):
+        tweets, _ = _tweets_of_line(obj)
+        for tw in tweets:
+            tid = tw.get("id")
+            if not tid or not tw.get("created_at") or not tw.get("author_id"):
+                continue
+            tid = str(tid)
+            if tw.get("in_reply_to_user_id"):  # stated on the reply itself
+                edges["reply"].add((tid, str(tw["in_reply_to_user_id"])))
+            for ref in tw.get("referenced_tweets") or []:
+                kind = REF_KINDS.get(ref.get("type")) if isinstance(ref, dict) else None
+                if kind is None or (kind == "reply" and tw.get("in_reply_to_user_id")):
                     continue
-                tweets, included = _tweets_of_line(obj)
-                for tw in tweets:
-                    tid = tw.get("id")
-                    if not tid or not tw.get("created_at") or not tw.get("author_id"):
-                        continue
-                    tid = str(tid)
-                    for ref in tw.get("referenced_tweets") or []:
-                        kind = REF_KINDS.get(ref.get("type")) if isinstance(ref, dict) else None
-                        if kind is None:
-                            continue
-                        target = included.get(str(ref.get("id")))
-                        if kind == "reply" and tw.get("in_reply_to_user_id"):
-                            target = str(tw["in_reply_to_user_id"])
-                        if target:
-                            edges[kind].add((tid, target))
-                    for target in _mentions(tw):
-                        edges["mention"].add((tid, target))
+                target = authors.get(str(ref.get("id")))
+                if target:
+                    edges[kind].add((tid, target))
+            for target in _mentions(tw):
+                edges["mention"].add((tid, target))
     return edges
 
 

@@ -5,7 +5,8 @@
     rather than writing, posting at few hours of the day, and taking part in coordinated clusters.
 
     `amplifier_score` (0..1) combines them with the documented weights below; `amplifier_reasons`
-    says which cues fired. It is a signal for analysts to read, not a verdict (docs/network.md).
+    names, in words, every cue that adds at least 0.05 to the score (so a score of 0.25 or more always
+    comes with a reason). It is a signal for analysts to read, not a verdict (docs/network.md).
 
     * `lockstep_share`: the share of its reposts with another account's repost of the same post within
       `amplifier_lockstep_seconds`.
@@ -205,17 +206,17 @@ final as (
         author_key,
         amplifier_score,
         list_filter([
-            case when lockstep_share >= 0.5 and lockstep_reposts >= 3
+            case when 0.30 * lockstep_share >= 0.05
                  then 'reposted within {{ lockstep }} s of another account''s repost of the same post for '
                       || round(100 * lockstep_share)::int || '% of its reposts' end,
             case when repeat_partners >= 1
                  then 'reposted in lockstep with ' || repeat_partners || ' account(s) at least '
                       || {{ var('amplifier_min_co_reposts', 3) }} || ' times each' end,
-            case when repost_share >= 0.8
+            case when 0.15 * repost_share >= 0.05
                  then round(100 * repost_share)::int || '% of its posts are reposts' end,
             case when coordinated_clusters >= 1
                  then 'posted in ' || coordinated_clusters || ' coordinated cluster(s)' end,
-            case when schedule_cue >= 0.4
+            case when 0.10 * schedule_cue >= 0.05
                  then 'posts concentrated in few hours of the day (hour entropy '
                       || round(hour_entropy, 2) || ')' end
         ], lambda r: r is not null) as amplifier_reasons,
