@@ -184,8 +184,7 @@ def test_every_crash_recovers_without_a_human_to_the_clean_marts(template, refer
         plan = [p for p in plan if p in ONLY or p.split(":")[0] in ONLY]
         assert plan, f"no scheduled point in DISCOURSE_CRASH_ONLY={ONLY}"
     elif not ALL and not TRIALS:
-        plan = [p for p in plan if p.split(":")[0] in QUICK]
-        assert len(plan) == len(QUICK), plan
+        plan = [next(p for p in plan if p.split(":")[0] == name) for name in QUICK]
     plan = plan[:TRIALS]
     assert not ALL or len(plan) >= 20
     failures = []

@@ -37,8 +37,11 @@ def test_run_publishes(nightly):
     assert s.warehouse.exists() and s.build_warehouse.exists()  # the build persists (incremental)
     for stage in ("raw", "marts"):
         assert summary["gates"][stage]["success"] is True
-    # Nothing blocking happened, so no error alert went out.
-    assert not [a for a in alerts if "FAILED" in a.body.decode(errors="replace").upper()]
+    # Nothing blocking happened, so no error alert went out (warnings may: the generator's planted
+    # format drift, or a day whose volume the plants lift).
+    bodies = [a.body.decode(errors="replace") for a in alerts]
+    assert not [b for b in bodies if "[discourse] ERROR" in b]
+    assert all("[discourse] WARNING" in b for b in bodies)
 
 
 def test_every_record_accounted_for(nightly):
