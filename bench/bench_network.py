@@ -29,13 +29,14 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_nightly import _step  # noqa: E402  (one subprocess timer for every bench)
 
 PSEUDONYM_KEY = "bench-network-key-0123456789abcdef"
 NETWORK = "path:models/intermediate/network path:models/marts/network"
@@ -67,19 +68,6 @@ con.execute("drop table intermediate._edges_one")
 print(con.execute("select count(*) from intermediate.int_post_edges").fetchone()[0])
 con.close()
 """
-
-
-def _step(name: str, argv: list[str], env: dict[str, str]) -> dict[str, Any]:
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    out = proc.stdout.read() if proc.stdout else ""
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        raise SystemExit(f"{name} failed (exit {code}):\n{out[-4000:]}")
-    return {"step": name, "wall_s": round(wall, 2), "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
-            "peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "out": out.strip().splitlines()[-1:]}
 
 
 def _node_seconds(home: Path) -> dict[str, float]:
