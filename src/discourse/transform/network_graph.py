@@ -260,7 +260,9 @@ def communities(con: Any, edges: Any, members: Any, params: NetworkParams) -> pa
         ), stats as (
             select topic, community_id, count(*) as edges,
                    count(distinct (least(s, t), greatest(s, t))) as account_pairs,
-                   avg(sentiment_score) as mean_sentiment, avg(misinfo_risk_score) as mean_risk
+                   -- rounded: a float sum depends on the scan order (local disk and object storage differ)
+                   round(avg(sentiment_score), 6) as mean_sentiment,
+                   round(avg(misinfo_risk_score), 6) as mean_risk
             from inner_edges group by all
         ), tags as (
             select topic, community_id, tag, count(*) as n
@@ -324,7 +326,7 @@ def stance_contrast(c: list, rival: list, params: NetworkParams) -> tuple:
     overlap = len(tags_a & tags_b) / len(union) if union else 0.0
     if c[8] is None or rival[8] is None:
         return rival[1], None, overlap, False
-    gap = float(c[8]) - float(rival[8])
+    gap = round(float(c[8]) - float(rival[8]), 6)
     enough = min(c[3], rival[3]) >= params.stance_min_edges
     opposed = enough and abs(gap) >= params.stance_min_gap and overlap <= params.stance_max_overlap
     return rival[1], gap, overlap, opposed
