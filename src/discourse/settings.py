@@ -1,8 +1,12 @@
 """Settings: one typed object, read from ``DISCOURSE_*`` env vars over an optional ``discourse.toml``.
 
 Precedence: explicit overrides > environment > ``discourse.toml`` (in ``$DISCOURSE_HOME`` or the working
-directory, or the file named by ``DISCOURSE_CONFIG``) > defaults. No other module reads ``os.environ``
-for project settings.
+directory, or the file named by ``DISCOURSE_CONFIG``) > the standard ``AWS_*`` variables (S3 settings
+only) > defaults. No other module reads ``os.environ`` for project settings.
+
+``Settings`` is a frozen pydantic dataclass: pydantic checks and converts every value (``"25"`` to 25,
+``"yes"`` to True, a path to an absolute one) wherever it comes from, and pydantic-settings reads the
+environment and the TOML file for it (``_Sources``).
 """
 
 from __future__ import annotations
@@ -10,33 +14,49 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic.dataclasses import dataclass
+from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 DEMO_PSEUDONYM_KEY = "discourse-demo-key-not-secret"
+_ENV_PREFIX = "DISCOURSE_"
 
 
 class SettingsError(Exception):
     pass
 
 
-def _bool(v: Any) -> bool:
-    if isinstance(v, bool):
-        return v
-    return str(v).strip().lower() in ("1", "true", "yes", "on")
+# A yes/no setting: 1/0, true/false, yes/no, on/off (any case, surrounding blanks ignored); else an error.
+Flag = Annotated[bool, BeforeValidator(lambda v: v.strip() if isinstance(v, str) else v)]
+# A folder given as a path: ``~`` expanded and made absolute (relative to the working directory).
+LocalPath = Annotated[Path, AfterValidator(lambda p: p.expanduser().resolve())]
+# A misspelt setting is an error (not ignored); a number written in discourse.toml for a text setting
+# (``smtp_to = 5``) is that text.
+_CONFIG = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_CONFIG)
 class Settings:
-    home: Path = field(default_factory=lambda: Path.cwd() / "discourse_home")
-    pseudonymise: bool = True
+    home: LocalPath = field(default_factory=lambda: Path.cwd() / "discourse_home")
+    pseudonymise: Flag = True
     pseudonym_key: str | None = field(default=None, repr=False)  # a secret: never in a repr
     # What the marts publish about accounts (docs/security.md, "Identities in the marts"): post links
     # as exported (most name their author) instead of identity-free ones, and @handles in texts and
     # mentions instead of `@user` and keys. Off by default; teams whose policy allows it switch them on.
-    publish_urls: bool = False
-    publish_handles: bool = False
+    publish_urls: Flag = False
+    publish_handles: Flag = False
     # Days of posts the lake keeps: each nightly run first forgets posts created before today minus
     # this many days (`discourse forget --before`, docs/security.md "Erasure and retention"). None: all.
     retention_days: int | None = None
@@ -48,7 +68,7 @@ class Settings:
     smtp_to: str | None = None  # comma-separated
     smtp_user: str | None = None
     smtp_password: str | None = field(default=None, repr=False)
-    smtp_starttls: bool = False
+    smtp_starttls: Flag = False
     # Where people open the Data Docs and reports: alerts link to <public_base_url>/<path under home>
     # (e.g. https://discourse.example.org/gx/data_docs/index.html); unset, they show the worker's path.
     public_base_url: str | None = None
@@ -61,12 +81,12 @@ class Settings:
     # dbt
     dbt_threads: int = 2
     dbt_target: str = "local"
-    dbt_project_dir: Path | None = None  # default: the packaged project, or the checkout's dbt_project/
+    dbt_project_dir: LocalPath | None = None  # default: the packaged project, or the checkout's dbt_project/
     # DuckDB in the dbt build: memory it may use before spilling to duckdb_temp_directory (a size like
     # "4GB" or a share of RAM like "80%", DuckDB's own default), and its threads (0: one per core).
     duckdb_memory_limit: str = "80%"
     duckdb_threads: int = 0
-    duckdb_temp_directory: Path | None = None  # default: <home>/tmp/duckdb
+    duckdb_temp_directory: LocalPath | None = None  # default: <home>/tmp/duckdb
     # Publish: how many published snapshots (one per run, docs/incremental.md "Publishing") are kept
     # for "as of" queries; older ones and the files only they used are deleted (at least 2).
     publish_keep_snapshots: int = 7
@@ -98,7 +118,7 @@ class Settings:
     s3_session_token: str | None = field(default=None, repr=False)  # a secret: never in a repr
     # Set only by `discourse demo` (in code, ``with_(is_demo=True)``): it allows the public demo key and
     # marks the published warehouse as demo. Never read from the environment or discourse.toml.
-    is_demo: bool = False
+    is_demo: Flag = False
 
     # ----- derived paths -----
     @property
@@ -194,10 +214,31 @@ class Settings:
         )
 
     def with_(self, **changes: Any) -> Settings:
-        return dataclasses.replace(self, **changes)
+        """A copy with ``changes``, checked and converted like loaded settings."""
+        unknown = sorted(set(changes) - _NAMES)
+        if unknown:
+            raise TypeError(f"with_() got unknown settings {unknown}")
+        try:
+            return dataclasses.replace(self, **changes)
+        except ValidationError as exc:
+            raise SettingsError(_explain(exc, {})) from None
+
+    @field_validator("inbox_url", "lake_url")
+    @classmethod
+    def _storage_url(cls, url: str | None, info: ValidationInfo) -> str | None:
+        """``s3://bucket`` or ``s3://bucket/prefix``: the only object storage URLs the pipeline reads."""
+        if url is None:
+            return None
+        bucket = url[len("s3://"):].split("/", 1)[0] if url.startswith("s3://") else ""
+        if not bucket or "?" in url or "#" in url:
+            folder = (info.field_name or "").removesuffix("_url")
+            raise ValueError(f"{url!r} is not an s3://bucket/prefix URL (leave it unset for <home>/{folder} "
+                             "on local disk)")
+        return url
 
 
-_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+_NAMES = frozenset(f.name for f in dataclasses.fields(Settings))
+_SECRETS = frozenset(f.name for f in dataclasses.fields(Settings) if not f.repr)
 # Settings that fall back to the standard AWS variables (first one set wins).
 _AWS_ALIASES = {
     "s3_endpoint_url": ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"),
@@ -206,78 +247,112 @@ _AWS_ALIASES = {
     "s3_secret_access_key": ("AWS_SECRET_ACCESS_KEY",),
     "s3_session_token": ("AWS_SESSION_TOKEN",),
 }
+# Other spellings of a setting's variable; where both are set, this one wins.
+_ENV_ALIASES = {"pseudonymise": "DISCOURSE_PSEUDONYMIZE"}
 # Settings only code may set (``with_``/overrides), never the environment or discourse.toml.
 _CODE_ONLY = {"is_demo": "only `discourse demo` runs on demo settings (and the public demo key)"}
 
 
-def _coerce(name: str, value: Any) -> Any:
-    kind = _FIELDS[name].type
-    if value is None:
-        return None
-    if name in ("home", "dbt_project_dir", "duckdb_temp_directory"):
-        return Path(value).expanduser().resolve()
-    if kind == "bool":
-        return _bool(value)
-    if kind in ("int", "int | None"):
-        return int(value)
-    if kind == "float":
-        return float(value)
-    return str(value)
+def _env_name(name: str) -> str:
+    """The environment variable of a setting: ``smtp_port`` -> ``DISCOURSE_SMTP_PORT``."""
+    return f"{_ENV_PREFIX}{name.upper()}"
 
 
-def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settings:
+class _Sources(BaseSettings, Settings):
+    """The settings' fields as pydantic-settings' sources read them: ``DISCOURSE_<NAME>`` variables and
+    ``discourse.toml`` keys. Only a source's schema: values are checked by ``Settings`` itself."""
+
+    model_config = SettingsConfigDict(env_prefix=_ENV_PREFIX, case_sensitive=False)
+
+
+class _EnvSource(EnvSettingsSource):
+    """``DISCOURSE_*`` variables from a given mapping, which replaces ``os.environ`` (never merged in)."""
+
+    def __init__(self, variables: Mapping[str, str]) -> None:
+        self._variables = variables
+        super().__init__(_Sources)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        # Names are upper case (as documented and as POSIX environments keep them); an empty value is unset.
+        return {k.lower(): v for k, v in self._variables.items() if k.isupper() and v != ""}
+
+
+def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """The settings, from ``env`` (default ``os.environ``; a given mapping is read instead of it),
+    ``discourse.toml`` and ``overrides`` (setting names; ``None`` values are ignored)."""
     env = dict(os.environ if env is None else env)
+    unknown = sorted(set(overrides) - _NAMES)
+    if unknown:
+        raise TypeError(f"load_settings() got unknown settings {unknown}")
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    for name, why in _CODE_ONLY.items():
+        if env.get(_env_name(name)):
+            raise SettingsError(f"{_env_name(name)} cannot be set in the environment: {why}")
+
+    # (values, where each came from), highest precedence first
+    layers: list[tuple[dict[str, Any], dict[str, str]]] = [(overrides, {k: k for k in overrides})]
+    variables, spelled = dict(env), {}
+    for name, alias in _ENV_ALIASES.items():
+        if env.get(alias):
+            variables[_env_name(name)] = env[alias]
+            spelled[name] = alias
+    from_env = _EnvSource(variables)()
+    layers.append((from_env, {k: spelled.get(k, _env_name(k)) for k in from_env}))
+    layers.append(_read_toml(env, overrides))
+    # the AWS variable each S3 setting falls back to, where one is set
+    aws = {name: var for name, keys in _AWS_ALIASES.items()
+           if (var := next((k for k in keys if env.get(k)), None))}
+    layers.append(({name: env[var] for name, var in aws.items()}, aws))
+
     values: dict[str, Any] = {}
+    where: dict[str, str] = {}
+    for given, origin in reversed(layers):
+        values.update(given)
+        where.update(origin)
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        raise SettingsError(_explain(exc, where)) from None
+
+
+def _read_toml(env: Mapping[str, str], overrides: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The settings of the first ``discourse.toml`` found (a ``[discourse]`` table, or the whole file)."""
     home_hint = overrides.get("home") or env.get("DISCOURSE_HOME")
     candidates = []
     if env.get("DISCOURSE_CONFIG"):
-        candidates.append(Path(env["DISCOURSE_CONFIG"]))
+        candidates.append(Path(env["DISCOURSE_CONFIG"]).expanduser())
     if home_hint:
-        candidates.append(Path(home_hint) / "discourse.toml")
+        candidates.append(Path(home_hint).expanduser() / "discourse.toml")
     candidates.append(Path.cwd() / "discourse.toml")
-    for cand in candidates:
-        if cand.is_file():
-            with open(cand, "rb") as fh:
-                data = tomllib.load(fh)
-            data = data.get("discourse", data)
-            unknown = set(data) - set(_FIELDS)
-            if unknown:
-                raise SettingsError(f"{cand}: unknown settings {sorted(unknown)}")
-            for name in sorted(set(data) & set(_CODE_ONLY)):
-                raise SettingsError(f"{cand}: {name} cannot be set in discourse.toml: {_CODE_ONLY[name]}")
-            values.update(data)
-            break
-    for name in _FIELDS:
-        key = f"DISCOURSE_{name.upper()}"
-        if key in env and env[key] != "":
-            if name in _CODE_ONLY:
-                raise SettingsError(f"{key} cannot be set in the environment: {_CODE_ONLY[name]}")
-            values[name] = env[key]
-    # Convenience aliases.
-    if "DISCOURSE_PSEUDONYMIZE" in env:
-        values["pseudonymise"] = env["DISCOURSE_PSEUDONYMIZE"]
-    # The standard AWS variables, where neither the environment nor discourse.toml set the setting.
-    for name, keys in _AWS_ALIASES.items():
-        if name not in values:
-            given = next((env[k] for k in keys if env.get(k)), None)
-            if given is not None:
-                values[name] = given
-    values.update({k: v for k, v in overrides.items() if v is not None})
+    path = next((c for c in candidates if c.is_file()), None)
+    if path is None:
+        return {}, {}
     try:
-        coerced = {k: _coerce(k, v) for k, v in values.items()}
-    except (TypeError, ValueError) as exc:
-        raise SettingsError(f"bad setting: {exc}") from exc
-    for name in ("inbox_url", "lake_url"):
-        _check_storage_url(name, coerced.get(name))
-    return Settings(**coerced)
+        source = TomlConfigSettingsSource(_Sources, toml_file=path)
+        if isinstance(source.toml_data.get("discourse"), dict):
+            source = TomlConfigSettingsSource(_Sources, toml_file=path, toml_table_header=("discourse",))
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path}: not valid TOML: {exc}") from None
+    unknown = set(source.toml_data) - _NAMES
+    if unknown:
+        raise SettingsError(f"{path}: unknown settings {sorted(unknown)}")
+    for name in sorted(set(source.toml_data) & set(_CODE_ONLY)):
+        raise SettingsError(f"{path}: {name} cannot be set in discourse.toml: {_CODE_ONLY[name]}")
+    given = source()
+    return given, {k: f"{k} in {path}" for k in given}
 
 
-def _check_storage_url(name: str, url: str | None) -> None:
-    """``s3://bucket`` or ``s3://bucket/prefix``: the only object storage URLs the pipeline reads."""
-    if url is None:
-        return
-    bucket = url[len("s3://"):].split("/", 1)[0] if url.startswith("s3://") else ""
-    if not bucket or "?" in url or "#" in url:
-        raise SettingsError(
-            f"DISCOURSE_{name.upper()}: {url!r} is not an s3://bucket/prefix URL (leave it unset for "
-            f"<home>/{name.removesuffix('_url')} on local disk)")
+def _explain(exc: ValidationError, where: Mapping[str, str]) -> str:
+    """pydantic's errors as one line per setting, named as it was given (``DISCOURSE_SMTP_PORT``, a key
+    in discourse.toml, an ``AWS_*`` variable); a secret's value is never repeated."""
+    problems = []
+    for error in exc.errors():
+        name = str(error["loc"][0]) if error["loc"] else ""
+        if error["type"] == "value_error":
+            reason = str(error["ctx"]["error"])
+        else:
+            reason = error["msg"]
+            if name not in _SECRETS:
+                reason += f" (got {error['input']!r})"
+        problems.append(f"{where.get(name, name)}: {reason}")
+    return "bad setting " + "; ".join(problems)

@@ -100,6 +100,13 @@ def _assert_same_as_full_build(settings, tmp_path: Path, label: str) -> None:
     assert diffs["posts"][0] > 0
 
 
+def _compiled_test(settings, name: str) -> str:
+    """The SQL dbt last compiled for the data test ``name`` (its file under the target path)."""
+    found = sorted(settings.home.rglob(f"target/compiled/**/{name}.sql"))
+    assert found, name
+    return found[0].read_text(encoding="utf-8")
+
+
 def test_incremental_nights_equal_one_full_build(tmp_path: Path) -> None:
     settings = _settings(tmp_path / "home")
     pipeline.ensure_home(settings)
@@ -111,6 +118,8 @@ def test_incremental_nights_equal_one_full_build(tmp_path: Path) -> None:
     _ingest(settings, first)
     summary = build_marts(settings)
     assert summary["plan"]["mode"] == "full"
+    # A full build tests whole tables.
+    assert "int_posts_affected" not in _compiled_test(settings, "not_null_posts_post_uid")
 
     # Night 2: a new day, late posts from weeks before, and an export that arrives a second time.
     second = tmp_path / "exports-2"
@@ -129,6 +138,12 @@ def test_incremental_nights_equal_one_full_build(tmp_path: Path) -> None:
     assert plan.mode == "incremental" and set(plan.delta_batches) == set(new_batches)
     summary = build_marts(settings)
     assert summary["plan"]["mode"] == "incremental"
+    # An incremental night tests the rows it rewrote (dbt_project/macros/incremental_tests.sql) ...
+    assert "int_posts_affected" in _compiled_test(settings, "not_null_posts_post_uid")
+    assert "int_affected_dates" in _compiled_test(settings, "not_null_sentiment_daily_activity_date")
+    # ... and whole tables where a model is rebuilt whole.
+    clusters = _compiled_test(settings, "not_null_coordinated_clusters_cluster_id")
+    assert "int_posts_affected" not in clusters and "int_affected_dates" not in clusters
     _assert_same_as_full_build(settings, tmp_path, "late posts and duplicates")
     # Every mart is compared; emerging stories must not be an empty comparison (the planted ones).
     con = duckdb.connect(str(settings.build_warehouse), read_only=True)

@@ -1,0 +1,98 @@
+{#-
+    Data tests that cost what the night brings (docs/incremental.md, "Data tests on incremental nights").
+
+    dbt wraps the model a generic test reads (`not_null`, `unique`, `accepted_values`, `relationships`,
+    and this project's `unique_combination`, `expression_is_true`, `value_between`, `list_values_in`)
+    in `get_where_subquery`. On an incremental night (the `delta_batches` var is set) this project's
+    version narrows an incremental model to the rows the night deleted and wrote again: the other rows
+    are the ones last night's tests passed, unchanged since. Every scope below is the model's own
+    pre-hook delete, so the test reads exactly the rows the night rewrote.
+
+    - A key-scoped uniqueness test still sees every row that shares a key with a rewritten row (the
+      scope column is the key, or part of it), so a duplicate made tonight is found.
+    - Tables rebuilt in full every night (graph marts, clusters, trends' windows) are not listed and
+      keep whole-table tests; so do singular tests and every test of a full build or of a reference
+      refresh (no `delta_batches`).
+    - A test's own `where` config still applies, on top of the scope.
+    - The subquery keeps the model's name as its alias (dbt's default calls it `dbt_subquery`), so an
+      `expression_is_true` that names the model in a correlated subquery still binds.
+-#}
+
+{#- Model -> the predicate of the rows an incremental night rewrites; `@name` is that model's relation. -#}
+{% macro incremental_test_scopes() -%}
+    {%- set by_post = "post_uid in (select post_uid from @int_posts_affected)" -%}
+    {%- set by_date = "activity_date in (select activity_date from @int_affected_dates)" -%}
+    {%- set by_direct_date = "activity_date in (select activity_date from @int_affected_dates where direct)" -%}
+    {%- set baseline = var('spike_baseline_days', 7) -%}
+    {{ return({
+        'posts': by_post,
+        'int_posts_detected_lang': by_post,
+        'int_posts_tokenised': by_post,
+        'int_sentiment_tokens_normalised': by_post,
+        'int_posts_scored_sentiment': by_post,
+        'int_emotion_tokens_matched': by_post,
+        'int_posts_scored_emotion': by_post,
+        'int_posts_tagged_topics': by_post,
+        'int_posts_matched_claims': by_post,
+        'int_post_links_parsed': by_post,
+        'int_posts_scored_misinfo': by_post,
+        'int_posts_scored_misinfo_text': by_post,
+        'int_post_edges_stated': by_post,
+        'int_post_edges': "post_uid in (select post_uid from @int_edges_affected_posts)",
+        'int_posts_fingerprinted': "post_uid in (select post_uid from @int_posts_delta_keys)",
+        'int_terms_counted_daily': by_direct_date,
+        'int_misinfo_daily': by_direct_date,
+        'sentiment_daily': by_direct_date,
+        'emotion_daily': by_direct_date,
+        'topic_daily': by_date,
+        'trending_terms': by_date,
+        'int_emerging_term_clusters': by_date,
+        'emerging_stories': by_date,
+        'int_emerging_post_terms': "activity_date between (select min(activity_date) - interval "
+            ~ baseline ~ " day from @int_affected_dates) and (select max(activity_date) from @int_affected_dates)",
+        'author_edges': "day in (select created_date from @int_edges_affected_posts"
+            ~ " union select old_created_date from @int_edges_affected_posts)",
+        'authors': "author_key in (select author_key from @int_affected_authors)",
+        'domains': "coalesce(registered_domain, '') in (select registered_domain from @int_affected_domains)",
+    }) }}
+{%- endmacro %}
+
+
+{#- The scope predicate of ``relation`` on this night ('' for none). -#}
+{% macro incremental_test_scope(relation) -%}
+    {%- if not execute or not incremental_night() or relation is string or relation.identifier is none -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set predicate = incremental_test_scopes().get(relation.identifier) -%}
+    {%- if predicate is none -%}
+        {{ return('') }}
+    {%- endif -%}
+    {#- Longest names first: none of them is a prefix of another today, and this keeps it so. -#}
+    {%- set ns = namespace(predicate=predicate) -%}
+    {%- for name in ['int_edges_affected_posts', 'int_affected_domains', 'int_affected_authors',
+                     'int_posts_delta_keys', 'int_posts_affected', 'int_affected_dates'] -%}
+        {%- if ('@' ~ name) in ns.predicate -%}
+            {%- set ns.predicate = ns.predicate | replace('@' ~ name, graph.nodes['model.discourse.' ~ name].relation_name) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(ns.predicate) }}
+{%- endmacro %}
+
+
+{% macro default__get_where_subquery(relation) -%}
+    {%- set where = config.get('where', '') -%}
+    {%- set scope = incremental_test_scope(relation) -%}
+    {%- set clauses = [] -%}
+    {%- for c in [where, scope] if c -%}
+        {%- do clauses.append('(' ~ c ~ ')') -%}
+    {%- endfor -%}
+    {%- if clauses -%}
+        {%- set alias = 'dbt_subquery' if relation is string or not relation.identifier else relation.identifier -%}
+        {%- set filtered -%}
+            (select * from {{ relation }} where {{ clauses | join(' and ') }}) as {{ adapter.quote(alias) }}
+        {%- endset -%}
+        {{ return(filtered) }}
+    {%- else -%}
+        {{ return(relation) }}
+    {%- endif -%}
+{%- endmacro %}
