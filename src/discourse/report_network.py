@@ -2,7 +2,8 @@
 
 - a drawing of the largest communities of the ``all`` repost+quote graph (``marts.community_members``,
   edges from ``marts.author_edges`` over the same window), laid out offline with networkx's
-  ``spring_layout`` (fixed seed) and drawn with matplotlib, one colour per community;
+  ``spring_layout`` (fixed seed) and drawn as an interactive plotly chart, one colour (and one legend
+  entry, to hide or show it) per community, each account's key, community and degree on hover;
 - the communities and, per topic, whether its two largest communities look like opposed camps;
 - the top influencers (``marts.influencers``), superspreaders (``marts.superspreaders``, the latest
   months and all time) and buzzer-like amplifiers (``marts.amplifier_accounts``).
@@ -10,14 +11,14 @@
 Each part is skipped when its mart is missing or empty. Accounts are pseudonymised keys, shown
 shortened (the first 12 hex digits; ``discourse query`` finds the full key with ``like '<prefix>%'``).
 Same conventions as the rest of the report (``discourse.report_html``): text from the data is escaped.
+Returns HTML fragments (``Markup``), the first one holding the section's heading.
 """
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
-from discourse.report_html import columns, has_table, png, table
+from discourse.report_html import Markup, chart, columns, has_table, label, section, style_figure, table
 
 DRAW_COMMUNITIES = 8  # largest communities drawn
 DRAW_MEMBERS = 40  # busiest members drawn per community
@@ -32,11 +33,11 @@ def _r(v: Any, nd: int = 3) -> Any:
     return None if v is None else round(float(v), nd)
 
 
-def network_section(con: Any, plt: Any) -> list[str]:
+def network_section(con: Any) -> list[Markup]:
     """HTML fragments of the network section; [] when no network mart is published."""
-    parts: list[str] = []
+    parts: list[Markup] = []
     if has_table(con, "marts.community_members"):
-        parts += _communities(con, plt)
+        parts += _communities(con)
     if has_table(con, "marts.influencers"):
         parts += _influencers(con)
     if has_table(con, "marts.superspreaders"):
@@ -45,20 +46,19 @@ def network_section(con: Any, plt: Any) -> list[str]:
         parts += _amplifiers(con)
     if not parts:
         return []
-    intro = ("<p class='muted'>Who reposts, quotes, replies to and mentions whom. Accounts are "
-             "pseudonymised keys (first 12 characters shown). Communities, influence, superspreading and "
-             "buzzer scores are signals for analysts to read, not verdicts about accounts; see "
-             "docs/network.md.</p>")
-    return ["<h2>Conversation network</h2>" + intro, *parts]
+    intro = ("Who reposts, quotes, replies to and mentions whom. Accounts are pseudonymised keys (first 12 "
+             "characters shown). Communities, influence, superspreading and buzzer scores are signals for "
+             "analysts to read, not verdicts about accounts; see docs/network.md.")
+    return [section("Conversation network", intro=intro), *parts]
 
 
-def _communities(con: Any, plt: Any) -> list[str]:
+def _communities(con: Any) -> list[Markup]:
     win = con.execute("select max(window_start), max(window_end) from marts.community_members "
                       "where topic = 'all'").fetchall()[0]
     if win[1] is None:
         return []
     start, end = win
-    out: list[str] = []
+    out: list[Markup] = []
     comms = [r[0] for r in con.execute(
         "select community_id from marts.community_members where topic = 'all' and window_end = ? "
         "group by 1 order by any_value(community_size) desc, 1 limit ?", [end, DRAW_COMMUNITIES]).fetchall()]
@@ -79,18 +79,18 @@ def _communities(con: Any, plt: Any) -> list[str]:
             "and source_author_key in (select unnest(?)) and target_author_key in (select unnest(?)) "
             "group by 1, 2 order by 1, 2", [start, end, keys, keys]).fetchall()
         if edges:
-            out.append(_drawing(plt, members, edges, comms, start, end))
+            out.append(_drawing(members, edges, comms, start, end))
     if has_table(con, "marts.communities"):
         rows = con.execute(
             "select community_id, size, edges, top_hashtags[1:5], top_domains[1:3], mean_sentiment, "
             "mean_risk, "
             "opposed_camps from marts.communities where topic = 'all' and window_end = ? "
             "order by community_id limit 12", [end]).fetchall()
-        out.append("<h3>Communities (all topics)</h3>" + table(
+        out.append(section("Communities (all topics)", table(
             [(c, n, e, tags, doms, _r(s), _r(r), "" if o is None else ("yes" if o else "no"))
              for c, n, e, tags, doms, s, r, o in rows],
             ["community", "accounts", "edges", "top hashtags", "top domains", "mean sentiment", "mean risk",
-             "opposed camps"]))
+             "opposed camps"]), level=3))
         camps = con.execute(
             "select c.topic, c.size, r.size, c.stance_sentiment_gap, c.stance_hashtag_overlap, "
             "c.opposed_camps "
@@ -99,17 +99,17 @@ def _communities(con: Any, plt: Any) -> list[str]:
             "where c.community_id = 1 and c.window_end = ? and c.topic <> 'all' "
             "order by c.opposed_camps desc, abs(c.stance_sentiment_gap) desc nulls last, c.topic limit 15",
             [end]).fetchall()
-        out.append("<h3>Two largest camps per topic</h3><p class='muted'>Opposed camps: their mean "
-                   "sentiment differs by at least the configured gap and their top hashtags barely "
-                   "overlap.</p>" + table(
-                       [(t, a, b, _r(g), _r(o), "yes" if x else "no") for t, a, b, g, o, x in camps],
-                       ["topic", "largest", "runner-up", "sentiment gap", "hashtag overlap",
-                        "opposed camps"]))
+        out.append(section("Two largest camps per topic", table(
+            [(t, a, b, _r(g), _r(o), "yes" if x else "no") for t, a, b, g, o, x in camps],
+            ["topic", "largest", "runner-up", "sentiment gap", "hashtag overlap", "opposed camps"]),
+            intro="Opposed camps: their mean sentiment differs by at least the configured gap and their top "
+                  "hashtags barely overlap.", level=3))
     return out
 
 
-def _drawing(plt: Any, members: list, edges: list, comms: list, start: Any, end: Any) -> str:
+def _drawing(members: list, edges: list, comms: list, start: Any, end: Any) -> Markup:
     import networkx as nx
+    import plotly.graph_objects as go
 
     g = nx.Graph()
     cid = {k: c for k, c, _d in members}
@@ -119,22 +119,35 @@ def _drawing(plt: Any, members: list, edges: list, comms: list, start: Any, end:
         g.add_edge(a, b, weight=int(w))
     pos = nx.spring_layout(g, seed=42, weight="weight", k=1.2 / max(1, len(g) ** 0.5), iterations=80)
     colour = {c: _PALETTE[i % len(_PALETTE)] for i, c in enumerate(comms)}
-    fig, ax = plt.subplots(figsize=(10, 7))
-    nx.draw_networkx_edges(g, pos, ax=ax, width=0.5, alpha=0.25, edge_color="#57606a")
-    nodes = list(g.nodes)
-    top = max(deg.values())
-    nx.draw_networkx_nodes(g, pos, nodelist=nodes, ax=ax, node_color=[colour[cid[n]] for n in nodes],
-                           node_size=[20 + 280 * (deg[n] / top) for n in nodes], linewidths=0)
+    fig = go.Figure()
+    ex: list[float | None] = []
+    ey: list[float | None] = []
+    for a, b in g.edges:
+        ex += [float(pos[a][0]), float(pos[b][0]), None]
+        ey += [float(pos[a][1]), float(pos[b][1]), None]
+    fig.add_trace(go.Scatter(x=ex, y=ey, mode="lines", name="reposts and quotes", hoverinfo="skip",
+                             line={"width": 0.6, "color": "rgba(87, 96, 106, 0.3)"}))
+    top = max(deg.values()) or 1
     for c in comms:
-        ax.scatter([], [], color=colour[c], label=f"community {c}")
-    ax.legend(loc="upper left", fontsize=8, frameon=False)
-    ax.set_title(f"Largest communities of the repost+quote network, {start} to {end} "
-                 f"(up to {DRAW_MEMBERS} busiest accounts each)")
-    ax.axis("off")
-    return (f"<img src='{png(fig)}' alt='{html.escape('network of the largest communities', quote=True)}'>")
+        nodes = [n for n in g.nodes if cid[n] == c]
+        if not nodes:
+            continue
+        fig.add_trace(go.Scatter(
+            x=[float(pos[n][0]) for n in nodes], y=[float(pos[n][1]) for n in nodes], mode="markers",
+            name=f"community {c}", text=[label(_key(n)) for n in nodes], customdata=[deg[n] for n in nodes],
+            marker={"color": colour[c], "line": {"width": 0},
+                    "size": [6 + 22 * (deg[n] / top) for n in nodes]},
+            hovertemplate=f"account %{{text}}<br>community {c}<br>weighted degree %{{customdata}}"
+                          "<extra></extra>"))
+    style_figure(fig, f"Largest communities of the repost+quote network, {start} to {end} "
+                      f"(up to {DRAW_MEMBERS} busiest accounts each)", height=620, legend="community",
+                 hover="closest")
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, scaleanchor="x", scaleratio=1)
+    return chart(fig, "chart-network", "network of the largest communities")
 
 
-def _influencers(con: Any) -> list[str]:
+def _influencers(con: Any) -> list[Markup]:
     rows = con.execute(
         "select influence_rank, author_key, in_degree, weighted_in_degree, reach, pagerank, betweenness, "
         "is_betweenness_sampled, community_id from marts.influencers where topic = 'all' "
@@ -142,16 +155,16 @@ def _influencers(con: Any) -> list[str]:
     ).fetchall()
     if not rows:
         return []
-    return ["<h3>Top influencers (all topics)</h3><p class='muted'>By PageRank on who reposts and quotes "
-            "whom; reach = distinct accounts that reposted them. Betweenness marked * is estimated from "
-            "sampled sources.</p>" + table(
-                [(r, _key(k), i, w, reach, _r(p, 4), f"{b:.4f}{'*' if s else ''}", c)
-                 for r, k, i, w, reach, p, b, s, c in rows],
-                ["rank", "account", "in-degree", "weighted in-degree", "reach", "PageRank", "betweenness",
-                 "community"])]
+    return [section("Top influencers (all topics)", table(
+        [(r, _key(k), i, w, reach, _r(p, 4), f"{b:.4f}{'*' if s else ''}", c)
+         for r, k, i, w, reach, p, b, s, c in rows],
+        ["rank", "account", "in-degree", "weighted in-degree", "reach", "PageRank", "betweenness",
+         "community"]),
+        intro="By PageRank on who reposts and quotes whom; reach = distinct accounts that reposted them. "
+              "Betweenness marked * is estimated from sampled sources.", level=3)]
 
 
-def _superspreaders(con: Any) -> list[str]:
+def _superspreaders(con: Any) -> list[Markup]:
     periods = [r[0] for r in con.execute(
         "select distinct period from marts.superspreaders where period <> 'all' order by 1 desc limit 2"
     ).fetchall()]
@@ -165,19 +178,19 @@ def _superspreaders(con: Any) -> list[str]:
             "from marts.superspreaders where period = ? and fib_index > 0 order by rank limit 10",
             [period]).fetchall()
         if rows:
-            label = "all time" if period == "all" else period
-            out.append(f"<h4>{html.escape(label)}</h4>" + table(
+            when = "all time" if period == "all" else str(period)
+            out.append(section(when, table(
                 [(r, _key(k), f, n, _r(s), d) for r, k, f, n, s, d in rows],
                 ["rank", "account", "FIB-index", "low-credibility posts", "low-cred share of link posts",
-                 "sites"]))
+                 "sites"]), level=4))
     if not out:
         return []
-    return ["<h3>Superspreaders of low-credibility links</h3><p class='muted'>FIB-index h: h of the "
-            "account's posts linking to low-credibility sites were each reposted at least h times.</p>",
-            *out]
+    return [section("Superspreaders of low-credibility links", *out, level=3,
+                    intro="FIB-index h: h of the account's posts linking to low-credibility sites were each "
+                          "reposted at least h times.")]
 
 
-def _amplifiers(con: Any) -> list[str]:
+def _amplifiers(con: Any) -> list[Markup]:
     cols = columns(con, "marts.amplifier_accounts")
     want = [("rank", "rank"), ("author_key", "account"), ("amplifier_score", "score"),
             ("amplifier_reasons", "reasons"), ("reposts", "reposts"), ("repost_share", "repost share"),
@@ -196,7 +209,7 @@ def _amplifiers(con: Any) -> list[str]:
     for r in rows:
         fixed.append(tuple(_key(v) if c == "author_key" else _r(v) if isinstance(v, float) else v
                            for c, v in zip(names, r, strict=True)))
-    return ["<h3>Buzzer-like amplifiers</h3><p class='muted'>Accounts that repost in lockstep with "
-            "others, mostly repost, post at machine-regular hours or sit in coordinated clusters. A score "
-            "to prioritise reading, not a verdict: read the reasons and the accounts' posts.</p>"
-            + table(fixed, [h for _c, h in have])]
+    return [section("Buzzer-like amplifiers", table(fixed, [h for _c, h in have]), level=3,
+                    intro="Accounts that repost in lockstep with others, mostly repost, post at "
+                          "machine-regular hours or sit in coordinated clusters. A score to prioritise "
+                          "reading, not a verdict: read the reasons and the accounts' posts.")]

@@ -275,7 +275,8 @@ def test_report_charts_emotion_over_time_per_topic(settings):
     finally:
         con.close()
     body = build_report(settings).read_text()
-    assert "<h2>Emotion</h2>" in body and "alt='emotion over time per topic'" in body
+    assert "<h2>Emotion</h2>" in body and 'aria-label="emotion over time per topic"' in body
+    assert '<div id="chart-emotion" class="plotly-graph-div"' in body
     assert "politics_government" in body and "anger" in body
 
 
