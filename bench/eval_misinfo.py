@@ -29,6 +29,17 @@ cues) first of all.
     uv run python bench/eval_misinfo.py labelled_hoaxes.csv --label-column verdict --json out.json
     uv run python bench/eval_misinfo.py misinfo=hoaxes.csv reliable=news.csv
 
+With ``--train TRAIN.csv`` the trainable text model is measured too: ``TRAIN.csv`` (``text,label``,
+verdicts true/false, 1/0 or LIAR's six ratings; see ``discourse.transform.misinfo_train``) is trained
+through ``train_misinfo``, the function behind ``discourse misinfo train``, into the temporary home,
+and the test rows are scored by the same dbt build with that model in place. The test verdicts are then
+read the trainer's way first (``1`` = a true claim, LIAR ratings folded as in training), then through
+the map above. Reported in addition: the ROC AUC of the text model's probability
+(``int_posts_scored_misinfo_text``) and of the final ``misinfo_risk_score``, and the training summary
+(rows used and skipped, vocabulary, cross-validated AUC on the training file).
+
+    uv run python bench/eval_misinfo.py --train liar_train.csv liar_test.csv --name LIAR
+
 Exits 0 with a message when an input is absent (the labelled sets are not part of the repository).
 """
 
@@ -64,6 +75,7 @@ SQL = (
     "select post_uid, misinfo_risk_score, misinfo_risk_level, misinfo_reasons "
     "from intermediate.int_posts_scored_misinfo"
 )
+TEXT_SQL = "select post_uid, misinfo_text_probability from intermediate.int_posts_scored_misinfo_text"
 CLASSES = ("misinfo", "reliable")
 _NAMES = {
     "misinfo": (
@@ -109,8 +121,30 @@ def roc_auc(gold: list[str], score: list[float], positive: str = "misinfo") -> f
     return (rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
 
 
+def map_test_verdict(label: str, label_map: dict[str, str], satire_is_misinfo: bool) -> str | None:
+    """A test verdict read as the text model's trainer reads it, else through ``map_verdict``."""
+    from discourse.transform.misinfo_train import verdict_is_false
+
+    if norm_label(label) not in label_map:
+        is_false = verdict_is_false(label)
+        if is_false is not None:
+            return "misinfo" if is_false else "reliable"
+    return map_verdict(label, label_map, satire_is_misinfo)
+
+
+def train_text_model(train_csv: Path, work: Path, name: str | None, project: Path | None) -> dict[str, Any]:
+    """Train the text model into the home ``build_models`` will build in (``work/home``)."""
+    from discourse.settings import load_settings
+    from discourse.transform.misinfo_train import train_misinfo
+
+    overrides: dict[str, Any] = {"home": work / "home", "dbt_threads": 2}
+    if project is not None:
+        overrides["dbt_project_dir"] = project
+    return train_misinfo(load_settings(env={}, **overrides), train_csv, name)
+
+
 def evaluate(rows: list[dict[str, str]], work: Path, positive_levels: set[str],
-             project: Path | None = None) -> dict[str, Any]:
+             project: Path | None = None, text_model: bool = False) -> dict[str, Any]:
     warehouse, seconds = build_models(rows, work, SELECT, project)
     found = {uid: (float(s or 0), lvl or "none", list(r or [])) for uid, s, lvl, r in query(warehouse, SQL)}
     results = by_row(rows, found, (0.0, "none", []))
@@ -118,6 +152,13 @@ def evaluate(rows: list[dict[str, str]], work: Path, positive_levels: set[str],
     pred = ["misinfo" if lvl in positive_levels else "reliable" for _, lvl, _ in results]
     out = scores(gold, pred, CLASSES)
     out["roc_auc"] = roc_auc(gold, [s for s, _, _ in results])
+    if text_model:
+        probs = dict(query(warehouse, TEXT_SQL))
+        text_p = [float(p) for p in by_row(rows, probs, 0.0)]
+        out["text_roc_auc"] = roc_auc(gold, text_p)
+        out["text_fired"] = sum(
+            1 for _, _, rs in results if any(r.startswith("wording resembles claims rated false") for r in rs)
+        )
     out["levels"] = {c: dict(Counter(lvl for g, (_, lvl, _) in zip(gold, results, strict=True) if g == c))
                      for c in CLASSES}
     reasons: Counter[str] = Counter()
@@ -143,8 +184,11 @@ def main(argv: list[str] | None = None) -> int:
                     help="risk levels counted as predicting misinformation (default: medium,high)")
     ap.add_argument("--satire-is-misinfo", action="store_true",
                     help="count satire/parody verdicts as misinfo")
+    ap.add_argument("--train", type=Path, metavar="TRAIN.csv",
+                    help="train the text model on this CSV first (text,label: true/false verdicts)")
+    ap.add_argument("--name", help="the training set's name in the reasons (default: the file's stem)")
     a = ap.parse_args(argv)
-    missing = inputs_missing(a.inputs)
+    missing = inputs_missing([*a.inputs, *([str(a.train)] if a.train else [])])
     if missing:
         print(f"skipped: {', '.join(map(str, missing))} not found (labelled sets are not in the repository)")
         return 0
@@ -156,8 +200,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     unknown: Counter[str] = Counter()
     kept = []
+    mapper = map_test_verdict if a.train else map_verdict
     for r in rows:
-        v = map_verdict(r["label"], label_map, a.satire_is_misinfo)
+        v = mapper(r["label"], label_map, a.satire_is_misinfo)
         if v is None:
             unknown[r["label"]] += 1
             continue
@@ -170,8 +215,26 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     levels = {x.strip() for x in a.positive_levels.split(",") if x.strip()}
     with tempfile.TemporaryDirectory(prefix="eval-misinfo-") as tmp:
-        res = evaluate(kept, Path(tmp), levels, a.project_dir)
+        training = None
+        if a.train:
+            try:
+                training = train_text_model(a.train, Path(tmp), a.name, a.project_dir)
+            except Exception as exc:  # noqa: BLE001 - reported as the harness's error
+                print(f"error: training on {a.train} failed: {exc}", file=sys.stderr)
+                return 2
+        res = evaluate(kept, Path(tmp), levels, a.project_dir, text_model=training is not None)
     auc = res["roc_auc"]
+    if training is not None:
+        res["training"] = training
+        print(f"text model trained on {a.train}: {training['rows_used']} rows used "
+              f"({training['rows_false']} false, {training['rows_true']} true), {training['rows_skipped']} "
+              f"skipped, vocabulary {training['vocabulary']}, cross-validated AUC {training['cv_auc']:.3f}")
+        for reason, info in training["skipped"].items():
+            print(f"  skipped {info['rows']} row(s): {reason} (rows {', '.join(map(str, info['first']))}...)")
+        t_auc = res["text_roc_auc"]
+        print("text model probability on the test rows: ROC AUC "
+              + (f"{t_auc:.3f}" if t_auc is not None else "n/a (one class only)")
+              + f"; its reason fired on {res['text_fired']} of {res['n']} rows")
     print(render("misinformation risk", res,
                  f"ROC AUC {auc:.3f}" if auc is not None else "ROC AUC n/a (one class only)"))
     for c, dist in res["levels"].items():

@@ -40,6 +40,7 @@ REFERENCE_NODES = {
     "domains_extra.parquet": "source:reference_imports.domains_extra",
     "sentiment_overlay.parquet": "int_sentiment_overlay",
     "emotion_overlay.parquet": "int_emotion_overlay",
+    "misinfo_text_model.parquet": "int_misinfo_text_model",
 }
 # Written beside reference files; their content is covered by the file itself.
 _SIDECARS = (".sha256", ".import.json")

@@ -14,6 +14,11 @@
       the claim add nothing), once per claim;
     * membership of a coordinated cluster (`int_posts_clustered`): `coordination_max_weight` × the
       cluster's coordination_score.
+    * with a trained text model only (`int_posts_scored_misinfo_text`, docs/misinformation.md): a
+      text probability p above var `misinfo_text_threshold` (t, default 0.7) adds
+      `misinfo_text_max_weight` (default 0.5) × (p − t) / (1 − t), with the reason "wording resembles
+      claims rated false in <training set>". Without a model there is no such row, and the score is
+      the shipped one.
 
     misinfo_risk_score = 1 − Π(1 − w) (0 when nothing fired); level low < 0.30 ≤ medium < 0.60 ≤ high.
     `misinfo_reasons` lists every contribution as a sentence, strongest first.
@@ -50,6 +55,14 @@ claim_matches as (
 
     select post_uid, claim_id, claim_text, verdict, source_name, match_score, is_debunking
     from {{ ref('int_posts_matched_claims') }}
+    {{ affected_posts_only() }}
+
+),
+
+text_model as (
+
+    select post_uid, misinfo_text_probability, misinfo_text_terms, training_set_name
+    from {{ ref('int_posts_scored_misinfo_text') }}
     {{ affected_posts_only() }}
 
 ),
@@ -233,6 +246,29 @@ coordination_signals as (
 
 ),
 
+text_signals as (
+
+    select
+        post_uid,
+        round(
+            {{ var('misinfo_text_max_weight', 0.5) }}
+            * (misinfo_text_probability - {{ var('misinfo_text_threshold', 0.7) }})
+            / (1 - {{ var('misinfo_text_threshold', 0.7) }}),
+            4
+        ) as weight,
+        'wording resembles claims rated false in ' || training_set_name
+            || ' (text model probability ' || printf('%.2f', misinfo_text_probability)
+            || case
+                when len(misinfo_text_terms) > 0
+                    then '; ' || array_to_string(list_transform(misinfo_text_terms, lambda x: '''' || x || ''''), ', ')
+                else ''
+            end
+            || ')' as reason
+    from text_model
+    where misinfo_text_probability > {{ var('misinfo_text_threshold', 0.7) }}
+
+),
+
 signals as (
 
     select post_uid, weight, reason from cue_signals
@@ -246,6 +282,8 @@ signals as (
     select post_uid, weight, reason from shortener_signals
     union all
     select post_uid, weight, reason from style_signals
+    union all
+    select post_uid, weight, reason from text_signals
 
 ),
 
