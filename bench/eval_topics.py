@@ -9,7 +9,7 @@ entertainment, teknologi/tekno/sains/tech/sci-tech, kesehatan/health, pendidikan
 hukum/kriminal/crime, bencana/lingkungan/environment, hoaks/hoax, ...). ``--label-map`` adds or
 overrides entries (``"sport=sports,tekno=science_technology"`` or a two-column CSV). Labels that map
 to nothing are reported and left out of the scores (``--unknown-as-other``: scored as ``other``,
-i.e. no topic expected, for categories the taxonomy does not cover such as travel or automotive).
+i.e. no topic expected, for categories the taxonomy does not cover such as automotive).
 
 ``--coverage-only`` needs no labels: it reports how many texts get any topic and the distribution of
 primary topics. ``--parallel`` takes two files that translate each other row by row (same ids, e.g.
@@ -118,6 +118,14 @@ _NAMES = {
     "personal_branding": "personal_branding branding_diri citra_diri self_presentation",
     "business_customer_care": (
         "customer_care customer_service layanan_pelanggan keluhan_pelanggan complaint complaints keluhan"
+    ),
+    "food_drink": (
+        "makanan minuman kuliner food drink drinks food_drink food_and_drink food_&_dining"
+        " food_dining dining restaurant restaurants restoran makanan_minuman makanan_dan_minuman"
+    ),
+    "travel_tourism": (
+        "perjalanan wisata pariwisata travel tourism travel_tourism travel_&_adventure"
+        " travel_adventure travel_and_tourism perjalanan_wisata perjalanan_dan_wisata"
     ),
     "other": "other others lainnya lain_lain none tidak_ada",
 }

@@ -84,7 +84,8 @@ def test_contrast_weighs_the_later_clause(scored):
 def test_slang_repeated_letters_and_reduplication(scored):
     assert scored["slang_norm"]["label"] == "positive"
     assert any(t.startswith("bagus:") for t in scored["slang_norm"]["terms"])
-    assert scored["repeated"]["score"] == pytest.approx(scored["repeated_plain"]["score"])
+    # an elongated word ("mantappp") is found through its one-letter form and emphasised
+    assert scored["repeated"]["score"] > scored["repeated_plain"]["score"] > 0
     assert scored["repeated"]["label"] == "positive"
     assert scored["redup"]["label"] == "positive"
 

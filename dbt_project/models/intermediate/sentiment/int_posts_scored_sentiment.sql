@@ -12,11 +12,15 @@
        distance 1 (and 2, damped ×0.95), or after it ("banget", "bgt", "sekali", "parah"). A booster
        that is also a lexicon word ("parah", "lumayan") acts as a booster only when it has such a
        neighbour, otherwise it scores as a word.
-    3. A SHOUTED lexicon word (when not the whole post is shouted) gains `caps_increment`.
+    3. A SHOUTED lexicon word (when not the whole post is shouted) gains `caps_increment`; so does an
+       elongated one ("goood", "kerennn": `is_elongated`).
     4. A negator ("tidak", "gak", "bukan", "not", "less", any "...n't") multiplies the first lexicon
        word after it, within `negation_window` tokens, in the same clause (`token_clauses`: clause
        punctuation ends the scope) and not across a contrast word, by its factor (−0.74; "kurang",
-       "less" −0.5).
+       "less" −0.5). Modal idioms with a positive
+       comparative: "couldn't be happier", "can't be better" praise (no flip, emphasised);
+       "should have been better", "could be better" blame (the word counts as negated). "can't wait",
+       "can't stand" are lexicon bigrams.
     5. Contrast ("tapi", "namun", "but", "however"): words before the last contrast word count ×0.5,
        words after it ×1.5.
     6. Irrealis: a positive word after an irrealis marker in its clause ("would", "should", "if",
@@ -48,6 +52,9 @@
 /* depends_on: {{ ref('int_posts_delta') }} */
 
 {%- set window = var('negation_window') -%}
+{#- positive comparatives of the modal idioms ("couldn't be happier", "should have been better") -#}
+{%- set comparatives = '^(better|best|happier|greater|nicer|prouder|cooler|sweeter|stronger|brighter|'
+    ~ 'easier|funnier|lovelier|luckier|healthier|smarter|tastier|cleaner|safer|faster|kinder)$' -%}
 
 with
 
@@ -75,7 +82,8 @@ tokens as (
         modifier_value,
         position,
         is_shouted,
-        is_question_clause
+        is_question_clause,
+        is_elongated
     from {{ ref('int_sentiment_tokens_normalised') }}
     {{ affected_posts_only() }}
 
@@ -159,7 +167,8 @@ roles as (
         modifier_value,
         position,
         is_shouted,
-        is_question_clause
+        is_question_clause,
+        is_elongated and bigram_term is null as is_elongated
     from bigram_resolved
 
 ),
@@ -307,6 +316,11 @@ scored_words as (
             + case
                 when c.is_shouted then sign(c.word_weight) * {{ var('caps_increment') }}
                 else 0
+            end
+            -- an elongated word ("goood", "kerennn") is emphasised like a SHOUTED one
+            + case
+                when c.is_elongated then sign(c.word_weight) * {{ var('caps_increment') }}
+                else 0
             end as emphasised_weight,
         case
             when lc.last_contrast_pos is null then 1.0
@@ -321,12 +335,39 @@ scored_words as (
 
 ),
 
-signed as (
+-- Modal idioms with a positive comparative ("better", "happier"): "couldn't be happier", "can't be
+-- better" praise (the negation is not applied, the word is emphasised); "should have been better",
+-- "could be better" after a should/could irrealis marker blame (the word counts as negated).
+modal_idioms as (
 
     select
         *,
-        emphasised_weight * case when is_negated then negator_factor else 1.0 end as signed_weight
+        emphasised_weight > 0 and regexp_matches(lex_term, '{{ comparatives }}') as is_comparative
     from scored_words
+
+),
+
+signed as (
+
+    select
+        * exclude (is_negated),
+        is_negated and not is_superlative_idiom as is_negated,
+        case
+            when is_superlative_idiom then emphasised_weight + {{ var('caps_increment') }}
+            when is_missed_standard then emphasised_weight * {{ var('missed_standard_factor', -0.74) }}
+            else emphasised_weight * case when is_negated then negator_factor else 1.0 end
+        end as signed_weight
+    from (
+        select
+            *,
+            is_comparative and is_negated
+                and negator_token in ('couldn''t', 'couldnt', 'can''t', 'cant', 'cannot')
+                as is_superlative_idiom,
+            is_comparative and not is_negated and is_irrealis
+                and irrealis_token in ('should', 'could', 'should''ve', 'could''ve', 'shouldve', 'couldve')
+                as is_missed_standard
+        from modal_idioms
+    )
 
 ),
 
@@ -337,8 +378,8 @@ contributions as (
         pos,
         concat_ws(
             ' ',
-            case when is_irrealis and signed_weight > 0 then irrealis_token end,
-            case when is_negated then negator_token end,
+            case when is_irrealis and (signed_weight > 0 or is_missed_standard) then irrealis_token end,
+            case when is_negated or is_superlative_idiom then negator_token end,
             lex_term
         ) as term_label,
         signed_weight

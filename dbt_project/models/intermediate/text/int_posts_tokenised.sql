@@ -78,7 +78,13 @@ tokenised as (
         case
             when regexp_matches(stripped, '\p{Lu}\p{Lu}')
                 then regexp_extract_all(stripped, {{ token_pattern() }})
-        end as cased_tokens
+        end as cased_tokens,
+        -- Original-case tokens with the '#' of a hashtag kept, only in posts with a hashtag (the '#'
+        -- is no token character, so these align with `tokens`).
+        case
+            when contains(stripped, '#')
+                then regexp_extract_all(stripped, '#?(?:' || {{ token_pattern() }} || ')')
+        end as hash_tokens
     from normalised
 
 ),
@@ -150,6 +156,27 @@ final as (
                 )
             else []
         end as shouted_positions,
+        -- hashtags: the token's position and its words split at camelCase boundaries ("#NotHappy" ->
+        -- 'not happy'; the token itself where the tag has no inner capital)
+        case
+            when hash_tokens is not null and len(hash_tokens) = len(tokens)
+                then list_filter(
+                    list_transform(
+                        hash_tokens,
+                        lambda t, i: case
+                            when regexp_matches(t, '^#\p{L}') then {
+                                'pos': i,
+                                'words': lower(regexp_replace(
+                                    regexp_replace(t[2:], '(\p{Ll})(\p{Lu})', '\1 \2', 'g'),
+                                    '(\p{Lu})(\p{Lu}\p{Ll})', '\1 \2', 'g'
+                                ))
+                            }
+                        end
+                    ),
+                    lambda h: h is not null
+                )
+            else []
+        end as hashtags,
         -- the clause number of each token (1, 2, ...): a clause ends at clause punctuation
         token_clauses,
         question_clauses,
