@@ -37,6 +37,15 @@ as `discourse run`.
   changed since the last build, docs/incremental.md), so re-running any past date
   (clear, or `airflow backfill create`) republishes marts that include that date's data. Files
   already in the lake are not ingested twice.
+- **The lake's lock, retention, delete events.** As `discourse run` holds the lake's lock from its
+  cleanup to its publish, the night holds the lake from `list_new_files` to `report`: its tasks are
+  separate processes, so the first one writes a hold (`<home>/.lake.hold`, `discourse.pipeline.lake_lock`)
+  that every other writer (`discourse ingest`, `run`, `remap`, `forget`) waits for, and the night's own
+  tasks pass; each task takes the lock itself too (ingests shared, the rest exclusively). The last
+  task and the DAG's callbacks release the hold; one older than the run timeout is ignored.
+  `list_new_files` runs the retention rule (`retention_days`) after settling the lake, and `raw_gate`
+  applies the delete events the exports brought (`discourse.forget.apply_deletes`) before gating, as
+  `discourse run` does (docs/security.md).
 - **Params.** `format` forces one export format for every file of a manually triggered run
   (empty: detect each file's format from its content).
 
@@ -226,10 +235,23 @@ def _on_night_success(context: dict[str, Any]) -> None:
     """DAG success callback: the night's run record, for the report and `discourse status`."""
     from discourse.pipeline import write_run_record
 
+    _release_hold(context)
     try:
         write_run_record(load_settings(), night_record(load_settings(), context, "success"))
     except Exception:  # a record that cannot be written must not turn a good night into a failure
         log.exception("could not write the run record")
+
+
+def _release_hold(context: dict[str, Any]) -> None:
+    """The night is over: its hold on the lake goes (``discourse.pipeline.lake_lock``)."""
+    from discourse.pipeline import release_night_hold
+
+    run_id = context.get("run_id") or _field(context.get("dag_run"), "run_id", "dag_run_id")
+    try:
+        if run_id:
+            release_night_hold(load_settings(), str(run_id))
+    except Exception:  # noqa: BLE001 - a stale hold expires on its own
+        log.exception("could not release the night's hold on the lake")
 
 
 def _on_night_failure(context: dict[str, Any]) -> None:
@@ -238,6 +260,7 @@ def _on_night_failure(context: dict[str, Any]) -> None:
     from discourse.pipeline import write_run_record
     from quality.alerts import Alert, send_alert
 
+    _release_hold(context)
     settings = load_settings()
     try:
         record = night_record(settings, context, "failed")
@@ -356,17 +379,26 @@ WAREHOUSE_ASSET = Asset(name="discourse_warehouse", uri=SETTINGS.warehouse.as_ur
 def discourse_nightly() -> None:
     @task
     def list_new_files() -> list[str]:
-        """Inbox files not ingested yet; also clears temp files a killed run left in the lake."""
+        """Inbox files not ingested yet; also clears temp files a killed run left in the lake, and
+        runs the retention rule (`retention_days`), as `discourse run` does."""
         from discourse import pipeline
+        from discourse.forget import forget, retention_cutoff
         from ingest.lake import cleanup_lake
 
         settings = load_settings()
         pipeline.ensure_home(settings)
         # the lake's lock, as `discourse run` takes it: never clean up under an ingest at work;
-        # orphans, interrupted rejections, corrupt manifests are settled (docs/recovery.md)
-        with pipeline.lake_lock(settings, shared=False, echo=log.info):
+        # orphans, interrupted rejections, corrupt manifests are settled (docs/recovery.md). The
+        # night's hold keeps other writers out until it is over (`take`).
+        with pipeline.lake_lock(settings, shared=False, echo=log.info, night=_run_id(), take=True):
             cleanup_lake(settings)
             pipeline.settle(settings, run_id=_run_id())
+            cutoff = retention_cutoff(settings)
+            if cutoff is not None:  # forget what is older, before anything is built
+                audit = forget(settings, before=cutoff, echo=log.info,
+                               reason=f"retention_days={settings.retention_days}")
+                log.info("retention: %d post(s) and %d quarantined record(s) before %s forgotten",
+                         audit["posts"], audit["quarantined"], cutoff)
         files = pipeline.list_new_files(settings)
         log.info("%d new file(s) in %s", len(files), settings.inbox_location)
         return files
@@ -377,7 +409,8 @@ def discourse_nightly() -> None:
         from discourse import pipeline
 
         settings = load_settings()
-        with pipeline.lake_lock(settings, shared=True, echo=log.info):  # as `discourse ingest`
+        # shared, as `discourse ingest`; the night's own hold lets it through
+        with pipeline.lake_lock(settings, shared=True, echo=log.info, night=_run_id()):
             result = pipeline.ingest_one(settings, path, fmt=fmt or None)
         if result.get("error"):
             log.warning("%s: %s (left in the inbox)", path, result["error"])
@@ -388,25 +421,32 @@ def discourse_nightly() -> None:
         """Validate the lake batches not gated yet (this run's and any ingested outside a run) with
         the Great Expectations raw suite; failing batches are set aside and alerted, the rest go on."""
         from discourse import pipeline
+        from discourse.forget import apply_deletes, deletes_pending
 
         settings = load_settings()
         results = list(ingested or [])
         batch_ids = [b for r in results for b in r.get("batch_ids", [])]
         unrecognised = [r["path"] for r in results if r.get("error")]
-        to_gate = sorted(set(batch_ids) | set(pipeline.ungated_batches(settings)))
-        try:
-            gate = pipeline.raw_gate(settings, to_gate, run_id=_run_id())
-        except pipeline.GateFailed as exc:
-            raise AirflowFailException(str(exc)) from exc
+        with pipeline.lake_lock(settings, shared=False, echo=log.info, night=_run_id()):
+            # delete events (tonight's exports' or earlier ones'): their posts leave the lake first
+            deletes = apply_deletes(settings, echo=log.info) if deletes_pending(settings) else None
+            to_gate = sorted(set(batch_ids) | set(pipeline.ungated_batches(settings)))
+            try:
+                gate = pipeline.raw_gate(settings, to_gate, run_id=_run_id())
+            except pipeline.GateFailed as exc:
+                raise AirflowFailException(str(exc)) from exc
         return {"batch_ids": to_gate, "unrecognised": unrecognised, "success": gate.get("success", True),
-                "rejected_batches": gate.get("rejected_batches", [])}
+                "rejected_batches": gate.get("rejected_batches", []),
+                "deletes_applied": (deletes or {}).get("posts", 0)}
 
     @task(trigger_rule="none_failed")
     def freshness_check() -> dict[str, Any]:
         """Warn (never block) when a source stayed quiet longer than the `quiet_after` setting allows."""
         from discourse import pipeline
 
-        return pipeline.freshness_check(load_settings(), run_id=_run_id())
+        settings = load_settings()
+        with pipeline.lake_lock(settings, shared=True, echo=log.info, night=_run_id()):
+            return pipeline.freshness_check(settings, run_id=_run_id())
 
     @task
     def prepare_transform() -> dict[str, str]:
@@ -415,7 +455,8 @@ def discourse_nightly() -> None:
 
         settings = load_settings()
         pipeline.ensure_home(settings)
-        return pipeline.prepare_transform(settings)
+        with pipeline.lake_lock(settings, shared=False, echo=log.info, night=_run_id()):
+            return pipeline.prepare_transform(settings)
 
     @task(pool=WAREHOUSE_POOL)
     def dbt_build() -> dict[str, Any]:
@@ -427,8 +468,11 @@ def discourse_nightly() -> None:
         from discourse import pipeline
         from discourse.transform import TransformError
 
+        settings = load_settings()
         try:
-            summary = pipeline.transform(load_settings(), echo=log.info)  # progress every few s
+            # the lake's lock exclusively, as `discourse run` holds it over its build
+            with pipeline.lake_lock(settings, shared=False, echo=log.info, night=_run_id()):
+                summary = pipeline.transform(settings, echo=log.info)  # progress every few s
         except TransformError as exc:
             log_node_results(exc.summary)
             failed = DbtBuildFailed(dbt_failure_message(exc.summary, str(exc)), exc.summary)
@@ -448,8 +492,10 @@ def discourse_nightly() -> None:
         from discourse.transform import close_dbt_connections
 
         close_dbt_connections()  # as in marts_gate: the WAL is checkpointed before reading
+        settings = load_settings()
         try:
-            return pipeline.staging_gate(load_settings(), run_id=_run_id())
+            with pipeline.lake_lock(settings, shared=False, echo=log.info, night=_run_id()):
+                return pipeline.staging_gate(settings, run_id=_run_id())
         except pipeline.GateFailed as exc:
             raise AirflowFailException(str(exc)) from exc
 
@@ -462,8 +508,10 @@ def discourse_nightly() -> None:
         # dbt_build closes dbt-duckdb's connection when it finishes; should one still be open in
         # this process (dag.test, in-process executors), release it so the WAL is checkpointed.
         close_dbt_connections()
+        settings = load_settings()
         try:
-            return pipeline.marts_gate(load_settings(), run_id=_run_id())
+            with pipeline.lake_lock(settings, shared=False, echo=log.info, night=_run_id()):
+                return pipeline.marts_gate(settings, run_id=_run_id())
         except pipeline.GateFailed as exc:
             raise AirflowFailException(str(exc)) from exc
 
@@ -472,7 +520,9 @@ def discourse_nightly() -> None:
         """Alert (without blocking) when a platform's daily volume collapses or jumps."""
         from discourse import pipeline
 
-        return pipeline.volume_check(load_settings(), run_id=_run_id())
+        settings = load_settings()
+        with pipeline.lake_lock(settings, shared=False, echo=log.info, night=_run_id()):
+            return pipeline.volume_check(settings, run_id=_run_id())
 
     @task(outlets=[WAREHOUSE_ASSET])
     def publish() -> dict[str, Any]:
@@ -482,15 +532,20 @@ def discourse_nightly() -> None:
         from discourse.forget import finish_pending
 
         settings = load_settings()
-        result = pipeline.publish(settings, run_id=_run_id())
-        return {**result, "forget_finished": finish_pending(settings)}
+        with pipeline.lake_lock(settings, shared=False, echo=log.info, night=_run_id()):
+            result = pipeline.publish(settings, run_id=_run_id())
+            return {**result, "forget_finished": finish_pending(settings)}
 
     @task(inlets=[WAREHOUSE_ASSET])
     def report() -> dict[str, Any]:
-        """Write the report on the published marts."""
+        """Write the report on the published marts; the night is over: its hold on the lake goes."""
         from discourse import pipeline
 
-        return pipeline.report(load_settings())
+        settings = load_settings()
+        try:
+            return pipeline.report(settings)
+        finally:
+            pipeline.release_night_hold(settings, _run_id())
 
     files = list_new_files()
     ingested = ingest_file.partial(fmt="{{ params.format }}").expand(path=files)

@@ -5,14 +5,22 @@ Errors are one clear line on stderr (with the file/record they concern) and a no
 
 from __future__ import annotations
 
-import argparse
+import inspect
 import json
 import sys
+import threading
 import time
+from functools import cache
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Annotated, Any, Literal
+
+import typer
 
 from discourse.settings import Settings, SettingsError, load_settings
+
+# What a command gets: the parsed command line (global options, the command's own, ``fn`` to run).
+Args = SimpleNamespace
 
 
 class CliError(Exception):
@@ -23,28 +31,194 @@ def _echo(msg: str) -> None:
     print(msg, flush=True)
 
 
-class Progress:
-    """Counts records; prints a line to stderr at most every two seconds (only on a terminal)."""
+# ---------------------------------------------------------------- progress
 
-    def __init__(self, label: str, enabled: bool | None = None):
-        self.label, self.n, self.t0, self.last = label, 0, time.perf_counter(), 0.0
-        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+class Counter:
+    """One counted piece of work (a file's records, posts generated, dbt nodes), shown by its
+    ``Reporter``: advanced by increments (``counter(k)``, as ingest reports) or set to a running total
+    (``counter.set(n)``, as the generator and dbt report)."""
+
+    def __init__(self, reporter: Reporter, label: str, unit: str, total: int | None = None):
+        self.reporter, self.label, self.unit, self.total = reporter, label, unit, total
+        self.n, self.detail = 0, ""
+        self.t0 = self.shown = time.perf_counter()
+        self.printed: int | None = None  # the count last written as a plain line
+        self.task: Any = None  # the rich task, on a terminal
 
     def __call__(self, k: int) -> None:
-        self.n += k
-        now = time.perf_counter()
-        if self.enabled and now - self.last > 2:
-            self.last = now
-            rate = self.n / max(now - self.t0, 1e-9)
-            print(f"\r{self.label}: {self.n:,} ({rate:,.0f}/s)", end="", file=sys.stderr, flush=True)
+        self.set(self.n + k)
 
-    def total(self, n: int) -> None:
-        """For callers that report a running total (the generator), not increments."""
-        self(n - self.n)
+    def set(self, n: int, total: int | None = None, detail: str | None = None) -> None:
+        self.n = n
+        if total is not None:
+            self.total = total
+        if detail is not None:
+            self.detail = detail
+        self.reporter._update(self)
 
-    def done(self) -> None:
-        if self.enabled and self.last:
-            print(file=sys.stderr)
+    def line(self) -> str:
+        """The counter as a log line: ``[dbt build] 120/600 nodes (model posts: success), 41s``."""
+        seconds = time.perf_counter() - self.t0
+        count = f"{self.n:,}/{self.total:,}" if self.total else f"{self.n:,}"
+        detail = f" ({self.detail})" if self.detail else ""
+        rate = f"{self.n / max(seconds, 1e-9):,.0f}/s, " if self.n else ""
+        return f"[{self.label}] {count} {self.unit}{detail}, {rate}{_duration(seconds)}"
+
+    def close(self) -> None:
+        self.reporter._close(self)
+
+    def __enter__(self) -> Counter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _duration(seconds: float) -> str:
+    m, s = divmod(int(seconds), 60)
+    return f"{m}m{s:02d}s" if m else f"{seconds:.0f}s"
+
+
+class Reporter:
+    """Where a long command says how far it is. Used as the pipeline's ``echo`` (each line goes to
+    stdout) and as its source of counters (``counter``; ``discourse.pipeline.counter`` asks for them).
+
+    When stderr is a terminal, counters are rich progress bars (count, rate, elapsed time) under the
+    printed lines, beside a spinner with the time since the last line. Otherwise (CI logs, cron) they
+    are plain lines on stderr, at most one per counter every ``every`` seconds, and whenever nothing was
+    written for ``quiet`` seconds a line says what is still at work: no minutes of silence either way.
+    """
+
+    def __init__(self, live: bool | None = None, *, every: float = 5.0, quiet: float = 30.0,
+                 console: Any = None):
+        from rich.console import Console
+
+        self.console = console or Console(stderr=True)
+        self.live = (self.console.is_terminal and not self.console.is_dumb_terminal) if live is None else live
+        self.every, self.quiet = every, quiet
+        self._lock = threading.RLock()
+        self._counters: list[Counter] = []
+        self._last_out = self._last_line_at = time.perf_counter()
+        self._last_line = ""
+        self._progress: Any = None
+        self._status: Any = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> Reporter:
+        if self.live:
+            from rich.progress import Progress
+
+            self._progress = Progress(
+                *_columns(), console=self.console, transient=True,
+                # printed lines go above the bars; stdout only when it is the terminal too
+                redirect_stdout=sys.stdout.isatty(), redirect_stderr=True)
+            self._progress.start()
+        else:
+            self._thread = threading.Thread(target=self._heartbeat, name="discourse-progress", daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for c in list(self._counters):
+            c.close()
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+    def __call__(self, msg: str) -> None:
+        with self._lock:
+            print(msg, flush=True)
+            self._last_out = self._last_line_at = time.perf_counter()
+            self._last_line = msg.strip()
+            if self._progress is not None:
+                # a spinner and the time since this line, until the next one
+                if self._status is not None:
+                    self._progress.remove_task(self._status)
+                self._status = self._progress.add_task(_clip(self._last_line), total=None, status=True)
+
+    def counter(self, label: str, unit: str = "records", total: int | None = None) -> Counter:
+        c = Counter(self, label, unit, total)
+        with self._lock:
+            self._counters.append(c)
+            if self._progress is not None:
+                c.task = self._progress.add_task(label, total=total, unit=unit, detail="")
+        return c
+
+    def _update(self, c: Counter) -> None:
+        with self._lock:
+            if self._progress is not None and c.task is not None:
+                self._progress.update(c.task, completed=c.n, total=c.total, detail=c.detail)
+                return
+            now = time.perf_counter()
+            if now - c.shown >= self.every:
+                self._plain(c.line())
+                c.shown, c.printed = now, c.n
+
+    def _close(self, c: Counter) -> None:
+        with self._lock:
+            if c not in self._counters:
+                return
+            self._counters.remove(c)
+            if self._progress is not None and c.task is not None:
+                self._progress.remove_task(c.task)
+            elif c.printed is not None and c.printed != c.n:  # a long count ends with its total
+                self._plain(c.line())
+
+    def _plain(self, line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+        self._last_out = time.perf_counter()
+
+    def _heartbeat(self) -> None:
+        while not self._stop.wait(min(1.0, self.quiet)):
+            with self._lock:
+                now = time.perf_counter()
+                if now - self._last_out < self.quiet:
+                    continue
+                if self._counters:
+                    for c in self._counters:
+                        self._plain(c.line())
+                        c.shown, c.printed = now, c.n
+                elif self._last_line:
+                    self._plain(f"  ... still working, {_duration(now - self._last_line_at)} since: "
+                                f"{_clip(self._last_line)}")
+
+
+def _clip(text: str, width: int = 70) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _columns() -> list[Any]:
+    """The columns of the bars: spinner, label, bar, count (with rate or the last dbt node), elapsed.
+    The spinner and elapsed time of the last printed line have no bar and no count."""
+    from rich.progress import BarColumn, ProgressColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.text import Text
+
+    class Bar(BarColumn):
+        def render(self, task: Any) -> Any:
+            return Text("") if task.fields.get("status") else super().render(task)
+
+    class Count(ProgressColumn):
+        """``120/600 nodes (model posts: success)``, ``1,204,000 records 240,118/s`` or
+        ``105,000/200,000 posts 52,310/s``."""
+
+        def render(self, task: Any) -> Text:
+            if task.fields.get("status"):
+                return Text("")
+            n, total = int(task.completed), task.total
+            text = f"{n:,}/{int(total):,}" if total else f"{n:,}"
+            text += f" {task.fields.get('unit', '')}"
+            if task.fields.get("detail"):
+                text += f" ({_clip(task.fields['detail'], 40)})"
+            elif task.speed:
+                text += f" {task.speed:,.0f}/s"
+            return Text(text, no_wrap=True, overflow="ellipsis")
+
+    return [SpinnerColumn(), TextColumn("{task.description}", markup=False), Bar(bar_width=24), Count(),
+            TimeElapsedColumn()]
 
 
 def _expand_paths(paths: list[str]) -> list[Path]:
@@ -64,7 +238,7 @@ def _expand_paths(paths: list[str]) -> list[Path]:
 
 # ---------------------------------------------------------------- commands
 
-def cmd_ingest(s: Settings, a: argparse.Namespace) -> int:
+def cmd_ingest(s: Settings, a: Args) -> int:
     from discourse.pipeline import lake_lock
 
     # a writer of the lake: shared with other ingests, never beside a run's cleanup (docs/recovery.md)
@@ -72,13 +246,13 @@ def cmd_ingest(s: Settings, a: argparse.Namespace) -> int:
         return _ingest(s, a)
 
 
-def _ingest(s: Settings, a: argparse.Namespace) -> int:
+def _ingest(s: Settings, a: Args) -> int:
     from discourse.pipeline import ensure_home, ingest_one
 
     ensure_home(s)
     from ingest.registry import option_declarations
 
-    # the formats' options offered as flags (see ingest_flags), read the way each format declares
+    # the formats' options offered as flags (see _ingest_command), read the way each format declares
     options: dict[str, Any] = {}
     for opt in option_declarations():
         text = getattr(a, opt.name, None) if opt.flag else None
@@ -90,25 +264,25 @@ def _ingest(s: Settings, a: argparse.Namespace) -> int:
     rc = 0
     totals = {"records_in": 0, "loaded": 0, "quarantined": 0, "duplicates_within_batch": 0,
               "skipped_total": 0}
-    for path in _expand_paths(a.paths):
-        prog = Progress(path.name)
-        res = ingest_one(s, str(path), fmt=a.format, options=options or None, force=a.force,
-                         progress=prog)
-        prog.done()
-        if res.get("error"):
-            print(f"{path}: not ingested: {res['error']}", file=sys.stderr)
-            rc = 1
-            continue
-        for k in totals:
-            totals[k] += res[k]
-        skipped = ", ".join(f"{k}={v}" for k, v in sorted(res["skipped"].items())) or "none"
-        _echo(f"{path}: format {res['format']} → {res['loaded']} loaded, {res['quarantined']} "
-              f"quarantined, {res['duplicates_within_batch']} duplicates, skipped: {skipped} "
-              f"[{res['status']}; batch {', '.join(res['batch_ids'])}]")
-        for note in res.get("notes", []):
-            print(f"  warning: {note}", file=sys.stderr)
-        if res.get("unrecognised_members"):
-            for m in res["unrecognised_members"]:
+    paths = _expand_paths(a.paths)
+    with Reporter() as out:
+        for path in paths:
+            with out.counter(f"ingest {path.name}", "records") as count:
+                res = ingest_one(s, str(path), fmt=a.format, options=options or None, force=a.force,
+                                 progress=count)
+            if res.get("error"):
+                print(f"{path}: not ingested: {res['error']}", file=sys.stderr)
+                rc = 1
+                continue
+            for k in totals:
+                totals[k] += res[k]
+            skipped = ", ".join(f"{k}={v}" for k, v in sorted(res["skipped"].items())) or "none"
+            out(f"{path}: format {res['format']} → {res['loaded']} loaded, {res['quarantined']} "
+                f"quarantined, {res['duplicates_within_batch']} duplicates, skipped: {skipped} "
+                f"[{res['status']}; batch {', '.join(res['batch_ids'])}]")
+            for note in res.get("notes", []):
+                print(f"  warning: {note}", file=sys.stderr)
+            for m in res.get("unrecognised_members") or []:
                 print(f"  skipped member: {m}", file=sys.stderr)
     _echo("total: " + ", ".join(f"{k}={v}" for k, v in totals.items()))
     return rc
@@ -164,20 +338,20 @@ def _print_run_summary(s: Settings, summary: dict[str, Any]) -> None:
     _echo(f"alerts:      {s.alerts_dir}")
 
 
-def cmd_run(s: Settings, a: argparse.Namespace) -> int:
+def cmd_run(s: Settings, a: Args) -> int:
     from discourse.pipeline import run
 
-    summary = run(s, echo=_echo, full_refresh=a.full_refresh)
+    with Reporter() as out:
+        summary = run(s, echo=out, full_refresh=a.full_refresh)
     _print_run_summary(s, summary)
     if a.json:
         Path(a.json).write_text(json.dumps(summary, indent=1, default=str))
     return 1 if summary.get("failed") else 0
 
 
-def cmd_generate(s: Settings, a: argparse.Namespace) -> int:
+def cmd_generate(s: Settings, a: Args) -> int:
     from synth import generate
 
-    prog = Progress("generate")
     kwargs: dict[str, Any] = {}
     if a.start:
         from datetime import date
@@ -186,11 +360,12 @@ def cmd_generate(s: Settings, a: argparse.Namespace) -> int:
     if a.formats:
         kwargs["formats"] = tuple(f.strip() for f in a.formats.split(",") if f.strip())
     try:
-        truth = generate(Path(a.out), posts=a.posts, seed=a.seed, days=a.days, compress=a.compress,
-                         progress=prog.total, **kwargs)
+        # the generator reports the running number of posts written: set, not added up
+        with Reporter() as out, out.counter("generate", "posts", total=a.posts) as count:
+            truth = generate(Path(a.out), posts=a.posts, seed=a.seed, days=a.days, compress=a.compress,
+                             progress=count.set, **kwargs)
     except ValueError as exc:
         raise CliError(f"generate: {exc}") from exc
-    prog.done()
     _echo(f"wrote {a.posts:,} posts of synthetic exports to {a.out} "
           f"(ground truth: {Path(a.out) / '_ground_truth.json'})")
     by_format: dict[str, list[int]] = {}
@@ -201,7 +376,7 @@ def cmd_generate(s: Settings, a: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_demo(s: Settings, a: argparse.Namespace) -> int:
+def cmd_demo(s: Settings, a: Args) -> int:
     from synth import generate
 
     # The one place that runs on demo settings: the public demo key is allowed, the warehouse is
@@ -220,9 +395,8 @@ def cmd_demo(s: Settings, a: argparse.Namespace) -> int:
     out = s.inbox / f"demo-seed{a.seed}-{a.posts}"
     if not (out / "_ground_truth.json").exists():
         _echo(f"[generate] {a.posts:,} synthetic posts → {out}")
-        prog = Progress("generate")
-        generate(out, posts=a.posts, seed=a.seed, days=a.days, progress=prog.total)
-        prog.done()
+        with Reporter() as reporter, reporter.counter("generate", "posts", total=a.posts) as count:
+            generate(out, posts=a.posts, seed=a.seed, days=a.days, progress=count.set)
     return cmd_run(s, a)
 
 
@@ -234,7 +408,7 @@ def _non_demo_inbox_files(s: Settings) -> list[str]:
             if p.is_file() and not p.relative_to(s.inbox).parts[0].startswith("demo-seed")]
 
 
-def cmd_report(s: Settings, a: argparse.Namespace) -> int:
+def cmd_report(s: Settings, a: Args) -> int:
     from discourse.pipeline import report
 
     if not s.warehouse.exists():
@@ -313,7 +487,7 @@ def _print_saved_queries() -> None:
     print("(run one with `discourse query --saved NAME`)", file=sys.stderr)
 
 
-def cmd_query(s: Settings, a: argparse.Namespace) -> int:
+def cmd_query(s: Settings, a: Args) -> int:
     import duckdb
 
     from discourse.analyst import AnalystError, saved_query
@@ -363,7 +537,7 @@ def cmd_query(s: Settings, a: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_export(s: Settings, a: argparse.Namespace) -> int:
+def cmd_export(s: Settings, a: Args) -> int:
     """A mart, filtered, to CSV, JSON Lines or Parquet, through the same locked-down read-only
     connection as `discourse query` (it cannot write files: the rows come back as Arrow batches)."""
     import duckdb
@@ -406,7 +580,7 @@ def cmd_export(s: Settings, a: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_validate(s: Settings, a: argparse.Namespace) -> int:
+def cmd_validate(s: Settings, a: Args) -> int:
     from ingest.lake import lake_manifests
     from quality.gates import run_marts_gate, run_raw_gate, run_staging_gate
     from quality.volume import check_volume
@@ -444,7 +618,7 @@ def cmd_validate(s: Settings, a: argparse.Namespace) -> int:
     return rc
 
 
-def cmd_remap(s: Settings, a: argparse.Namespace) -> int:
+def cmd_remap(s: Settings, a: Args) -> int:
     from discourse.pipeline import lake_lock
     from ingest.registry import UnrecognisedFormat
     from ingest.remap import RemapError, remap
@@ -465,7 +639,7 @@ def cmd_remap(s: Settings, a: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_forget(s: Settings, a: argparse.Namespace) -> int:
+def cmd_forget(s: Settings, a: Args) -> int:
     from datetime import date
 
     from discourse.forget import ForgetError, forget
@@ -486,7 +660,7 @@ def cmd_forget(s: Settings, a: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_domains_import(s: Settings, a: argparse.Namespace) -> int:
+def cmd_domains_import(s: Settings, a: Args) -> int:
     from discourse.transform.importers import ReferenceImportError, import_domains
 
     try:
@@ -498,7 +672,7 @@ def cmd_domains_import(s: Settings, a: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_claims_import(s: Settings, a: argparse.Namespace) -> int:
+def cmd_claims_import(s: Settings, a: Args) -> int:
     from discourse.transform.importers import ReferenceImportError, import_claims
 
     try:
@@ -509,7 +683,7 @@ def cmd_claims_import(s: Settings, a: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_sentiment_train(s: Settings, a: argparse.Namespace) -> int:
+def cmd_sentiment_train(s: Settings, a: Args) -> int:
     from discourse.transform.sentiment_train import SentimentTrainError, train_overlay
 
     try:
@@ -520,7 +694,7 @@ def cmd_sentiment_train(s: Settings, a: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_emotion_train(s: Settings, a: argparse.Namespace) -> int:
+def cmd_emotion_train(s: Settings, a: Args) -> int:
     from discourse.transform.emotion_train import EmotionTrainError, train_overlay
 
     try:
@@ -531,7 +705,18 @@ def cmd_emotion_train(s: Settings, a: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_network_export(s: Settings, a: argparse.Namespace) -> int:
+def cmd_misinfo_train(s: Settings, a: Args) -> int:
+    from discourse.transform.misinfo_train import MisinfoTrainError, train_misinfo
+
+    try:
+        res = train_misinfo(s, Path(a.file), name=a.name)
+    except MisinfoTrainError as exc:
+        raise CliError(str(exc)) from exc
+    _echo(json.dumps(res, indent=1, default=str))
+    return 0
+
+
+def cmd_network_export(s: Settings, a: Args) -> int:
     """The published conversation network as a GEXF, GraphML or CSV graph (``discourse.network``)."""
     import duckdb
 
@@ -557,7 +742,7 @@ def cmd_network_export(s: Settings, a: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_serve(s: Settings, a: argparse.Namespace) -> int:
+def cmd_serve(s: Settings, a: Args) -> int:
     """The report, Data Docs and dbt docs over HTTP, read-only (``discourse.serve``)."""
     from discourse.serve import ServeError, serve
 
@@ -568,149 +753,351 @@ def cmd_serve(s: Settings, a: argparse.Namespace) -> int:
     return 0
 
 
-# ---------------------------------------------------------------- parser
+# ---------------------------------------------------------------- command line (typer)
+#
+# Each command below only collects its parameters: it returns the ``Args`` that ``main`` runs (``fn``),
+# so parsing (typer) and running (``main``'s error handling) stay apart, and ``build_parser`` can parse
+# without running anything.
 
-def ingest_flags(sp: argparse.ArgumentParser) -> None:
-    """One flag per format option that declares one (``ingest.formats.<name>.options``); ``cmd_ingest``
-    reads them back. Loads the option declarations only, not the adapters."""
+Opt = typer.Option
+Arg = typer.Argument
+
+
+def _args(ctx: typer.Context, fn: Any, **values: Any) -> Args:
+    """The command line as ``Args``: the global options (kept by ``_root`` in ``ctx.obj``), the
+    command's own, the command's name and the function that runs it."""
+    return Args(**(ctx.obj or {}), command=ctx.command_path.partition(" ")[2], fn=fn, **values)
+
+
+def _root(
+    ctx: typer.Context,
+    home: Annotated[str | None, Opt(
+        "--home", metavar="HOME", help="runtime home (default: $DISCOURSE_HOME or ./discourse_home)")] = None,
+    debug: Annotated[bool, Opt("--debug", help="show the full traceback of an error")] = False,
+) -> None:
+    ctx.obj = {"home": home, "debug": debug}
+
+
+def _ingest_command() -> Any:
+    """``discourse ingest``, with one flag per format option that declares one
+    (``ingest.formats.<name>.options``; ``cmd_ingest`` reads them back). The flags are known only at run
+    time, so the signature typer reads is built here. Loads the option declarations, not the adapters."""
     from ingest.registry import option_declarations
 
+    def ingest(ctx: typer.Context, **values: Any) -> Args:
+        return _args(ctx, cmd_ingest, **values)
+
+    kw = inspect.Parameter.KEYWORD_ONLY
+    params = [
+        inspect.Parameter("ctx", kw, annotation=typer.Context),
+        inspect.Parameter("paths", kw, annotation=Annotated[list[str], Arg(metavar="PATHS")]),
+        inspect.Parameter("format", kw, default=None, annotation=Annotated[
+            str | None, Opt("--format", metavar="FORMAT", help="skip detection and use this adapter")]),
+    ]
     for opt in option_declarations():
         if opt.flag:
-            sp.add_argument(opt.flag, dest=opt.name, help=opt.help)
+            params.append(inspect.Parameter(opt.name, kw, default=None, annotation=Annotated[
+                str | None, Opt(opt.flag, metavar=opt.name.upper(), help=opt.help)]))
+    params.append(inspect.Parameter("force", kw, default=False, annotation=Annotated[
+        bool, Opt("--force", help="re-ingest even if the content was ingested")]))
+    ingest.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    return ingest
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="discourse", description=__doc__.splitlines()[0])
-    p.add_argument("--home", help="runtime home (default: $DISCOURSE_HOME or ./discourse_home)")
-    p.add_argument("--debug", action="store_true", help="show the full traceback of an error")
-    sub = p.add_subparsers(dest="command", required=True)
+RunJson = Annotated[str | None, Opt("--json", metavar="PATH", help="also write the run summary as JSON here")]
+FullRefresh = Annotated[bool, Opt(
+    "--full-refresh", help="build the marts even when none of their inputs changed since the last publish")]
 
-    sp = sub.add_parser("ingest", help="ingest export files or folders into the lake")
-    sp.add_argument("paths", nargs="+")
-    sp.add_argument("--format", help="skip detection and use this adapter")
-    ingest_flags(sp)
-    sp.add_argument("--force", action="store_true", help="re-ingest even if the content was ingested")
-    sp.set_defaults(fn=cmd_ingest)
 
-    commands = (("run", cmd_run, "the nightly job: ingest new inbox files, gates, dbt, publish, report"),
-                ("demo", cmd_demo, "generate sample exports into the inbox, then run"))
-    for name, fn, hlp in commands:
-        sp = sub.add_parser(name, help=hlp)
-        sp.add_argument("--json", help="also write the run summary as JSON here")
-        sp.add_argument("--full-refresh", action="store_true",
-                        help="build the marts even when none of their inputs changed since the last publish")
-        if name == "demo":
-            sp.add_argument("--posts", type=int, default=20_000)
-            sp.add_argument("--seed", type=int, default=7)
-            sp.add_argument("--days", type=int, default=14)
-        sp.set_defaults(fn=fn)
+def run_command(ctx: typer.Context, json_out: RunJson = None, full_refresh: FullRefresh = False) -> Args:
+    return _args(ctx, cmd_run, json=json_out, full_refresh=full_refresh)
 
-    sp = sub.add_parser("generate", help="write synthetic exports with planted signals")
-    sp.add_argument("--posts", type=int, required=True)
-    sp.add_argument("--out", required=True)
-    sp.add_argument("--seed", type=int, default=7)
-    sp.add_argument("--days", type=int, default=14)
-    sp.add_argument("--compress", action="store_true", help="write compressed exports")
-    sp.add_argument("--start", help="first day, YYYY-MM-DD (default 2026-11-01)")
-    sp.add_argument("--formats", help="comma-separated, from x_v2, x_archive, telegram_desktop, generic, "
-                    "reddit, mastodon, bluesky_jetstream, youtube_comments, zeeschuimer (short names x, "
-                    "telegram, bluesky, youtube also work; default all)")
-    sp.set_defaults(fn=cmd_generate)
 
-    sp = sub.add_parser("report", help="(re)write the HTML report from the published marts")
-    sp.set_defaults(fn=cmd_report)
+def demo_command(
+    ctx: typer.Context,
+    json_out: RunJson = None,
+    full_refresh: FullRefresh = False,
+    posts: Annotated[int, Opt("--posts", metavar="N")] = 20_000,
+    seed: Annotated[int, Opt("--seed", metavar="N")] = 7,
+    days: Annotated[int, Opt("--days", metavar="N")] = 14,
+) -> Args:
+    return _args(ctx, cmd_demo, json=json_out, full_refresh=full_refresh, posts=posts, seed=seed, days=days)
 
-    sp = sub.add_parser("serve", help="serve the reports, Data Docs and dbt docs over HTTP (read-only)")
-    sp.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 in a container)")
-    sp.add_argument("--port", type=int, default=8080)
-    sp.set_defaults(fn=cmd_serve)
 
-    sp = sub.add_parser("query", help="run SQL, or a saved query, against the published marts (read-only)")
-    sp.add_argument("sql", nargs="?", help="the SQL (omit with --saved)")
-    sp.add_argument("--saved", nargs="?", const="", metavar="NAME",
-                    help="run a saved query by name; without a name, list them")
-    sp.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    sp.add_argument("--limit", type=int, default=50, help="show the first N rows (default 50)")
-    sp.set_defaults(fn=cmd_query)
+def generate_command(
+    ctx: typer.Context,
+    posts: Annotated[int, Opt("--posts", metavar="N")],
+    out: Annotated[str, Opt("--out", metavar="DIR")],
+    seed: Annotated[int, Opt("--seed", metavar="N")] = 7,
+    days: Annotated[int, Opt("--days", metavar="N")] = 14,
+    compress: Annotated[bool, Opt("--compress", help="write compressed exports")] = False,
+    start: Annotated[str | None, Opt("--start", metavar="DATE",
+                                     help="first day, YYYY-MM-DD (default 2026-11-01)")] = None,
+    formats: Annotated[str | None, Opt(
+        "--formats", metavar="FORMATS",
+        help="comma-separated, from x_v2, x_archive, telegram_desktop, generic, reddit, mastodon, "
+             "bluesky_jetstream, youtube_comments, zeeschuimer (short names x, telegram, bluesky, youtube "
+             "also work; default all)")] = None,
+) -> Args:
+    return _args(ctx, cmd_generate, posts=posts, out=out, seed=seed, days=days, compress=compress,
+                 start=start, formats=formats)
 
-    sp = sub.add_parser("export", help="export a mart, optionally filtered, to CSV, JSON Lines or Parquet")
-    sp.add_argument("table", help="mart name, e.g. posts or marts.topic_daily")
-    sp.add_argument("--out", required=True)
-    sp.add_argument("--format", choices=("csv", "jsonl", "parquet", "json", "gexf", "graphml"),
-                    help="default: from --out's extension (.csv, .jsonl/.ndjson/.json, .parquet); "
-                    "json = jsonl; gexf and graphml for `export network` (see `discourse network export`)")
-    sp.add_argument("--where", help="a SQL predicate over the mart's columns, "
-                    "e.g. \"sentiment_label = 'negative'\"")
-    sp.add_argument("--since", help="first date, YYYY-MM-DD (the mart's date column)")
-    sp.add_argument("--until", help="last date, YYYY-MM-DD, inclusive")
-    sp.add_argument("--platform", help="platform(s), comma-separated")
-    sp.add_argument("--topic", help="topic id(s), comma-separated (topic_id or primary_topic)")
-    sp.add_argument("--lang", help="language(s), comma-separated")
-    sp.set_defaults(fn=cmd_export)
 
-    sp = sub.add_parser("validate", help="run the data-quality gates on the lake and/or the marts")
-    sp.add_argument("--stage", choices=("raw", "staging", "marts", "all"), default="all")
-    sp.add_argument("--build", action="store_true", help="validate the unpublished build warehouse")
-    sp.set_defaults(fn=cmd_validate)
+def report_command(ctx: typer.Context) -> Args:
+    return _args(ctx, cmd_report)
 
-    sp = sub.add_parser("remap", help="re-derive the canonical columns of ingested batches from raw")
-    sp.add_argument("--format", help="only batches of this export format (default: all)")
-    sp.add_argument("--batch", action="append", help="only this batch id (repeatable)")
-    sp.set_defaults(fn=cmd_remap)
 
-    sp = sub.add_parser("forget", help="erase an author's or a post's data, or everything before a date")
-    what = sp.add_mutually_exclusive_group(required=True)
-    what.add_argument("--author", help="<platform>:<author id>, or [<platform>:]@<handle>")
-    what.add_argument("--post", help="a post_uid (<platform>:<post id>)")
-    what.add_argument("--before", help="every post created before this day (YYYY-MM-DD, UTC)")
-    sp.add_argument("--inbox", action="store_true", help="also delete the inbox exports they came from")
-    sp.set_defaults(fn=cmd_forget)
+def serve_command(
+    ctx: typer.Context,
+    host: Annotated[str, Opt("--host", metavar="HOST",
+                             help="address to listen on (0.0.0.0 in a container)")] = "127.0.0.1",
+    port: Annotated[int, Opt("--port", metavar="PORT")] = 8080,
+) -> Args:
+    return _args(ctx, cmd_serve, host=host, port=port)
 
-    sp = sub.add_parser("domains", help="domain-credibility lists")
-    dsub = sp.add_subparsers(dest="domains_command", required=True)
-    dp = dsub.add_parser("import", help="import a public domain-rating list")
-    dp.add_argument("file")
-    dp.add_argument("--format", choices=("pc1", "iffy", "csv"), required=True)
-    dp.add_argument("--source", help="name recorded as the ratings' source (default: from the file)")
-    dp.set_defaults(fn=cmd_domains_import)
 
-    sp = sub.add_parser("claims", help="fact-checked claims")
-    csub = sp.add_subparsers(dest="claims_command", required=True)
-    cp = csub.add_parser("import", help="import fact-checked claims (CSV or JSON lines)")
-    cp.add_argument("file")
-    cp.set_defaults(fn=cmd_claims_import)
+def query_command(
+    ctx: typer.Context,
+    sql: Annotated[str | None, Arg(metavar="SQL", help="the SQL (omit with --saved)")] = None,
+    saved: Annotated[str | None, Opt("--saved", metavar="[NAME]",
+                                     help="run a saved query by name; without a name, list them")] = None,
+    fmt: Annotated[Literal["table", "csv", "json"], Opt("--format")] = "table",
+    limit: Annotated[int, Opt("--limit", metavar="N", help="show the first N rows (default 50)",
+                               show_default=False)] = 50,
+) -> Args:
+    return _args(ctx, cmd_query, sql=sql, saved=saved, format=fmt, limit=limit)
 
-    sp = sub.add_parser("sentiment", help="sentiment lexicon overlay")
-    ssub = sp.add_subparsers(dest="sentiment_command", required=True)
-    tp = ssub.add_parser("train", help="fit token weights from a labelled CSV (text,label)")
-    tp.add_argument("file")
-    tp.add_argument("--out", help="overlay path (default <home>/reference/sentiment_overlay.parquet)")
-    tp.set_defaults(fn=cmd_sentiment_train)
 
-    sp = sub.add_parser("emotion", help="emotion lexicon overlay")
-    esub = sp.add_subparsers(dest="emotion_command", required=True)
-    tp = esub.add_parser("train", help="fit token weights per emotion from a labelled CSV (text,label)")
-    tp.add_argument("file")
-    tp.add_argument("--out", help="overlay path (default <home>/reference/emotion_overlay.parquet)")
-    tp.set_defaults(fn=cmd_emotion_train)
+def _saved_without_name(argv: list[str]) -> list[str]:
+    """``query --saved`` with no name lists the saved queries (argparse's ``nargs="?"``). Typer's
+    options always take a value, so a bare ``--saved`` (last, or before another option) is passed on
+    as ``--saved=``, the empty name that means "list"."""
+    i = 0
+    while i < len(argv) and argv[i] != "query":  # the global options come before the command
+        i += 2 if argv[i] == "--home" else 1
+    out = list(argv)
+    for j in range(i + 1, len(out)):
+        if out[j] == "--":
+            break
+        if out[j] == "--saved" and (j + 1 == len(out) or out[j + 1].startswith("-")):
+            out[j] = "--saved="
+    return out
 
-    sp = sub.add_parser("network", help="the conversation network (docs/network.md)")
-    nsub = sp.add_subparsers(dest="network_command", required=True)
-    np_ = nsub.add_parser("export", help="write the published author_edges (+ communities) as a graph file")
-    np_.add_argument("--out", required=True, help="file to write (csv: also <stem>.nodes.csv beside it)")
-    np_.add_argument("--format", choices=("gexf", "graphml", "csv"), help="default: from --out's extension")
-    np_.add_argument("--topic", help="only edges between accounts of this topic's repost+quote network")
-    np_.add_argument("--window-days", type=int, help="only the last N days, ending at the newest edge")
-    np_.add_argument("--since", help="first day, YYYY-MM-DD")
-    np_.add_argument("--until", help="last day, YYYY-MM-DD, inclusive")
-    np_.add_argument("--types", help="edge types, comma-separated (default repost,quote,reply,mention)")
-    np_.set_defaults(fn=cmd_network_export)
-    return p
+
+def export_command(
+    ctx: typer.Context,
+    table: Annotated[str, Arg(metavar="TABLE", help="mart name, e.g. posts or marts.topic_daily")],
+    out: Annotated[str, Opt("--out", metavar="PATH")],
+    fmt: Annotated[Literal["csv", "jsonl", "parquet", "json", "gexf", "graphml"] | None, Opt(
+        "--format",
+        help="default: from --out's extension (.csv, .jsonl/.ndjson/.json, .parquet); json = jsonl; "
+             "gexf and graphml for `export network` (see `discourse network export`)")] = None,
+    where: Annotated[str | None, Opt("--where", metavar="SQL", help="a SQL predicate over the mart's "
+                                     "columns, e.g. \"sentiment_label = 'negative'\"")] = None,
+    since: Annotated[str | None, Opt("--since", metavar="DATE",
+                                     help="first date, YYYY-MM-DD (the mart's date column)")] = None,
+    until: Annotated[str | None, Opt("--until", metavar="DATE",
+                                     help="last date, YYYY-MM-DD, inclusive")] = None,
+    platform: Annotated[str | None, Opt("--platform", metavar="LIST",
+                                        help="platform(s), comma-separated")] = None,
+    topic: Annotated[str | None, Opt("--topic", metavar="LIST",
+                                     help="topic id(s), comma-separated (topic_id or primary_topic)")] = None,
+    lang: Annotated[str | None, Opt("--lang", metavar="LIST", help="language(s), comma-separated")] = None,
+) -> Args:
+    return _args(ctx, cmd_export, table=table, out=out, format=fmt, where=where, since=since, until=until,
+                 platform=platform, topic=topic, lang=lang)
+
+
+def validate_command(
+    ctx: typer.Context,
+    stage: Annotated[Literal["raw", "staging", "marts", "all"], Opt("--stage")] = "all",
+    build: Annotated[bool, Opt("--build", help="validate the unpublished build warehouse")] = False,
+) -> Args:
+    return _args(ctx, cmd_validate, stage=stage, build=build)
+
+
+def remap_command(
+    ctx: typer.Context,
+    fmt: Annotated[str | None, Opt("--format", metavar="FORMAT",
+                                   help="only batches of this export format (default: all)")] = None,
+    batch: Annotated[list[str] | None, Opt("--batch", metavar="BATCH",
+                                           help="only this batch id (repeatable)")] = None,
+) -> Args:
+    return _args(ctx, cmd_remap, format=fmt, batch=batch or None)
+
+
+def forget_command(
+    ctx: typer.Context,
+    author: Annotated[str | None, Opt("--author", metavar="AUTHOR",
+                                      help="<platform>:<author id>, or [<platform>:]@<handle>")] = None,
+    post: Annotated[str | None, Opt("--post", metavar="POST_UID",
+                                    help="a post_uid (<platform>:<post id>)")] = None,
+    before: Annotated[str | None, Opt("--before", metavar="DATE",
+                                      help="every post created before this day (YYYY-MM-DD, UTC)")] = None,
+    inbox: Annotated[bool, Opt("--inbox", help="also delete the inbox exports they came from")] = False,
+) -> Args:
+    chosen = (("--author", author), ("--post", post), ("--before", before))
+    given = [flag for flag, value in chosen if value is not None]
+    if not given:
+        ctx.fail("one of the options --author --post --before is required")
+    if len(given) > 1:
+        ctx.fail(f"option {given[1]}: not allowed with option {given[0]}")
+    return _args(ctx, cmd_forget, author=author, post=post, before=before, inbox=inbox)
+
+
+def domains_import_command(
+    ctx: typer.Context,
+    file: Annotated[str, Arg(metavar="FILE")],
+    fmt: Annotated[Literal["pc1", "iffy", "csv"], Opt("--format")],
+    source: Annotated[str | None, Opt("--source", metavar="NAME", help="name recorded as the ratings' "
+                                      "source (default: from the file)")] = None,
+) -> Args:
+    return _args(ctx, cmd_domains_import, file=file, format=fmt, source=source)
+
+
+def claims_import_command(ctx: typer.Context, file: Annotated[str, Arg(metavar="FILE")]) -> Args:
+    return _args(ctx, cmd_claims_import, file=file)
+
+
+def sentiment_train_command(
+    ctx: typer.Context,
+    file: Annotated[str, Arg(metavar="FILE")],
+    out: Annotated[str | None, Opt("--out", metavar="PATH", help="overlay path (default "
+                                   "<home>/reference/sentiment_overlay.parquet)")] = None,
+) -> Args:
+    return _args(ctx, cmd_sentiment_train, file=file, out=out)
+
+
+def emotion_train_command(
+    ctx: typer.Context,
+    file: Annotated[str, Arg(metavar="FILE")],
+    out: Annotated[str | None, Opt("--out", metavar="PATH", help="overlay path (default "
+                                   "<home>/reference/emotion_overlay.parquet)")] = None,
+) -> Args:
+    return _args(ctx, cmd_emotion_train, file=file, out=out)
+
+
+def misinfo_train_command(
+    ctx: typer.Context,
+    file: Annotated[str, Arg(metavar="LABELLED.csv")],
+    name: Annotated[str | None, Opt("--name", metavar="NAME", help="name of the training set, given in "
+                                    "the score's reasons (default: the file's stem)")] = None,
+) -> Args:
+    return _args(ctx, cmd_misinfo_train, file=file, name=name)
+
+
+def network_export_command(
+    ctx: typer.Context,
+    out: Annotated[str, Opt("--out", metavar="PATH",
+                            help="file to write (csv: also <stem>.nodes.csv beside it)")],
+    fmt: Annotated[Literal["gexf", "graphml", "csv"] | None, Opt(
+        "--format", help="default: from --out's extension")] = None,
+    topic: Annotated[str | None, Opt("--topic", metavar="TOPIC", help="only edges between accounts of "
+                                     "this topic's repost+quote network")] = None,
+    window_days: Annotated[int | None, Opt("--window-days", metavar="N", help="only the last N days, "
+                                           "ending at the newest edge")] = None,
+    since: Annotated[str | None, Opt("--since", metavar="DATE", help="first day, YYYY-MM-DD")] = None,
+    until: Annotated[str | None, Opt("--until", metavar="DATE",
+                                     help="last day, YYYY-MM-DD, inclusive")] = None,
+    types: Annotated[str | None, Opt("--types", metavar="TYPES", help="edge types, comma-separated "
+                                     "(default repost,quote,reply,mention)")] = None,
+) -> Args:
+    return _args(ctx, cmd_network_export, out=out, format=fmt, topic=topic, window_days=window_days,
+                 since=since, until=until, types=types)
+
+
+# (group, its help, [(command, its help, function)]): the commands with subcommands
+GROUPS = (
+    ("domains", "domain-credibility lists",
+     [("import", "import a public domain-rating list", domains_import_command)]),
+    ("claims", "fact-checked claims",
+     [("import", "import fact-checked claims (CSV or JSON lines)", claims_import_command)]),
+    ("sentiment", "sentiment lexicon overlay",
+     [("train", "fit token weights from a labelled CSV (text,label)", sentiment_train_command)]),
+    ("emotion", "emotion lexicon overlay",
+     [("train", "fit token weights per emotion from a labelled CSV (text,label)", emotion_train_command)]),
+    ("misinfo", "misinformation text model",
+     [("train", "fit the text model's term weights from claims labelled true or false (CSV text,label)",
+       misinfo_train_command)]),
+    ("network", "the conversation network (docs/network.md)",
+     [("export", "write the published author_edges (+ communities) as a graph file",
+       network_export_command)]),
+)
+
+_SETTINGS: dict[str, Any] = {
+    "add_completion": False,
+    "rich_markup_mode": None,  # help texts are plain text: [..] and <..> in them stay as written
+    "pretty_exceptions_enable": False,
+    "context_settings": {"help_option_names": ["-h", "--help"]},
+}
+
+
+def build_app() -> typer.Typer:
+    """The `discourse` command line as a typer app."""
+    app = typer.Typer(name="discourse", help=__doc__.splitlines()[0], **_SETTINGS)
+    app.callback()(_root)
+    commands = (
+        ("ingest", "ingest export files or folders into the lake", _ingest_command()),
+        ("run", "the nightly job: ingest new inbox files, gates, dbt, publish, report", run_command),
+        ("demo", "generate sample exports into the inbox, then run", demo_command),
+        ("generate", "write synthetic exports with planted signals", generate_command),
+        ("report", "(re)write the HTML report from the published marts", report_command),
+        ("serve", "serve the reports, Data Docs and dbt docs over HTTP (read-only)", serve_command),
+        ("query", "run SQL, or a saved query, against the published marts (read-only)", query_command),
+        ("export", "export a mart, optionally filtered, to CSV, JSON Lines or Parquet", export_command),
+        ("validate", "run the data-quality gates on the lake and/or the marts", validate_command),
+        ("remap", "re-derive the canonical columns of ingested batches from raw", remap_command),
+        ("forget", "erase an author's or a post's data, or everything before a date", forget_command),
+    )
+    for name, hlp, fn in commands:
+        app.command(name, help=hlp)(fn)
+    for group, hlp, subcommands in GROUPS:
+        sub = typer.Typer(name=group, help=hlp, **_SETTINGS)
+        for name, sub_hlp, fn in subcommands:
+            sub.command(name, help=sub_hlp)(fn)
+        app.add_typer(sub, name=group, help=hlp)
+    return app
+
+
+@cache
+def _command() -> Any:
+    return typer.main.get_command(build_app())
+
+
+def parse(argv: list[str]) -> Args | int:
+    """The command line parsed into ``Args``, or an exit code: 0 after ``--help``, 2 after a usage
+    error (its message and the usage on stderr, as argparse did)."""
+    try:
+        return _command().main(args=_saved_without_name(list(argv)), prog_name="discourse",
+                               standalone_mode=False)
+    except typer.TyperException as exc:
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        else:
+            print(f"discourse: error: {exc}", file=sys.stderr)
+        return int(getattr(exc, "exit_code", 2))
+
+
+class Parser:
+    """``parse_args`` as argparse has it (``SystemExit`` on ``--help`` or a usage error), for callers
+    that check what the command line offers without running anything."""
+
+    def parse_args(self, argv: list[str] | None = None) -> Args:
+        args = parse(sys.argv[1:] if argv is None else argv)
+        if isinstance(args, int):
+            raise SystemExit(args)
+        return args
+
+
+def build_parser() -> Parser:
+    return Parser()
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse(sys.argv[1:] if argv is None else argv)
+    if isinstance(args, int):
+        return args
     try:
         settings = load_settings(home=args.home)
         return int(args.fn(settings, args) or 0)

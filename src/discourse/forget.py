@@ -20,6 +20,14 @@ last. The manifest's accounting stays whole: ``loaded`` and ``quarantined`` drop
 + forgotten.quarantined`` is what the export held. A changed manifest makes the next ``discourse run``
 see the batch as changed (``discourse.transform.increments``: its rows are rebuilt) and gate it again.
 
+The lake may be on local disk or on object storage (``lake_url``): there the batch's files are read
+from the store, the rewritten ones staged under the home, uploaded and copied into place through a
+journal on the store (``ingest.store.publish_remote``; ``recover_remote`` rolls a crashed one forward).
+
+Delete events in exports (a Bluesky post delete, a Mastodon ``Delete``) are tombstones in the lake
+(``ingest.lake``: the SHA-256 of the deleted post's stored ``post_uid``); ``apply_deletes``, run by the
+night after its ingest, removes those posts with the same machinery, whichever export brought them.
+
 The audit record (``<home>/forget/<timestamp>.json``) holds what was done and no identity: the
 matched author keys' SHA-256 (not the keys themselves), counts and the files touched. The published
 snapshots and reports that predate a forget may quote the forgotten posts: the next publish keeps only
@@ -44,9 +52,29 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ingest.lake import REJECTED_DIR, Pseudonymiser, read_manifests
+from ingest.lake import (
+    DELETES_DIR,
+    REJECTED_DIR,
+    Pseudonymiser,
+    lake_manifests,
+    rejected_batches,
+    rejected_manifest,
+    staging_root,
+    uid_digest,
+)
+from ingest.objectstore import ObjectStore, inbox_store, lake_store
 from ingest.schema import PLATFORMS
-from ingest.store import PARQUET_COMPRESSION, atomic_write_text, journal_path, publish
+from ingest.store import (
+    JOURNAL_SUFFIX,
+    MANIFEST_DIR,
+    PARQUET_COMPRESSION,
+    atomic_write_text,
+    drop_staging,
+    journal_path,
+    publish,
+    publish_remote,
+    upload_staged,
+)
 
 PENDING = "forget_pending.json"
 
@@ -67,6 +95,7 @@ class Match:
     raw_tokens: set[str] = field(default_factory=set)
     raw_platforms: set[str] | None = None  # quarantine rows of these platforms only (None: any)
     ids: set[tuple[str, str]] = field(default_factory=set)  # (platform, author id), for contexts
+    reason: str = "request"
 
     def post_mask(self, table: pa.Table) -> pa.Array:
         hit = pa.array([False] * table.num_rows, pa.bool_())
@@ -132,20 +161,71 @@ def _pseudonymiser(settings: Any) -> Pseudonymiser:
     return Pseudonymiser(settings.require_pseudonym_key() if settings.pseudonymise else None)
 
 
-def _stored_units(lake: Path, entry: dict[str, Any]) -> Iterator[Any]:
+class _Files:
+    """One batch root's files: below the lake (``prefix`` ""), or below its ``_rejected/<batch>/``
+    folder, on local disk or on object storage. Rewritten files are written locally: next to the file
+    as ``<name>.tmp`` (renamed into place by ``ingest.store.publish``), or, on object storage, in a
+    staging folder under the home (uploaded, then copied into place by ``publish_remote``)."""
+
+    def __init__(self, settings: Any, prefix: str = ""):
+        self.settings = settings
+        self.store: ObjectStore | None = lake_store(settings)
+        self.prefix = prefix.strip("/")
+        self.root = Path(settings.lake) / self.prefix if self.prefix else Path(settings.lake)
+        self._stage: Path | None = None
+
+    def key(self, rel: str) -> str:
+        return f"{self.prefix}/{rel}" if self.prefix else rel
+
+    def exists(self, rel: str) -> bool:
+        return (self.root / rel).exists() if self.store is None else self.store.exists(self.key(rel))
+
+    def read_table(self, rel: str, columns: list[str] | None = None) -> pa.Table:
+        if self.store is None:
+            return pq.read_table(self.root / rel, columns=columns)
+        return pq.read_table(self.store.key(self.key(rel)), columns=columns, filesystem=self.store.fs)
+
+    @property
+    def stage(self) -> Path:
+        if self._stage is None:
+            base = staging_root(self.settings, "forget")
+            base.mkdir(parents=True, exist_ok=True)
+            self._stage = Path(tempfile.mkdtemp(prefix="batch-", dir=base))
+        return self._stage
+
+    def write_new(self, table: pa.Table, rel: str) -> None:
+        """``table`` as the new content of ``rel``, not yet in place."""
+        if self.store is None:
+            final = self.root / rel
+            tmp = final.with_name(final.name + ".tmp")
+        else:
+            tmp = self.stage / rel
+            tmp.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(table, tmp, compression=PARQUET_COMPRESSION)
+
+    def staged(self, rels: list[str]) -> dict[str, Path]:
+        return {rel: self.stage / rel for rel in rels}
+
+    def discard(self) -> None:
+        if self._stage is not None:
+            shutil.rmtree(self._stage, ignore_errors=True)
+            self._stage = None
+
+
+def _stored_units(files: _Files, entry: dict[str, Any]) -> Iterator[Any]:
     """A stored batch's raw records grouped by ``source_record``, in order, each with the context in
     force there (the last one stored at or before it): what ``Adapter.reframe`` writes back out."""
     from ingest.registry import Unit
 
-    posts = [pq.read_table(lake / f, columns=["source_record", "raw"])
-             for f in entry.get("files", []) if f.startswith("posts/") and (lake / f).exists()]
+    posts = [files.read_table(f, columns=["source_record", "raw"])
+             for f in entry.get("files", []) if f.startswith("posts/") and files.exists(f)]
     if not posts:
         return
     table = pa.concat_tables(posts).sort_by("source_record")
     contexts: list[tuple[int, str]] = []
-    ctx_path = lake / "context" / f"{entry['batch_id']}.parquet"
-    if ctx_path.exists():
-        ctx = pq.read_table(ctx_path).sort_by("source_record")
+    ctx_rel = f"context/{entry['batch_id']}.parquet"
+    if files.exists(ctx_rel):
+        ctx = files.read_table(ctx_rel).sort_by("source_record")
         contexts = list(zip(ctx["source_record"].to_pylist(), ctx["context"].to_pylist(), strict=True))
     ci = -1
     current: int | None = None
@@ -171,7 +251,7 @@ def resolve_handle(settings: Any, platform: str | None, handle: str,
     from ingest.sources import Limits, Source
 
     found: set[tuple[str, str]] = set()
-    lake = Path(settings.lake)
+    lake = _Files(settings)
     for entry in entries:
         plats = set(entry.get("platforms") or {}) | {entry.get("platform")}
         if (platform is not None and platform not in plats) or not entry.get("remappable"):
@@ -239,23 +319,16 @@ def build_match(settings: Any, *, author: str | None = None, post: str | None = 
 # ------------------------------------------------------------------ the lake
 
 def _all_entries(settings: Any) -> list[dict[str, Any]]:
-    return [e for e in read_manifests(settings.manifest_dir) if e.get("batch_id")]
+    return [e for e in lake_manifests(settings) if e.get("batch_id")]
 
 
-def _rejected_entries(settings: Any) -> list[tuple[Path, dict[str, Any]]]:
-    root = Path(settings.lake) / REJECTED_DIR
+def _rejected_entries(settings: Any) -> list[tuple[_Files, dict[str, Any]]]:
     out = []
-    for mpath in sorted(root.glob("*/manifest.json")) if root.is_dir() else []:
-        try:
-            out.append((mpath.parent, json.loads(mpath.read_text(encoding="utf-8"))))
-        except (OSError, ValueError):
-            continue
+    for batch_id in rejected_batches(settings):
+        entry = rejected_manifest(settings, batch_id)
+        if entry is not None:
+            out.append((_Files(settings, f"{REJECTED_DIR}/{batch_id}"), entry))
     return out
-
-
-def _write_tmp(table: pa.Table, final: Path) -> None:
-    tmp = final.with_name(final.name + ".tmp")
-    pq.write_table(table, tmp, compression=PARQUET_COMPRESSION)
 
 
 _CONTEXT_ID_KEYS = ("id", "id_str", "rest_id", "accountId", "author_id", "user_id")
@@ -285,7 +358,7 @@ def _scrub_context(text: str, ids: set[str]) -> str:
         return text
 
 
-def _forget_batch(root: Path, entry: dict[str, Any], match: Match) -> dict[str, Any] | None:
+def _forget_batch(root: _Files, entry: dict[str, Any], match: Match) -> dict[str, Any] | None:
     """Rewrite one batch's files under ``root`` (the lake, or its ``_rejected/<batch>/`` folder).
     Returns the plan (new files, old files, the new manifest) or None when nothing matched."""
     posts_gone = quarantine_gone = 0
@@ -295,10 +368,9 @@ def _forget_batch(root: Path, entry: dict[str, Any], match: Match) -> dict[str, 
     files = list(entry.get("files", []))
     posts_left = 0
     for rel in files:
-        path = root / rel
-        if not path.exists() or not rel.startswith(("posts/", "quarantine/")):
+        if not rel.startswith(("posts/", "quarantine/")) or not root.exists(rel):
             continue
-        table = pq.read_table(path)
+        table = root.read_table(rel)
         if "platform" not in table.column_names and "platform=" in rel:
             plat = rel.split("platform=", 1)[1].split("/", 1)[0]
             table = table.append_column("platform", pa.array([plat] * table.num_rows, pa.string()))
@@ -323,25 +395,24 @@ def _forget_batch(root: Path, entry: dict[str, Any], match: Match) -> dict[str, 
             rest = rest.drop_columns(["platform"])
         old_files.append(rel)
         if rest.num_rows:
-            _write_tmp(rest, path)
+            root.write_new(rest, rel)
             new_files.append(rel)
     # Contexts: the account of an author who is forgotten, and their posts quoted there, leave every
     # batch's context; a batch whose last post was forgotten keeps no context at all.
     for rel in files:
-        path = root / rel
-        if not rel.startswith("context/") or not path.exists():
+        if not rel.startswith("context/") or not root.exists(rel):
             continue
         if posts_left == 0 and posts_gone:
             old_files.append(rel)
             continue
         if match.ids:
-            table = pq.read_table(path)
+            table = root.read_table(rel)
             ids = {aid for _, aid in match.ids}
             scrubbed = [_scrub_context(t, ids) for t in table["context"].to_pylist()]
             if scrubbed != table["context"].to_pylist():
                 i = table.schema.get_field_index("context")
                 table = table.set_column(i, table.schema.field(i), pa.array(scrubbed, pa.string()))
-                _write_tmp(table, path)
+                root.write_new(table, rel)
                 old_files.append(rel)
                 new_files.append(rel)
     if not old_files:
@@ -351,6 +422,8 @@ def _forget_batch(root: Path, entry: dict[str, Any], match: Match) -> dict[str, 
     forgotten["posts"] = int(forgotten.get("posts", 0)) + posts_gone
     forgotten["quarantined"] = int(forgotten.get("quarantined", 0)) + quarantine_gone
     forgotten["at"] = [*forgotten.get("at", []), datetime.now(UTC).isoformat()]
+    if match.reason == "delete_events":  # of which removed because the export said they were deleted
+        forgotten["deleted_by_events"] = int(forgotten.get("deleted_by_events", 0)) + posts_gone
     platforms = {p: c - by_platform.get(p, 0) for p, c in (entry.get("platforms") or {}).items()}
     manifest = {
         **entry,
@@ -365,16 +438,65 @@ def _forget_batch(root: Path, entry: dict[str, Any], match: Match) -> dict[str, 
             "counts": {"posts": posts_gone, "quarantined": quarantine_gone}}
 
 
-def _publish_rejected(folder: Path, plan: dict[str, Any]) -> None:
-    """The ``_rejected/<batch>/`` form of ``ingest.store.publish``: its manifest is ``manifest.json``."""
-    for rel in plan["new"]:
-        final = folder / rel
-        tmp = final.with_name(final.name + ".tmp")
-        if tmp.exists():
-            os.replace(tmp, final)
-    for rel in set(plan["old"]) - set(plan["new"]):
-        (folder / rel).unlink(missing_ok=True)
-    atomic_write_text(folder / "manifest.json", json.dumps(plan["manifest"], indent=1, sort_keys=True))
+def _publish_batch(settings: Any, files: _Files, plan: dict[str, Any]) -> None:
+    """Put one batch's rewrite in place, through a journal that the next command rolls forward
+    should this one die part-way (``ingest.store.recover`` / ``recover_remote``): on local disk the
+    ``.tmp`` files are renamed, on object storage the staged files are uploaded and copied into place;
+    the manifest is written last either way."""
+    batch_id = plan["manifest"]["batch_id"]
+    if files.store is None:
+        journal = journal_path(settings.manifest_dir, batch_id)
+        atomic_write_text(journal, json.dumps(plan, indent=1, sort_keys=True))
+        publish(files.root, plan)
+        journal.unlink(missing_ok=True)
+        return
+    store = files.store
+    staging = None
+    try:
+        if plan["new"]:
+            staging = upload_staged(store, files.staged(plan["new"]), f"forget-{batch_id}-{os.getpid()}")
+        remote = {**plan, "staging": staging}
+        jkey = f"{MANIFEST_DIR}/{batch_id}{JOURNAL_SUFFIX}"
+        store.write_text(jkey, json.dumps(remote, indent=1, sort_keys=True))
+        publish_remote(store, remote)
+        store.delete(jkey)
+        drop_staging(store, staging)
+    finally:
+        files.discard()
+
+
+def _publish_rejected(files: _Files, plan: dict[str, Any]) -> None:
+    """The ``_rejected/<batch>/`` form of ``_publish_batch``: its manifest is ``manifest.json`` (a
+    rejected batch is read by no build, so no journal)."""
+    text = json.dumps(plan["manifest"], indent=1, sort_keys=True)
+    if files.store is None:
+        folder = files.root
+        for rel in plan["new"]:
+            final = folder / rel
+            tmp = final.with_name(final.name + ".tmp")
+            if tmp.exists():
+                os.replace(tmp, final)
+        for rel in set(plan["old"]) - set(plan["new"]):
+            (folder / rel).unlink(missing_ok=True)
+        atomic_write_text(folder / "manifest.json", text)
+        return
+    try:
+        for rel, path in files.staged(plan["new"]).items():
+            files.store.upload(path, files.key(rel))
+        files.store.delete_many(files.key(rel) for rel in sorted(set(plan["old"]) - set(plan["new"])))
+        files.store.write_text(files.key("manifest.json"), text)
+    finally:
+        files.discard()
+
+
+def _inbox_object(settings: Any, entry: dict[str, Any]) -> tuple[ObjectStore, str] | None:
+    """The export a batch came from, when it is an object of the inbox on object storage."""
+    store = inbox_store(settings)
+    src = str(entry.get("source_path") or "")
+    if store is None or not src.startswith(store.url + "/"):
+        return None
+    rel = store.rel(src)
+    return (store, rel) if store.exists(rel) else None
 
 
 def _inbox_path(settings: Any, entry: dict[str, Any]) -> Path | None:
@@ -406,25 +528,27 @@ def forget(
 ) -> dict[str, Any]:
     """Carry out one forget request (see the module docstring); returns the audit record, also
     written to ``<home>/forget/<timestamp>.json``. Call with the home's run lock held
-    (``discourse.pipeline.run_lock``): it rewrites lake files a run reads."""
-    if getattr(settings, "lake_url", None):
-        raise ForgetError("forget works on a local lake; the lake is on object storage (lake_url)")
+    (``discourse.pipeline.run_lock``): it rewrites lake files a run reads. The lake may be local or
+    on object storage (``lake_url``)."""
     from ingest.lake import cleanup_lake
-    from ingest.store import recover
 
-    say = echo or (lambda _m: None)
-    lake = Path(settings.lake)
-    cleanup_lake(settings)
-    recover(lake)  # an interrupted remap or forget is finished first
+    cleanup_lake(settings)  # an interrupted remap or forget is rolled forward first
     entries = _all_entries(settings)
     match = build_match(settings, author=author, post=post, before=before, entries=entries)
-    audit: dict[str, Any] = {
+    match.reason = reason
+    audit = _new_audit(reason, "author" if author else "post" if post else "before", match)
+    audit["before"] = before.isoformat() if before else None
+    return _carry_out(settings, match, entries, audit, inbox=inbox, echo=echo)
+
+
+def _new_audit(reason: str, by: str, match: Match) -> dict[str, Any]:
+    return {
         "at": datetime.now(UTC).isoformat(),
         "reason": reason,
-        "by": "author" if author else "post" if post else "before",
+        "by": by,
         # the keys' own hash: whoever holds a key cannot look it up here; no id, handle or uid is kept
         "author_key_sha256": sorted(_key_digest(k) for k in match.author_keys),
-        "before": before.isoformat() if before else None,
+        "before": None,
         "accounts_matched": len(match.author_keys),
         "posts": 0,
         "quarantined": 0,
@@ -435,16 +559,25 @@ def forget(
         "inbox_files_removed": 0,
         "inbox_files_still_holding": 0,
     }
+
+
+def _carry_out(settings: Any, match: Match, entries: list[dict[str, Any]], audit: dict[str, Any], *,
+               inbox: bool = False, echo: Callable[[str], None] | None = None,
+               rejected: bool = True) -> dict[str, Any]:
+    """Remove what ``match`` matches from every batch of ``entries`` (and, with ``rejected``, from the
+    batches set aside under ``_rejected``), fill in and write the ``audit`` record."""
+    say = echo or (lambda _m: None)
     touched_sources: list[dict[str, Any]] = []
+    lake = _Files(settings)
     for entry in entries:
-        plan = _forget_batch(lake, entry, match)
-        if plan is None:
-            continue
-        counts = plan.pop("counts")
-        journal = journal_path(settings.manifest_dir, entry["batch_id"])
-        atomic_write_text(journal, json.dumps(plan, indent=1, sort_keys=True))
-        publish(lake, plan)
-        journal.unlink(missing_ok=True)
+        try:
+            plan = _forget_batch(lake, entry, match)
+            if plan is None:
+                continue
+            counts = plan.pop("counts")
+            _publish_batch(settings, lake, plan)
+        finally:
+            lake.discard()
         audit["posts"] += counts["posts"]
         audit["quarantined"] += counts["quarantined"]
         audit["batches"].append(entry["batch_id"])
@@ -453,12 +586,15 @@ def forget(
         touched_sources.append(entry)
         say(f"[forget] batch {entry['batch_id']}: {counts['posts']} post(s), "
             f"{counts['quarantined']} quarantined record(s) removed")
-    for folder, entry in _rejected_entries(settings):
-        plan = _forget_batch(folder, entry, match)
-        if plan is None:
-            continue
-        counts = plan.pop("counts")
-        _publish_rejected(folder, plan)
+    for folder, entry in _rejected_entries(settings) if rejected else []:
+        try:
+            plan = _forget_batch(folder, entry, match)
+            if plan is None:
+                continue
+            counts = plan.pop("counts")
+            _publish_rejected(folder, plan)
+        finally:
+            folder.discard()
         audit["posts"] += counts["posts"]
         audit["quarantined"] += counts["quarantined"]
         audit["rejected_batches"].append(entry["batch_id"])
@@ -469,14 +605,19 @@ def forget(
             f"{counts['quarantined']} quarantined record(s) removed")
     # The exports: deleted whole with --inbox (the lake keeps every other record of them, raw
     # included, so nothing else is lost); otherwise counted, as they still hold the forgotten data.
-    seen: set[Path] = set()
+    seen: set[str] = set()
     for entry in touched_sources:
         path = _inbox_path(settings, entry)
-        if path is None or path in seen:
+        obj = _inbox_object(settings, entry) if path is None else None
+        where = str(path) if path is not None else obj[0].uri(obj[1]) if obj is not None else None
+        if where is None or where in seen:
             continue
-        seen.add(path)
+        seen.add(where)
         if inbox:
-            path.unlink(missing_ok=True)
+            if path is not None:
+                path.unlink(missing_ok=True)
+            elif obj is not None:
+                obj[0].delete(obj[1])
             audit["inbox_files_removed"] += 1
         else:
             audit["inbox_files_still_holding"] += 1
@@ -497,6 +638,99 @@ def write_audit(settings: Any, audit: dict[str, Any]) -> Path:
     path = folder / f"{stamp}.json"
     atomic_write_text(path, json.dumps(audit, indent=1, sort_keys=True))
     return path
+
+
+# ------------------------------------------------------------------ delete events
+
+DELETES_STATE = "deletes_applied.json"
+DELETE_PLATFORMS = ("bluesky", "mastodon")  # the formats whose exports carry delete events
+
+
+def _deletes_state_file(settings: Any) -> Path:
+    return Path(settings.home) / "state" / DELETES_STATE
+
+
+def _read_deletes_state(settings: Any) -> dict[str, Any]:
+    try:
+        data = json.loads(_deletes_state_file(settings).read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _delete_work(settings: Any, entries: list[dict[str, Any]]) -> tuple[dict[str, str], set[str],
+                                                                       list[dict[str, Any]]]:
+    """(tombstone file by batch, the tombstone batches not applied yet, the post batches to check):
+    every batch that may hold a deleted post when new tombstones arrived, else the post batches that
+    arrived since the last pass (a post whose delete came first)."""
+    tombs = {e["batch_id"]: e["deletes_file"] for e in entries
+             if str(e.get("deletes_file") or "").startswith(f"{DELETES_DIR}/")}
+    if not tombs:
+        return {}, set(), []
+    state = _read_deletes_state(settings)
+    new = set(tombs) - set(state.get("tombstones", []))
+    checked = set(state.get("checked", []))
+    holders = [e for e in entries if set(e.get("platforms") or {}) & set(DELETE_PLATFORMS)]
+    todo = holders if new else [e for e in holders if e["batch_id"] not in checked]
+    return tombs, new, todo
+
+
+def deletes_pending(settings: Any) -> bool:
+    """Whether ``apply_deletes`` has anything to do (cheap: manifests and a state file only)."""
+    _, new, todo = _delete_work(settings, _all_entries(settings))
+    return bool(new or todo)
+
+
+def apply_deletes(settings: Any, echo: Callable[[str], None] | None = None) -> dict[str, Any] | None:
+    """Apply the delete events the lake holds as tombstones (``lake/deletes/<batch>.parquet``: the
+    SHA-256 of each deleted post's stored ``post_uid``; ``ingest.lake``): each such post leaves the lake
+    through the ``discourse forget --post`` machinery, whichever batch brought it, before or after
+    its delete. A tombstone whose post has not arrived waits: the post is removed on the night it
+    arrives. Returns the audit record (``<home>/forget/``, reason ``delete_events``; it holds counts,
+    never a uid), or None when there was nothing to do. Call with the run lock held, as ``forget``."""
+    from ingest.lake import cleanup_lake
+
+    cleanup_lake(settings)
+    entries = _all_entries(settings)
+    tombs, new, todo = _delete_work(settings, entries)
+    if not new and not todo:
+        return None
+    lake = _Files(settings)
+    digests: set[str] = set()
+    for rel in tombs.values():
+        if lake.exists(rel):
+            digests.update(lake.read_table(rel, columns=["post_uid_sha256"])["post_uid_sha256"].to_pylist())
+    state = _read_deletes_state(settings)
+    found = set(state.get("found", []))
+    match = Match(reason="delete_events")
+    for entry in todo:
+        for rel in entry.get("files", []):
+            platform = rel.split("platform=", 1)[-1].split("/", 1)[0]
+            if not rel.startswith("posts/") or platform not in DELETE_PLATFORMS or not lake.exists(rel):
+                continue
+            for uid in lake.read_table(rel, columns=["post_uid"])["post_uid"].to_pylist():
+                d = uid_digest(uid)
+                if d in digests:
+                    match.post_uids.add(uid)
+                    found.add(d)
+    audit = _new_audit("delete_events", "delete_events", match)
+    audit.update({"tombstones": len(digests), "tombstone_batches_new": len(new),
+                  "batches_checked": len(todo), "tombstones_waiting": len(digests - found)})
+    if match.post_uids:
+        wanted = {e["batch_id"] for e in todo}
+        audit = _carry_out(settings, match, [e for e in entries if e["batch_id"] in wanted], audit,
+                           echo=echo, rejected=False)
+    else:
+        write_audit(settings, audit)
+    holders = {e["batch_id"] for e in _all_entries(settings)
+               if set(e.get("platforms") or {}) & set(DELETE_PLATFORMS)}
+    atomic_write_text(_deletes_state_file(settings), json.dumps({
+        "tombstones": sorted(tombs), "checked": sorted(holders | {e["batch_id"] for e in todo}),
+        "found": sorted(found & digests)}))
+    (echo or (lambda _m: None))(
+        f"[deletes] {audit['posts']} post(s) removed by delete events; {audit['tombstones_waiting']} "
+        "delete(s) wait for their post")
+    return audit
 
 
 # ------------------------------------------------------------------ after the next publish

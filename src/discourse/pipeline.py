@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from discourse.crash import crash_point
 from discourse.publish import publish
@@ -70,13 +70,50 @@ def run_lock(settings: Settings, echo: Echo = _quiet) -> Iterator[None]:
         fh.close()
 
 
+# A scheduled night (the Airflow DAG) runs as separate task processes, so no one process can hold the
+# lake's lock from its first step to its publish as ``discourse run`` does. It takes a hold instead:
+# ``<home>/.lake.hold`` names the night; every other holder of the lake's lock (an ingest, a run, a
+# remap, a forget) waits while it is there, and the night's own tasks (``night=<its run id>``) go on.
+# The night releases it at its end (last task, and its success or failure callback); a hold older
+# than ``HOLD_MAX_S`` (the DAG's run timeout and a margin) is stale and ignored.
+HOLD_FILE = ".lake.hold"
+HOLD_MAX_S = 6 * 3600 + 600
+HOLD_POLL_S = 2.0
+
+
+def _read_hold(settings: Settings) -> dict[str, Any] | None:
+    try:
+        data = json.loads((settings.home / HOLD_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or time.time() > float(data.get("until") or 0):
+        return None
+    return data
+
+
+def release_night_hold(settings: Settings, night: str) -> bool:
+    """Remove the night's hold on the lake (nothing when another night, or none, holds it)."""
+    hold = _read_hold(settings)
+    path = settings.home / HOLD_FILE
+    if hold is not None and hold.get("night") != night:
+        return False
+    existed = path.exists()
+    path.unlink(missing_ok=True)
+    return existed
+
+
 @contextmanager
-def lake_lock(settings: Settings, *, shared: bool, echo: Echo = _quiet) -> Iterator[None]:
+def lake_lock(settings: Settings, *, shared: bool, echo: Echo = _quiet, night: str | None = None,
+              take: bool = False) -> Iterator[None]:
     """The home's lake lock (``<home>/.lake.lock``): every writer of the lake holds it.
 
     ``discourse ingest`` holds it shared (ingests may run side by side: each writes its own batch);
     ``discourse run`` and ``discourse remap`` hold it exclusively (they clean up and read the whole
-    lake). A writer that finds it taken says so through ``echo`` and waits."""
+    lake). A writer that finds it taken says so through ``echo`` and waits.
+
+    A scheduled night's tasks pass ``night`` (the DAG run's id); its first task passes ``take`` too,
+    which writes the night's hold (``HOLD_FILE``) once the lock is had, replacing any older hold (one
+    night at a time: ``max_active_runs=1``). Everyone else waits while a hold of another night is there."""
     settings.home.mkdir(parents=True, exist_ok=True)
     path = settings.home / ".lake.lock"
     fh = open(path, "a")
@@ -90,6 +127,25 @@ def lake_lock(settings: Settings, *, shared: bool, echo: Echo = _quiet) -> Itera
             t0 = time.perf_counter()
             fcntl.flock(fh, mode)
             echo(f"[lock] {path} acquired after {time.perf_counter() - t0:.1f}s")
+        if take:
+            from ingest.store import atomic_write_text
+
+            assert night, "a hold names its night"
+            atomic_write_text(settings.home / HOLD_FILE, json.dumps(
+                {"night": night, "since": time.time(), "until": time.time() + HOLD_MAX_S}))
+        else:
+            t0 = time.perf_counter()
+            waited = False
+            while (hold := _read_hold(settings)) is not None and hold.get("night") != night:
+                if not waited:
+                    echo(f"[lock] waiting: the scheduled night {hold.get('night')} holds the lake "
+                         f"({settings.home / HOLD_FILE}) until it publishes")
+                    waited = True
+                fcntl.flock(fh, fcntl.LOCK_UN)
+                time.sleep(HOLD_POLL_S)
+                fcntl.flock(fh, mode)
+            if waited:
+                echo(f"[lock] the night's hold was released after {time.perf_counter() - t0:.1f}s")
         yield
     finally:
         fh.close()
@@ -491,7 +547,11 @@ def transform(settings: Settings, echo: Echo = _quiet, *, full_refresh: bool = F
     from discourse.transform import build_marts
 
     settings.build_dir.mkdir(parents=True, exist_ok=True)
-    summary = build_marts(settings, progress=_NodeEcho(echo), full_refresh=full_refresh)
+    nodes = _NodeEcho(echo)
+    try:
+        summary = build_marts(settings, progress=nodes, full_refresh=full_refresh)
+    finally:
+        nodes.close()
     echo(f"[dbt build] {summary['plan_text']}")
     return summary
 
@@ -509,20 +569,60 @@ def dbt_docs(settings: Settings, echo: Echo = _quiet) -> dict[str, Any]:
         return {"error": str(exc)}
 
 
+# ---------------------------------------------------------------- progress
+
+class Counter(Protocol):
+    """A live count of one piece of work, kept by an ``echo`` that keeps counters (the CLI's
+    ``Reporter``: a rich bar on a terminal, a line every few seconds in a log)."""
+
+    def __call__(self, k: int) -> None: ...  # k more done
+
+    def set(self, n: int, total: int | None = None, detail: str | None = None) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def counter(echo: Echo, label: str, unit: str) -> Counter | None:
+    """``echo``'s counter for ``label`` if it keeps counters (``echo.counter(label, unit)``), else None
+    (a plain callable, such as the DAG's ``log.info``)."""
+    start = getattr(echo, "counter", None)
+    return start(label, unit) if callable(start) else None
+
+
+def _ingest_counted(settings: Settings, path: str, echo: Echo, run_id: str | None) -> dict[str, Any]:
+    """``ingest_one``, its records counted on ``echo``'s counter when it keeps one."""
+    records = counter(echo, f"ingest {Path(path).name}", "records")
+    try:
+        return ingest_one(settings, path, progress=records, run_id=run_id)
+    finally:
+        if records is not None:
+            records.close()
+
+
 class _NodeEcho:
-    """dbt progress as a line at most every few seconds: no minutes of silence on a long build."""
+    """dbt progress from dbt's own events (``NodeFinished``, counted by the runner): on ``echo``'s
+    counter when it keeps one, otherwise a line at most every few seconds. No minutes of silence on a
+    long build either way."""
 
     def __init__(self, echo: Echo, every: float = 5.0):
         self.echo, self.every, self.last = echo, every, time.perf_counter()
+        self.counter = counter(echo, "dbt build", "nodes")
 
     def __call__(self, done: int, total: int, node: str, status: str) -> None:
         crash_point("dbt.node")  # DISCOURSE_CRASH_AT=dbt.node:<n>: killed inside the build
+        parts = node.split(".")  # <type>.<project>.<name>[.<hash>]
+        what = f"{parts[0]} {parts[2] if len(parts) > 2 else node}: {status}"
+        if self.counter is not None:
+            self.counter.set(done, total, what)
+            return
         now = time.perf_counter()
         if now - self.last >= self.every or done == total:
             self.last = now
-            parts = node.split(".")  # <type>.<project>.<name>[.<hash>]
-            self.echo(f"[dbt build] {done}/{total} nodes ({parts[0]} {parts[2] if len(parts) > 2 else node}: "
-                      f"{status})")
+            self.echo(f"[dbt build] {done}/{total} nodes ({what})")
+
+    def close(self) -> None:
+        if self.counter is not None:
+            self.counter.close()
 
 
 def report(settings: Settings) -> dict[str, Any]:
@@ -587,7 +687,7 @@ def _night(
     full_refresh: bool,
 ) -> None:
     """The steps of ``run``, filling ``summary`` as they go (``current_step`` names the one at work)."""
-    from discourse.forget import finish_pending, forget, retention_cutoff
+    from discourse.forget import apply_deletes, deletes_pending, finish_pending, forget, retention_cutoff
     from discourse.transform import dbt_project_dir
     from discourse.transform.state import inputs_digest, published_inputs, record_published_inputs
     from ingest.lake import cleanup_lake
@@ -619,7 +719,7 @@ def _night(
         echo(f"[list] {len(new)} new file(s) in {settings.inbox_location}")
         batch_ids: list[str] = []
         for path in new:
-            res = step(f"ingest {Path(path).name}", lambda p=path: ingest_one(settings, p, run_id=run_id))
+            res = step(f"ingest {Path(path).name}", lambda p=path: _ingest_counted(settings, p, echo, run_id))
             summary["ingest"].append(res)
             if res.get("error"):
                 echo(f"  ! {res['error']} (left in the inbox)")
@@ -632,6 +732,8 @@ def _night(
                     echo(f"  ! warning: {note}")
                 for f in res.get("drift", []):
                     echo(f"  ! format drift: {f['path']} {f['kind'].replace('_', ' ')} (alert sent)")
+        if deletes_pending(settings):  # delete events (tonight's or earlier): their posts leave the lake
+            summary["deletes"] = step("delete events", lambda: apply_deletes(settings, echo))
         summary["gates"]["freshness"] = step("freshness check", lambda: freshness_check(settings, run_id))
         project = dbt_project_dir(settings)
         last = published_inputs(settings)

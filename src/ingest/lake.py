@@ -32,6 +32,7 @@ import shutil
 import threading
 import time
 import uuid
+import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -55,7 +56,7 @@ from ingest.schema import (
     QUARANTINE_SCHEMA,
     conform,
 )
-from ingest.sources import Limits, Source, expand
+from ingest.sources import HEAD_BYTES, Limits, Source, SourceError, expand
 from ingest.store import (
     JOURNAL_SUFFIX,
     MANIFEST_DIR,
@@ -526,6 +527,37 @@ def recordable_options(options: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# The tombstones a batch brings: the SHA-256 of each post_uid its delete events name, as the lake
+# stores that uid (pseudonymised like the posts' ids), so they match the posts and hold no identity.
+DELETES_DIR = "deletes"
+DELETES_SCHEMA = pa.schema([pa.field("post_uid_sha256", pa.string(), nullable=False)])
+
+
+def stored_uids(uids: list[str], *, pseudo: Pseudonymiser, pseudonymise: bool) -> list[str]:
+    """Adapter post_uids as the lake stores them (``_finish_posts``: identities in ids keyed)."""
+    if not pseudonymise or not uids:
+        return list(uids)
+    arr = pa.array(uids, pa.string())
+    platform = pa.array([u.split(":", 1)[0] for u in uids], pa.string())
+    return pseudo.activitypub_ids(platform, pseudo.bluesky_ids(platform, arr)).to_pylist()
+
+
+def uid_digest(uid: str) -> str:
+    return hashlib.sha256(uid.encode()).hexdigest()
+
+
+def _write_deletes(writer: BatchWriter, uids: list[str], *, pseudo: Pseudonymiser, pseudonymise: bool) -> int:
+    """Write the batch's tombstones (``deletes/<batch_id>.parquet``, committed with its other files);
+    returns how many distinct posts its delete events name."""
+    if not uids:
+        return 0
+    digests = sorted({uid_digest(u) for u in stored_uids(uids, pseudo=pseudo, pseudonymise=pseudonymise)})
+    final = writer.settings_posts.parent / DELETES_DIR / f"{writer.batch_id}.parquet"
+    writer._writer(final, DELETES_SCHEMA).write_table(
+        pa.table({"post_uid_sha256": pa.array(digests, pa.string())}, schema=DELETES_SCHEMA))
+    return len(digests)
+
+
 def write_chunks(
     chunks: Iterable[registry.AdapterChunk],
     writer: BatchWriter,
@@ -547,10 +579,12 @@ def write_chunks(
     skipped: dict[str, int] = {}
     platforms: dict[str, int] = {}
     notes: list[str] = []
+    deletes: list[str] = []
     for chunk in chunks:
         if chunk.context is not None and chunk.context.num_rows:
             writer.write_context(chunk.context)
         notes += [n for n in chunk.notes if n not in notes]
+        deletes += chunk.deletes
         for reason, count in chunk.skipped.items():
             skipped[reason] = skipped.get(reason, 0) + int(count)
         qparts: list[pa.Table] = []
@@ -600,10 +634,12 @@ def write_chunks(
             qt = _finish_quarantine(q, platform=q_platform, prov=prov)
             writer.write_quarantine(qt, q_platform)
             quarantined += qt.num_rows
+    n_deletes = _write_deletes(writer, deletes, pseudo=pseudo, pseudonymise=pseudonymise)
     return {
         "loaded": loaded,
         "quarantined": quarantined,
         "duplicates_within_batch": dups,
+        "deletes": n_deletes,
         "skipped": skipped,
         "platforms": platforms,
         "field_profile": sampler.profile(),
@@ -673,8 +709,10 @@ def ingest_source(
         "duplicates_within_batch": counts["duplicates_within_batch"],
         "skipped": counts["skipped"],
         "skipped_total": sum(counts["skipped"].values()),
+        # posts its delete events name (tombstones, applied by the next run: discourse.forget)
+        "deletes": counts.get("deletes", 0),
         "notes": counts.get("notes", []),
-        "files": sorted(target.rel(p) for p in files),
+        "files": sorted(r for p in files if not (r := target.rel(p)).startswith(f"{DELETES_DIR}/")),
         "ingested_at": ingested_at.isoformat(),
         "seconds": round(time.perf_counter() - started, 3),
         "pseudonymised": settings.pseudonymise,
@@ -683,11 +721,16 @@ def ingest_source(
         "options": recordable_options(options),
         "remappable": True,
     }
+    # The tombstones are the batch's, but not among the ``files`` a remap or a forget rewrites (they
+    # are not mapped from the stored posts): the manifest names them apart.
+    tombstones = sorted(r for p in files if (r := target.rel(p)).startswith(f"{DELETES_DIR}/"))
+    if tombstones:
+        entry["deletes_file"] = tombstones[0]
     crash_point("ingest.renamed")  # files in place, no manifest yet: orphans until it is written
     if target.store is None:
         atomic_write_text(manifest_path(settings.manifest_dir, batch_id), manifest_text(entry))
     else:
-        target.publish({"new": entry["files"], "old": [], "manifest": entry},
+        target.publish({"new": entry["files"] + tombstones, "old": [], "manifest": entry},
                        {target.rel(p): p for p in files})
     return {**entry, "status": "ingested"}
 
@@ -728,34 +771,167 @@ def _ingest_local(
     if not path.is_file():
         raise IngestError(f"{origin.url if origin else path}: no such file")
     sources = expand(path, Limits.from_settings(settings), origin=origin.url if origin else None)
-    plan: list[tuple[Source, registry.Adapter]] = []
+    # (source, adapter or None when it could not be told, the error that stopped it or None)
+    plan: list[tuple[Source, registry.Adapter | None, BaseException | None]] = []
     unrecognised: list[str] = []
     for src in sources:
-        if fmt:
-            adapter = registry.get(fmt)
-            head = src.head() if src.member else b""
-            nested = registry.nested_archive(src, head)
-            if nested:
-                unrecognised.append(nested)
-            # In an archive, members the chosen adapter does not recognise are reported, not forced.
-            elif src.member and not adapter.sniff(head):
-                unrecognised.append(f"{src.name}: not {fmt}")
-            else:
-                plan.append((src, adapter))
-            continue
         try:
-            plan.append((src, registry.detect(src)))
+            if fmt:
+                adapter = registry.get(fmt)
+                head = src.head() if src.member else b""
+                nested = registry.nested_archive(src, head)
+                if nested:
+                    unrecognised.append(nested)
+                # In an archive, members the chosen adapter does not recognise are reported, not forced.
+                elif src.member and not adapter.sniff(head):
+                    unrecognised.append(f"{src.name}: not {fmt}")
+                else:
+                    plan.append((src, adapter, None))
+                continue
+            plan.append((src, registry.detect(src), None))
         except registry.UnrecognisedFormat as exc:
             unrecognised.append(str(exc))
+        except Exception as exc:
+            if not src.member or not member_failure(exc):
+                raise
+            plan.append((src, _sniff_readable_part(src, fmt), exc))
     if not plan:
         raise registry.UnrecognisedFormat("; ".join(unrecognised) or f"{path}: empty archive")
-    results = []
-    for i, (src, adapter) in enumerate(plan):
-        entry = ingest_source(settings, src, adapter, options, force=force, progress=progress, origin=origin)
-        if unrecognised and i == 0:
-            entry["unrecognised_members"] = unrecognised
-        results.append(entry)
+    results: list[dict[str, Any]] = []
+    failed: list[tuple[Source, registry.Adapter | None, BaseException]] = []
+    for src, adapter, error in plan:
+        if error is None:
+            assert adapter is not None
+            try:
+                results.append(ingest_source(settings, src, adapter, options, force=force, progress=progress,
+                                             origin=origin))
+                continue
+            except Exception as exc:
+                if not src.member or not member_failure(exc):
+                    raise
+                error = exc
+        failed.append((src, adapter, error))
+    if failed and not results:
+        # no member could be read: the archive fails as a whole (reported, left in the inbox)
+        raise failed[0][2]
+    for src, adapter, error in failed:
+        results.append(_quarantine_member(settings, src, adapter, error, options, force, origin))
+    order = {src.member: i for i, (src, _, _) in enumerate(plan)}
+    results.sort(key=lambda e: order.get(e.get("source_member"), 0))
+    if unrecognised:
+        results[0]["unrecognised_members"] = unrecognised
     return results
+
+
+def member_failure(exc: BaseException) -> bool:
+    """Whether ``exc``, raised reading one zip member, is that member's fault (unreadable, corrupt,
+    over an ingest limit, malformed for its adapter), so the archive's other members still load. A
+    full disk, a lost connection or no memory are not: they stop the ingest."""
+    if isinstance(exc, (OSError, MemoryError)) and not isinstance(exc, SourceError):
+        return False
+    return type(exc).__name__ not in ("IOException", "OutOfMemoryException", "SettingsError")
+
+
+def _sniff_readable_part(src: Source, fmt: str | None) -> registry.Adapter | None:
+    """The adapter of a member whose content fails part-way (a bad CRC is only found at its end),
+    told from the bytes read before the failure; None when none recognises them."""
+    if fmt:
+        return registry.get(fmt)
+    head = bytearray()
+    try:
+        # small reads straight from the member (no read-ahead buffer): the bytes before the failing
+        # spot come out before the check at its end fails
+        with zipfile.ZipFile(src.path) as zf, zf.open(src.member or "") as fh:
+            while len(head) < HEAD_BYTES:
+                piece = fh.read(256)
+                if not piece:
+                    break
+                head += piece
+    except Exception:  # noqa: BLE001 - the failure itself is what is being reported
+        pass
+    for cls in registry.adapters().values():
+        adapter = cls()
+        try:
+            if head and adapter.sniff(bytes(head)):
+                return adapter
+        except Exception:  # noqa: BLE001 - a sniffer choking on a fragment recognises nothing
+            continue
+    return None
+
+
+def _quarantine_member(
+    settings: Any,
+    source: Source,
+    adapter: registry.Adapter | None,
+    error: BaseException,
+    options: dict[str, Any] | None,
+    force: bool,
+    origin: Origin | None,
+) -> dict[str, Any]:
+    """A zip member that cannot be read, as a batch of its own: one quarantined record (no raw: the
+    member's content is not previewed) whose error says why, so the archive's other members load and
+    the accounting shows what was lost. The manifest names the member and carries the reason as a
+    note (the run prints it). A new ingest with ``--force`` (say, with a higher limit) replaces it."""
+    source = dataclasses.replace(source, limits=Limits.from_settings(settings))
+    batch_id = content_hash(source)
+    target = LakeTarget(settings, batch_id)
+    existing = _existing_manifest(settings, target.store, batch_id)
+    if existing is not None and not force:
+        return {**existing, "status": "already_ingested"}
+    reason = " ".join(str(error).split()) or type(error).__name__
+    if source.name not in reason:
+        reason = f"{source.name}: {type(error).__name__}: {reason}"
+    reason = f"zip member not read: {reason}"[:1000]
+    platform = str((options or {}).get("platform") or (adapter.platform if adapter else "generic"))
+    export_format = adapter.name if adapter else "unreadable"
+    ingested_at = datetime.now(UTC)
+    prov = Provenance(source.name, export_format, batch_id, ingested_at)
+    row = pa.table({"source_record": pa.array([0], pa.int64()), "raw": pa.array([None], pa.string()),
+                    "error": pa.array([reason], pa.string())})
+    writer = target.writer()
+    try:
+        writer.write_quarantine(_finish_quarantine(row, platform=platform, prov=prov), platform)
+        files = writer.commit()
+    except BaseException:
+        writer.abort()
+        target.discard()
+        raise
+    stat = source.path.stat()
+    entry = {
+        "batch_id": batch_id,
+        "source_file": source.name,
+        "source_path": origin.url if origin else str(source.path.resolve()),
+        "source_member": source.member,
+        "source_size": origin.size if origin else stat.st_size,
+        "source_mtime_ns": origin.mtime_ns if origin else stat.st_mtime_ns,
+        "compression": source.compression,
+        "export_format": export_format,
+        "platform": platform,
+        "platforms": {},
+        "records_in": 1,
+        "loaded": 0,
+        "quarantined": 1,
+        "duplicates_within_batch": 0,
+        "skipped": {},
+        "skipped_total": 0,
+        "deletes": 0,
+        "member_error": reason,
+        "notes": [reason],
+        "files": sorted(target.rel(p) for p in files),
+        "ingested_at": ingested_at.isoformat(),
+        "seconds": 0.0,
+        "pseudonymised": settings.pseudonymise,
+        "field_profile": {},
+        "options": recordable_options(dict(options or {})),
+        "remappable": False,  # nothing of the member was stored to map again
+    }
+    if target.store is None:
+        atomic_write_text(manifest_path(settings.manifest_dir, batch_id), manifest_text(entry))
+    else:
+        target.publish({"new": entry["files"], "old": [], "manifest": entry},
+                       {target.rel(p): p for p in files})
+    log.warning("%s", reason)
+    return {**entry, "status": "ingested"}
 
 
 def _sidecar_names(name: str) -> list[str]:
@@ -839,7 +1015,7 @@ def cleanup_lake(settings: Any) -> int:
 
 
 LAKE_DATA_GLOBS = ("posts/platform=*/created_date=*/*.parquet", "quarantine/platform=*/*.parquet",
-                   "context/*.parquet")
+                   "context/*.parquet", f"{DELETES_DIR}/*.parquet")
 
 
 def settle_lake(settings: Any) -> dict[str, Any]:
@@ -883,7 +1059,7 @@ def settle_lake(settings: Any) -> dict[str, Any]:
             del accepted[folder.name]
             out["rejections_finished"].append(folder.name)
         decisions[folder.name] = decision
-    claimed = {rel for m in accepted.values() for rel in m.get("files", [])}
+    claimed = {rel for m in accepted.values() for rel in [*m.get("files", []), m.get("deletes_file")] if rel}
     unlisted = {b for b, m in accepted.items() if not isinstance(m.get("files"), list)}  # kept whole
     for batch_id, decision in decisions.items():
         moved = False

@@ -453,6 +453,7 @@ class ChunkSQL:
     skipped: str
     skip_reasons: tuple[str, ...] | None = None
     context: str | None = None
+    deletes: str | None = None  # one column: the post_uids of delete events (``AdapterChunk.deletes``)
 
     @property
     def tables(self) -> list[str]:
@@ -475,6 +476,7 @@ class ChunkSQL:
             quarantine = con.sql(self.quarantine).to_arrow_table()
             rows = con.execute(self.skipped).fetchall()
             context = con.sql(self.context).to_arrow_table() if self.context else None
+            deletes = [str(r[0]) for r in con.execute(self.deletes).fetchall()] if self.deletes else []
         finally:
             con.unregister("lines")
             for table in self.tables:
@@ -488,4 +490,5 @@ class ChunkSQL:
             quarantine=add_bad_utf8(quarantine, bad),
             skipped=skipped,
             context=conform(context, CONTEXT_SCHEMA) if context is not None and context.num_rows else None,
+            deletes=deletes,
         )

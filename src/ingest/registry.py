@@ -45,6 +45,9 @@ class AdapterChunk:
     skipped: dict[str, int] = field(default_factory=dict)
     context: pa.Table | None = None  # CONTEXT_SCHEMA: what records need from around them to be re-mapped
     notes: list[str] = field(default_factory=list)  # warnings about the whole source, for the manifest
+    # post_uids (as the adapter maps them) the export says were deleted: a Bluesky post delete, a
+    # Mastodon ``Delete``; the lake keeps them as tombstones (``discourse.forget.apply_deletes``)
+    deletes: list[str] = field(default_factory=list)
 
 
 class Unit(NamedTuple):

@@ -7,6 +7,11 @@ Only ``app.bsky.feed.post`` creates are posts. Every other event is counted in `
 * ``collection:<collection>`` for creates of other records, e.g. ``collection:app.bsky.feed.like``;
 * ``blank_line``.
 
+A post delete (``commit:delete:app.bsky.feed.post``) is counted there too, and is also passed on as
+``AdapterChunk.deletes`` (the deleted post's ``post_uid``): the lake keeps it as a tombstone, and the
+next run removes that post from the lake and the marts, whichever export brought it, before or after
+(``discourse.forget.apply_deletes``; docs/security.md, "Delete events").
+
 Mapping:
 
 * ``post_id`` is the post's AT URI ``at://<did>/app.bsky.feed.post/<rkey>``; ``author_id`` the DID
@@ -72,7 +77,7 @@ class BlueskyJetstreamAdapter(Adapter):
     platform = "bluesky"
     platforms = ("bluesky",)
     priority = 40
-    description = "Bluesky Jetstream JSON lines (post creates kept; other events counted as skipped)"
+    description = "Bluesky Jetstream JSON lines (post creates kept, post deletes applied, others skipped)"
 
     def sniff(self, head: bytes) -> bool:
         return sniff_json_lines(head, _is_event, (_DID, _KIND, _TIME_US))

@@ -92,6 +92,10 @@ select line_no, jtype, cls,
             else 'collection:' || coalesce(e.commit.collection, '?')
         end
     end as skip_reason,
+    -- a post delete: the deleted post's uid, as its create maps it (a tombstone in the lake)
+    case when cls = 'skip' and e.kind = 'commit' and e.commit.operation = 'delete'
+              and e.commit.collection = '{POST_COLLECTION}' and e.commit.rkey is not null
+         then 'bluesky:at://' || e.did || '/{POST_COLLECTION}/' || e.commit.rkey end as deleted_uid,
     case when cls = 'post' then e.did end as did,
     case when cls = 'post' then e.commit.rkey end as rkey,
     case when cls = 'post' then e.commit.record end as r,
@@ -201,4 +205,6 @@ select reason, count(*) from (
 ) group by reason order by reason
 """
 
-CHUNK_SQL = ChunkSQL((_SQL_PARSED,), _SQL_POSTS, _SQL_QUARANTINE, _SQL_SKIPPED)
+_SQL_DELETES = "select deleted_uid from parsed where deleted_uid is not null order by line_no"
+
+CHUNK_SQL = ChunkSQL((_SQL_PARSED,), _SQL_POSTS, _SQL_QUARANTINE, _SQL_SKIPPED, deletes=_SQL_DELETES)

@@ -14,6 +14,10 @@ a per-record Python loop building one Arrow table per ``CHUNK_RECORDS`` records:
   with ``post_id`` the activity's ``id``, ``repost_of_id`` that URL and an empty ``text`` (the export
   does not carry the boosted words). Other activity types are counted in ``skipped`` as
   ``activity:<type>``; a ``Create`` of something that is not a status as ``object:<type>``.
+  A ``Delete`` (its ``object`` the deleted status's ``id`` URI, or a ``Tombstone``/status carrying it)
+  and an ``Undo`` of an ``Announce`` (a boost taken back: the boost's ``post_id`` is the ``Announce``'s
+  ``id``) are counted there too and passed on as ``AdapterChunk.deletes``: the lake keeps them as
+  tombstones and the next run removes those posts (``discourse.forget.apply_deletes``).
   ``source_record`` is the 1-based position in ``orderedItems``. The author is the activity's
   ``actor`` URI (``author_handle`` ``user@host`` from it).
 * **REST API statuses**: a JSON array of statuses (``GET /api/v1/accounts/:id/statuses``, timelines,
@@ -233,6 +237,7 @@ class _Rows:
         self.posts: list[dict[str, Any]] = []
         self.quarantine: list[dict[str, Any]] = []
         self.skipped: dict[str, int] = {}
+        self.deletes: list[str] = []
         self.size = 0
 
     def skip(self, reason: str) -> None:
@@ -252,12 +257,24 @@ class _Rows:
             posts=pa.Table.from_pylist(self.posts, schema=ADAPTER_SCHEMA),
             quarantine=pa.Table.from_pylist(self.quarantine, schema=QUARANTINE_ADAPTER_SCHEMA),
             skipped=dict(self.skipped),
+            deletes=list(self.deletes),
         )
         self._reset()
         return chunk
 
 
 # ---------------------------------------------------------------------------------------------- outbox
+
+
+def _deleted_id(item: dict[str, Any]) -> str | None:
+    """The ``post_id`` a ``Delete`` activity removes (its object's id URI), or the boost an ``Undo``
+    of an ``Announce`` takes back; None for any other activity."""
+    obj = item.get("object")
+    if item.get("type") == "Delete":
+        return _str(obj.get("id")) if isinstance(obj, dict) else _str(obj)
+    if item.get("type") == "Undo" and isinstance(obj, dict) and obj.get("type") == "Announce":
+        return _str(obj.get("id"))
+    return None
 
 
 def _activity_at(record: int, item: Any, rows: _Rows) -> None:
@@ -278,6 +295,9 @@ def _map_activity(rows: _Rows, item: Any, record: int) -> None:
         return
     if atype != "Create":
         rows.skip(f"activity:{atype or 'unknown'}")
+        deleted = _deleted_id(item)
+        if deleted is not None:
+            rows.deletes.append(f"{PLATFORM}:{deleted}")
         return
     note = item.get("object")
     if not isinstance(note, dict):
