@@ -260,9 +260,10 @@ def communities(con: Any, edges: Any, members: Any, params: NetworkParams) -> pa
         ), stats as (
             select topic, community_id, count(*) as edges,
                    count(distinct (least(s, t), greatest(s, t))) as account_pairs,
-                   -- rounded: a float sum depends on the scan order (local disk and object storage differ)
-                   round(avg(sentiment_score), 6) as mean_sentiment,
-                   round(avg(misinfo_risk_score), 6) as mean_risk
+                   -- summed as decimals, as the daily marts do: a float sum depends on the scan order (local
+                   -- disk and object storage, an incremental night and a full build differ in the last bits)
+                   round(avg(sentiment_score::decimal(18, 4)), 4) as mean_sentiment,
+                   round(avg(misinfo_risk_score::decimal(18, 4)), 4) as mean_risk
             from inner_edges group by all
         ), tags as (
             select topic, community_id, tag, count(*) as n
