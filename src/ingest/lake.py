@@ -647,6 +647,18 @@ def write_chunks(
     }
 
 
+def _source_fields(source: Any, origin: Any, stat: os.stat_result) -> dict[str, Any]:
+    """The manifest fields naming the export a batch came from (``origin``: its object-store copy)."""
+    return {
+        "source_file": source.name,
+        "source_path": origin.url if origin else str(source.path.resolve()),
+        "source_member": source.member,
+        "source_size": origin.size if origin else stat.st_size,
+        "source_mtime_ns": origin.mtime_ns if origin else stat.st_mtime_ns,
+        "compression": source.compression,
+    }
+
+
 def ingest_source(
     settings: Any,
     source: Source,
@@ -694,12 +706,7 @@ def ingest_source(
 
     entry = {
         "batch_id": batch_id,
-        "source_file": source.name,
-        "source_path": origin.url if origin else str(source.path.resolve()),
-        "source_member": source.member,
-        "source_size": origin.size if origin else stat.st_size,
-        "source_mtime_ns": origin.mtime_ns if origin else stat.st_mtime_ns,
-        "compression": source.compression,
+        **_source_fields(source, origin, stat),
         "export_format": adapter.name,
         "platform": adapter.platform,
         "platforms": counts["platforms"],
@@ -899,12 +906,7 @@ def _quarantine_member(
     stat = source.path.stat()
     entry = {
         "batch_id": batch_id,
-        "source_file": source.name,
-        "source_path": origin.url if origin else str(source.path.resolve()),
-        "source_member": source.member,
-        "source_size": origin.size if origin else stat.st_size,
-        "source_mtime_ns": origin.mtime_ns if origin else stat.st_mtime_ns,
-        "compression": source.compression,
+        **_source_fields(source, origin, stat),
         "export_format": export_format,
         "platform": platform,
         "platforms": {},
