@@ -171,8 +171,13 @@ class Plugin(BasePlugin):  # type: ignore[misc,valid-type]
 
     def initialize(self, plugin_config: dict[str, Any]) -> None:
         self.max_chars = int(plugin_config.get("lang_max_chars", DEFAULT_MAX_CHARS))
+        self.temp_directory = plugin_config.get("temp_directory")
 
     def configure_connection(self, conn: Any) -> None:
+        # Once per connection: DuckDB refuses a second SET temp_directory after it has spilled, which
+        # is why this is not one of the profile's settings (those are repeated on every cursor).
+        if self.temp_directory:
+            conn.execute(f"SET temp_directory = '{str(self.temp_directory).replace(chr(39), chr(39) * 2)}'")
         register(conn, self.max_chars)
         register_lake_filesystem(conn, os.environ)
 
