@@ -87,9 +87,12 @@
 {% macro affected_dates_only(column, direct=false, keyword='where', margin_days=0) -%}
     {%- if is_incremental() -%}
         {%- if margin_days -%}
-            {{ keyword }} {{ column }} between
-                (select min(activity_date) - interval {{ margin_days }} day from {{ ref('int_affected_dates') }})
-                and (select max(activity_date) from {{ ref('int_affected_dates') }})
+            {#- Each affected date and the `margin_days` days before it (a set, not the range from the
+                first to the last: late posts on a few old dates do not recompute everything since). -#}
+            {{ keyword }} {{ column }} in (
+                select distinct cast(activity_date - to_days(cast(m.k as integer)) as date)
+                from {{ ref('int_affected_dates') }}, range(0, {{ margin_days }} + 1) as m(k)
+            )
         {%- else -%}
             {{ keyword }} {{ column }} in (
                 select activity_date from {{ ref('int_affected_dates') }} {{ "where direct" if direct }}

@@ -48,8 +48,8 @@
         'trending_terms': by_date,
         'int_emerging_term_clusters': by_date,
         'emerging_stories': by_date,
-        'int_emerging_post_terms': "activity_date between (select min(activity_date) - interval "
-            ~ baseline ~ " day from @int_affected_dates) and (select max(activity_date) from @int_affected_dates)",
+        'int_emerging_post_terms': "activity_date in (select distinct cast(activity_date - to_days(cast(m.k as integer)) as date)"
+            ~ " from @int_affected_dates, range(0, " ~ baseline ~ " + 1) as m(k))",
         'author_edges': "day in (select created_date from @int_edges_affected_posts"
             ~ " union select old_created_date from @int_edges_affected_posts)",
         'authors': "author_key in (select author_key from @int_affected_authors)",

@@ -9,8 +9,8 @@
     the post is a repost (`kind` = 'repost'), which clustering leaves out.
 
     Incremental: the rows of a post depend on its tokens and on the trending terms of the days up to
-    `spike_baseline_days` after it, so a night recomputes the posts from `spike_baseline_days` days
-    before the first affected date to the last one.
+    `spike_baseline_days` after it, so a night recomputes the posts of each affected date and of the
+    `spike_baseline_days` days before it.
 -#}
 
 {{ config(
