@@ -70,8 +70,12 @@ def _step(name: str, argv: list[str], env: dict[str, str]) -> dict[str, Any]:
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
         raise SystemExit(f"{name} failed (exit {code}):\n{out[-4000:]}")
-    return {"step": name, "wall_s": round(wall, 2), "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+    step = {"step": name, "wall_s": round(wall, 2), "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
             "peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "tail": out.strip().splitlines()[-3:]}
+    # One line as each step ends, so a long run shows where it is.
+    print(f"{name}: {step['wall_s']:.1f} s wall, {step['cpu_s']:.1f} s CPU, "
+          f"{step['peak_rss_mb']:.0f} MB peak RSS", file=sys.stderr, flush=True)
+    return step
 
 
 def _generate(out: Path, posts: int, seed: int, start: date, days: int,

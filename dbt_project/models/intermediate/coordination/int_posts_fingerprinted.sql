@@ -30,9 +30,10 @@ with
 posts as (
 
     select post_uid, platform, author_key, created_at, kind, text
-    from {{ ref('stg_lake__posts') }}
     {%- if is_incremental() %}
-    where post_uid in (select post_uid from {{ ref('int_posts_delta_keys') }})
+    from ({{ lake_posts_of(ref('int_posts_delta_keys')) }})
+    {%- else %}
+    from {{ ref('stg_lake__posts') }}
     {%- endif %}
 
 ),

@@ -6,10 +6,11 @@
 
 /* depends_on: {{ ref('int_posts_affected') }} */
 
-select p.*
-from {{ ref('stg_lake__posts') }} as p
+/* depends_on: {{ ref('stg_lake__posts') }} */
+
 {%- if incremental_night() %}
-where p.post_uid in (select post_uid from {{ ref('int_posts_affected') }})
+{#- Read from the lake files that hold a copy of an affected post only (macros/lake_posts.sql). #}
+{{ lake_posts_of(ref('int_posts_affected')) }}
 {%- else %}
-where false
+select * from {{ ref('stg_lake__posts') }} where false
 {%- endif %}
