@@ -1,9 +1,10 @@
 """The report's conversation-network section (``network_section``), from the published network marts.
 
 - a drawing of the largest communities of the ``all`` repost+quote graph (``marts.community_members``,
-  edges from ``marts.author_edges`` over the same window), laid out offline with networkx's
-  ``spring_layout`` (fixed seed) and drawn as an interactive plotly chart, one colour (and one legend
-  entry, to hide or show it) per community, each account's key, community and degree on hover;
+  edges from ``marts.author_edges`` over the same window), laid out offline with networkx (each
+  community in a disk of its own on a circle, ``spring_layout`` with a fixed seed inside it) and
+  drawn as an interactive plotly chart, one colour (and one legend entry, to hide or show it) per
+  community, each account's key, community and degree on hover;
 - the communities and, per topic, whether its two largest communities look like opposed camps;
 - the top influencers (``marts.influencers``), superspreaders (``marts.superspreaders``, the latest
   months and all time) and buzzer-like amplifiers (``marts.amplifier_accounts``).
@@ -16,6 +17,7 @@ Returns HTML fragments (``Markup``), the first one holding the section's heading
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from discourse.report_html import Markup, chart, columns, has_table, label, section, style_figure, table
@@ -117,7 +119,7 @@ def _drawing(members: list, edges: list, comms: list, start: Any, end: Any) -> M
     g.add_nodes_from(sorted(cid))
     for a, b, w in edges:
         g.add_edge(a, b, weight=int(w))
-    pos = nx.spring_layout(g, seed=42, weight="weight", k=1.2 / max(1, len(g) ** 0.5), iterations=80)
+    pos = _grouped_layout(g, cid, comms)
     colour = {c: _PALETTE[i % len(_PALETTE)] for i, c in enumerate(comms)}
     fig = go.Figure()
     ex: list[float | None] = []
@@ -126,7 +128,7 @@ def _drawing(members: list, edges: list, comms: list, start: Any, end: Any) -> M
         ex += [float(pos[a][0]), float(pos[b][0]), None]
         ey += [float(pos[a][1]), float(pos[b][1]), None]
     fig.add_trace(go.Scatter(x=ex, y=ey, mode="lines", name="reposts and quotes", hoverinfo="skip",
-                             line={"width": 0.6, "color": "rgba(87, 96, 106, 0.3)"}))
+                             line={"width": 0.8, "color": "rgba(87, 96, 106, 0.45)"}))
     top = max(deg.values()) or 1
     for c in comms:
         nodes = [n for n in g.nodes if cid[n] == c]
@@ -145,6 +147,40 @@ def _drawing(members: list, edges: list, comms: list, start: Any, end: Any) -> M
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, scaleanchor="x", scaleratio=1)
     return chart(fig, "chart-network", "network of the largest communities")
+
+
+def _grouped_layout(g: Any, cid: dict[str, Any], comms: list) -> dict[str, tuple[float, float]]:
+    """Each community in a disk of its own, the disks on a circle, largest first (clockwise from the
+    top). A disk's radius grows with the square root of its drawn accounts; inside it the community's
+    accounts are laid out by ``spring_layout`` (fixed seed) on its own edges. One layout of the whole
+    graph piles the large communities on top of each other in the middle, since they are densely
+    connected to each other; this keeps every community readable and the edges between them visible."""
+    import networkx as nx
+
+    groups = [[n for n in sorted(g.nodes) if cid[n] == c] for c in comms]
+    groups = [nodes for nodes in groups if nodes]
+    largest = max(len(nodes) for nodes in groups)
+    radii = [0.15 + 0.3 * math.sqrt(len(nodes) / largest) for nodes in groups]
+    k = len(groups)
+    if k == 1:
+        centres = [(0.0, 0.0)]
+    else:
+        # adjacent disks must not touch: the chord between neighbours exceeds the sum of their radii
+        need = max(radii[i] + radii[(i + 1) % k] for i in range(k)) * 1.15
+        ring = max(1.0, need / (2 * math.sin(math.pi / k)))
+        centres = [(ring * math.sin(2 * math.pi * i / k), ring * math.cos(2 * math.pi * i / k))
+                   for i in range(k)]
+    pos: dict[str, tuple[float, float]] = {}
+    for nodes, r, (cx, cy) in zip(groups, radii, centres, strict=True):
+        if len(nodes) == 1:
+            pos[nodes[0]] = (cx, cy)
+            continue
+        sub = g.subgraph(nodes)
+        inner = nx.spring_layout(sub, seed=42, weight="weight", k=1.5 / math.sqrt(len(nodes)), iterations=80)
+        span = max(math.hypot(float(x), float(y)) for x, y in inner.values()) or 1.0
+        for n, (x, y) in inner.items():
+            pos[n] = (cx + r * float(x) / span, cy + r * float(y) / span)
+    return pos
 
 
 def _influencers(con: Any) -> list[Markup]:
