@@ -23,6 +23,8 @@ only takes earlier batches whose common top-level fields overlap the new batch's
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -67,34 +69,13 @@ class ProfileSampler:
         self.seen += m
 
     def profile(self) -> dict[str, Any]:
-        import duckdb
-
         n = len(self.raw)
         if n == 0:
             return {"sample_size": 0, "records": self.seen, "paths": {}, "halves": None}
         order = np.argsort(np.array(self.pos, dtype=np.int64), kind="stable")
         half = np.zeros(n, dtype=np.int8)
         half[order[n // 2:]] = 1
-        con = duckdb.connect()
-        try:
-            con.register("s", pa.table({"i": pa.array(range(n), pa.int64()),
-                                        "h": pa.array(half), "raw": pa.array(self.raw, pa.string())}))
-            rows = con.execute(
-                r"""
-                with valid as (select i, h, raw from s where raw is not null and json_valid(raw)),
-                paths as (
-                    select distinct v.i, v.h,
-                           regexp_replace(t.fullkey, '\[[0-9]+\]', '[*]', 'g') as path
-                    from valid as v, json_tree(v.raw) as t
-                    where t.fullkey <> '$'
-                )
-                select path, count(*) as n, count(*) filter (where h = 0) as n0,
-                       count(*) filter (where h = 1) as n1
-                from paths group by path
-                """
-            ).fetchall()
-        finally:
-            con.close()
+        rows = path_counts(self.raw, half)
         n0, n1 = int((half == 0).sum()), int((half == 1).sum())
         paths = {p: round(c / n, 4) for p, c, _, _ in rows if c / n >= MIN_SHARE}
         halves = {
@@ -104,6 +85,118 @@ class ProfileSampler:
         }
         return {"sample_size": n, "records": self.seen, "paths": dict(sorted(paths.items())),
                 "halves": halves}
+
+
+# The profile's paths are DuckDB's ``json_tree`` full keys with array indices folded: ``$.a.b``,
+# ``$."key with spaces"`` (a key is left bare when it is a letter then letters, digits or ``_``;
+# otherwise it is quoted, with ``"`` and ``\`` escaped), ``$.a[*].b``. ``path_counts`` builds the same
+# paths in Python, which is several times cheaper than ``json_tree`` (it renders every node's subtree
+# as text); DuckDB still decides which records are valid JSON, and maps any record Python's parser
+# reads differently (``_duckdb_paths``).
+_BARE_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+_INDEX = re.compile(r"\[[0-9]+\]")
+_PATHS_SQL = r"""
+    select distinct s.i, regexp_replace(t.fullkey, '\[[0-9]+\]', '[*]', 'g') as path
+    from s, json_tree(s.raw) as t
+    where t.fullkey <> '$'
+"""
+
+
+def _key_segment(key: str) -> str:
+    if _BARE_KEY.match(key):
+        return "." + key
+    quoted = '."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return _INDEX.sub("[*]", quoted) if "[" in quoted else quoted
+
+
+def _record_paths(doc: Any, segments: dict[str, str]) -> set[str]:
+    """The folded paths of every node below the root of one parsed record (objects as tuples of
+    ``(key, value)`` pairs, so repeated keys count as ``json_tree`` counts them; arrays as lists)."""
+    out: set[str] = set()
+    stack = [("$", doc)]
+    while stack:
+        prefix, value = stack.pop()
+        if type(value) is tuple:
+            for key, child in value:
+                seg = segments.get(key)
+                if seg is None:
+                    seg = segments[key] = _key_segment(key)
+                path = prefix + seg
+                out.add(path)
+                if child and type(child) in (tuple, list):
+                    stack.append((path, child))
+        else:  # a non-empty list
+            path = prefix + "[*]"
+            out.add(path)
+            for child in value:
+                if child and type(child) in (tuple, list):
+                    stack.append((path, child))
+    return out
+
+
+def _duckdb_paths(con: Any, records: dict[int, str]) -> dict[int, set[str]]:
+    """The folded ``json_tree`` paths of each record, by DuckDB."""
+    con.register("s", pa.table({"i": pa.array(list(records), pa.int64()),
+                                "raw": pa.array(list(records.values()), pa.string())}))
+    try:
+        out: dict[int, set[str]] = {i: set() for i in records}
+        for i, path in con.execute(_PATHS_SQL).fetchall():
+            out[i].add(path)
+        return out
+    finally:
+        con.unregister("s")
+
+
+def _json_valid(con: Any, raw: list[str | None]) -> list[bool]:
+    """DuckDB's ``json_valid`` of each record (False for null)."""
+    con.register("s", pa.table({"i": pa.array(range(len(raw)), pa.int64()),
+                                "raw": pa.array(raw, pa.string())}))
+    try:
+        valid = con.execute("select coalesce(json_valid(raw), false) from s order by i").fetchall()
+    finally:
+        con.unregister("s")
+    return [bool(v) for (v,) in valid]
+
+
+def path_counts(raw: list[str | None], half: np.ndarray) -> list[tuple[str, int, int, int]]:
+    """(path, records with it, of them in the first half, in the second half) over the records that
+    are valid JSON, as ``select path, count(*), count(*) filter (where h = 0), count(*) filter (where
+    h = 1)`` over the distinct (record, folded ``json_tree`` full key) pairs; sorted by path."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        return _path_counts(con, raw, half)
+    finally:
+        con.close()
+
+
+def _path_counts(con: Any, raw: list[str | None], half: np.ndarray) -> list[tuple[str, int, int, int]]:
+    decoder = json.JSONDecoder(object_pairs_hook=tuple)
+    segments: dict[str, str] = {}
+    per_record: dict[int, set[str]] = {}
+    other: dict[int, str] = {}
+    for i, (text, ok) in enumerate(zip(raw, _json_valid(con, raw), strict=True)):
+        if not ok:
+            continue
+        try:
+            doc = decoder.decode(text)
+        except (ValueError, RecursionError):
+            other[i] = text  # valid for DuckDB, not for Python (trailing commas, deep nesting, ...)
+            continue
+        if doc and type(doc) in (tuple, list):
+            per_record[i] = _record_paths(doc, segments)
+        else:
+            per_record[i] = set()
+    if other:
+        per_record.update(_duckdb_paths(con, other))
+    total: Counter[str] = Counter()
+    second: Counter[str] = Counter()
+    for i, paths in per_record.items():
+        total.update(paths)
+        if half[i]:
+            second.update(paths)
+    return [(p, c, c - second[p], second[p]) for p, c in sorted(total.items())]
 
 
 def _topmost(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:

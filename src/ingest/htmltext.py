@@ -114,6 +114,11 @@ def html_to_text(html: str | None) -> HtmlText:
     parser = _Parser()
     parser.feed(html)
     parser.close()
+    return parsed_text(parser)
+
+
+def parsed_text(parser: _Parser) -> HtmlText:
+    """The text, links, hashtags and mentions a parser has collected, laid out in paragraphs."""
     paragraphs = []
     for block in "".join(parser.out).split(_PARAGRAPH_BREAK):
         # trim the spaces a browser would not show around line breaks and at block edges

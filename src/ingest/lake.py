@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import hmac
 import json
 import logging
 import os
@@ -243,14 +242,28 @@ class Pseudonymiser:
     def __init__(self, key: str | None):
         self._key = key.encode() if key else None
         self._cache: dict[str, str] = {}
+        self._inner = self._outer = None
+        if self._key is not None:
+            # HMAC-SHA256 (RFC 2104) with the key's padded inner and outer hash states computed once:
+            # each value then costs two hash copies instead of a fresh ``hmac.new``.
+            block = self._key if len(self._key) <= 64 else hashlib.sha256(self._key).digest()
+            block = block.ljust(64, b"\0")
+            self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
+            self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
+
+    def _hmac(self, value: str) -> str:
+        """``hmac.new(key, value, sha256).hexdigest()[:32]``."""
+        assert self._inner is not None and self._outer is not None
+        inner = self._inner.copy()
+        inner.update(value.encode())
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()[:32]
 
     def key_for(self, platform_author: str) -> str:
         v = self._cache.get(platform_author)
         if v is None:
-            if self._key is None:
-                v = platform_author
-            else:
-                v = hmac.new(self._key, platform_author.encode(), hashlib.sha256).hexdigest()[:32]
+            v = platform_author if self._key is None else self._hmac(platform_author)
             if len(self._cache) < 5_000_000:
                 self._cache[platform_author] = v
         return v
@@ -263,10 +276,12 @@ class Pseudonymiser:
         """``key_for(value)`` per row, each distinct value hashed once (null stays null)."""
         if isinstance(values, pa.ChunkedArray):
             values = values.combine_chunks()
-        uniq = pc.unique(values).drop_null()
-        keys = pa.array([self.key_for(s) for s in uniq.to_pylist()], type=pa.string())
-        idx = pc.index_in(values, value_set=uniq)
-        return pc.take(keys, idx)
+        encoded = pc.dictionary_encode(values)  # nulls stay null indices
+        cache = self._cache
+        key_for = self.key_for
+        keys = pa.array([cache.get(s) or key_for(s) for s in encoded.dictionary.to_pylist()],
+                        type=pa.string())
+        return pc.take(keys, encoded.indices)
 
     def mention_keys(self, platform: pa.ChunkedArray | pa.Array,
                      targets: pa.ChunkedArray | pa.Array) -> pa.Array:
@@ -278,10 +293,16 @@ class Pseudonymiser:
             platform = platform.combine_chunks()
         if isinstance(targets, pa.ChunkedArray):
             targets = targets.combine_chunks()
-        targets = targets.fill_null(pa.scalar([], targets.type))
+        # a null list holds no items (``list_flatten`` emits nothing for it) and becomes an empty one
         items = pc.list_flatten(targets)
-        parents = pc.list_parent_indices(targets)
-        plat = pc.take(platform, parents)
+        lengths = pc.list_value_length(targets)
+        if lengths.null_count:
+            lengths = lengths.fill_null(0)
+        parents = np.repeat(np.arange(len(targets), dtype=np.int64),
+                            lengths.to_numpy(zero_copy_only=False))
+        if len(parents) != len(items):
+            raise AssertionError("mention targets: list items and parents disagree")
+        plat = pc.take(platform, pa.array(parents))
         # flatten(): the fields with the struct's own nulls applied (a null item has neither)
         fields = dict(zip([f.name for f in items.type], items.flatten(), strict=True))
         ids = pc.if_else(pc.equal(pc.utf8_length(fields["id"]), 0), None, fields["id"])
@@ -297,8 +318,7 @@ class Pseudonymiser:
         keep = pc.is_valid(keys)
         # rebuild the lists without the dropped items: new offsets from the kept counts per list
         kept_per_list = np.bincount(
-            parents.to_numpy(zero_copy_only=False)[keep.to_numpy(zero_copy_only=False)],
-            minlength=len(targets),
+            parents[keep.to_numpy(zero_copy_only=False)], minlength=len(targets)
         )
         offsets = pa.array(np.concatenate([[0], np.cumsum(kept_per_list)]).astype(np.int32))
         values = pa.StructArray.from_arrays(
@@ -338,8 +358,11 @@ class Pseudonymiser:
             platform = platform.combine_chunks()
         if isinstance(ids, pa.ChunkedArray):
             ids = ids.combine_chunks()
+        mastodon = pc.equal(platform, "mastodon")
+        if not pc.any(mastodon).as_py():
+            return ids
         parts = pc.extract_regex(ids, _ACTIVITYPUB_ACTOR)
-        hit = pc.and_(pc.equal(platform, "mastodon"), pc.is_valid(parts))
+        hit = pc.and_(mastodon, pc.is_valid(parts))
         if not pc.any(hit).as_py():
             return ids
         keys = self.keys(pc.binary_join_element_wise("mastodon", parts.field("actor"), ":"))
@@ -397,19 +420,28 @@ def _finish_posts(
         elif name == "author_handle":
             cols[name] = handle
         elif name == "source_file":
-            cols[name] = pa.array([source_file] * n, pa.string()) if n else pa.array([], pa.string())
+            cols[name] = _constant(source_file, n, f.type)
         elif name == "export_format":
-            cols[name] = pa.array([export_format] * n, pa.string())
+            cols[name] = _constant(export_format, n, f.type)
         elif name == "batch_id":
-            cols[name] = pa.array([batch_id] * n, pa.string())
+            cols[name] = _constant(batch_id, n, f.type)
         elif name == "ingested_at":
-            cols[name] = pa.array([ingested_at] * n, f.type)
+            cols[name] = _constant(ingested_at, n, f.type)
         else:
             cols[name] = table.column(name)
-    return pa.Table.from_arrays(
-        [c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c for c in cols.values()],
-        schema=POST_SCHEMA,
-    )
+    return pa.Table.from_arrays([_one_array(c) for c in cols.values()], schema=POST_SCHEMA)
+
+
+def _one_array(col: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """A column as one array: its only chunk as it is, several chunks concatenated."""
+    if isinstance(col, pa.ChunkedArray):
+        return col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
+    return col
+
+
+def _constant(value: Any, n: int, type_: pa.DataType) -> pa.Array:
+    """``value`` repeated ``n`` times, as an array of ``type_`` (built in Arrow, not from a list)."""
+    return pa.repeat(pa.scalar(value, type_), n)
 
 
 def _finish_quarantine(table: pa.Table, *, platform: str, prov: Provenance) -> pa.Table:
@@ -419,14 +451,14 @@ def _finish_quarantine(table: pa.Table, *, platform: str, prov: Provenance) -> p
     raw = pc.utf8_slice_codeunits(table.column("raw").cast(pa.string()), 0, QUARANTINE_RAW_MAX_CHARS)
     return pa.Table.from_arrays(
         [
-            pa.array([source_file] * n, pa.string()),
+            _constant(source_file, n, pa.string()),
             table.column("source_record").cast(pa.int64()).combine_chunks(),
             raw.combine_chunks(),
             table.column("error").cast(pa.string()).combine_chunks(),
-            pa.array([platform] * n, pa.string()),
-            pa.array([export_format] * n, pa.string()),
-            pa.array([batch_id] * n, pa.string()),
-            pa.array([ingested_at] * n, pa.timestamp("us", tz="UTC")),
+            _constant(platform, n, pa.string()),
+            _constant(export_format, n, pa.string()),
+            _constant(batch_id, n, pa.string()),
+            _constant(ingested_at, n, pa.timestamp("us", tz="UTC")),
         ],
         schema=QUARANTINE_SCHEMA,
     )
@@ -558,6 +590,19 @@ def _write_deletes(writer: BatchWriter, uids: list[str], *, pseudo: Pseudonymise
     return len(digests)
 
 
+def _first_occurrences(hashes: np.ndarray, seen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which of ``hashes`` are neither in ``seen`` (sorted) nor earlier in ``hashes``, and the new
+    sorted ``seen``."""
+    uniq, first = np.unique(hashes, return_index=True)  # the index of each value's first occurrence
+    keep = np.zeros(len(hashes), dtype=bool)
+    keep[first] = True
+    if len(seen):
+        pos = np.searchsorted(seen, hashes)
+        keep &= seen[np.minimum(pos, len(seen) - 1)] != hashes
+        return keep, np.union1d(seen, uniq)
+    return keep, uniq
+
+
 def write_chunks(
     chunks: Iterable[registry.AdapterChunk],
     writer: BatchWriter,
@@ -574,7 +619,7 @@ def write_chunks(
     reason), platforms and the field profile.
     """
     sampler = ProfileSampler(prov.batch_id)
-    seen: set[int] = set()
+    seen = np.empty(0, dtype=np.uint64)  # the post_uid hashes written so far, sorted
     loaded = quarantined = dups = 0
     skipped: dict[str, int] = {}
     platforms: dict[str, int] = {}
@@ -600,25 +645,16 @@ def write_chunks(
                         {
                             "source_record": bad_rows.column("source_record"),
                             "raw": bad_rows.column("raw"),
-                            "error": pa.array(
-                                ["missing required field (post_id, created_at or kind)"]
-                                * bad_rows.num_rows,
-                                pa.string(),
-                            ),
+                            "error": _constant("missing required field (post_id, created_at or kind)",
+                                               bad_rows.num_rows, pa.string()),
                         }
                     )
                 )
                 posts = posts.filter(pc.invert(bad))
             # Within-batch duplicates: first occurrence wins.
-            hashes = pl.from_arrow(posts.column("post_uid")).hash(seed=0).to_list()
-            keep = []
-            for h in hashes:
-                if h in seen:
-                    keep.append(False)
-                else:
-                    seen.add(h)
-                    keep.append(True)
-            n_keep = sum(keep)
+            hashes = pl.from_arrow(posts.column("post_uid")).hash(seed=0).to_numpy()
+            keep, seen = _first_occurrences(hashes, seen)
+            n_keep = int(keep.sum())
             dups += len(keep) - n_keep
             if n_keep != len(keep):
                 posts = posts.filter(pa.array(keep))

@@ -24,10 +24,13 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -39,6 +42,9 @@ if TYPE_CHECKING:
     from ingest.objectstore import ObjectStore
 
 PARQUET_COMPRESSION = "zstd"
+# Columns of a post that are (nearly) unique per row: written without a dictionary, which for them only
+# costs time to build and then falls back to plain encoding anyway. Every other column keeps one.
+PLAIN_POST_COLUMNS = frozenset({"post_uid", "post_id", "text", "url", "raw"})
 MANIFEST_DIR = "_manifest"
 JOURNAL_SUFFIX = ".remap.json"
 # On object storage: uploads not yet published. Left-overs older than STAGING_MAX_AGE_S are removed.
@@ -65,6 +71,32 @@ def journal_path(lake_manifest_dir: Path, batch_id: str) -> Path:
     return Path(lake_manifest_dir) / f"{batch_id}{JOURNAL_SUFFIX}"
 
 
+def partitions(table: pa.Table) -> Iterator[tuple[str, date, pa.Table]]:
+    """``table``'s rows by (platform, UTC day of ``created_at``), each group's rows in table order, the
+    groups in order of first appearance. Rows already grouped in runs (an export in time order) are
+    sliced without a copy; otherwise the table is put in group order by one stable ``take``."""
+    dates = pc.cast(table.column("created_at"), pa.date32())
+    keys = pl.DataFrame({"platform": pl.from_arrow(table.column("platform")), "d": pl.from_arrow(dates)})
+    # group ids 1..groups (in key order; the groups are emitted in order of first appearance)
+    gid = keys.select(pl.struct("platform", "d").rank("dense").alias("g"))["g"].to_numpy()
+    n = len(gid)
+    starts = np.flatnonzero(np.concatenate(([True], gid[1:] != gid[:-1])))
+    run_gid = gid[starts]
+    if len(np.unique(run_gid)) != len(run_gid):  # a group in several runs: put the rows in group order
+        _, first = np.unique(gid, return_index=True)
+        rank = np.empty(len(first), dtype=np.int64)
+        rank[np.argsort(first, kind="stable")] = np.arange(len(first))
+        order = np.argsort(rank[gid - 1], kind="stable")
+        table = table.take(pa.array(order))
+        gid = gid[order]
+        dates = dates.take(pa.array(order))
+        starts = np.flatnonzero(np.concatenate(([True], gid[1:] != gid[:-1])))
+    platform = table.column("platform")
+    bounds = [*starts.tolist(), n]
+    for start, end in zip(bounds[:-1], bounds[1:], strict=False):
+        yield platform[start].as_py(), dates[start].as_py(), table.slice(start, end - start)
+
+
 @dataclass
 class BatchWriter:
     """Per-partition Parquet writers for one batch, published together."""
@@ -80,20 +112,17 @@ class BatchWriter:
         if w is None:
             final.parent.mkdir(parents=True, exist_ok=True)
             tmp = final.with_name(final.name + ".tmp")
-            w = pq.ParquetWriter(tmp, schema, compression=PARQUET_COMPRESSION)
+            dictionary: bool | list[str] = True
+            if schema is POST_SCHEMA:
+                dictionary = [name for name in schema.names if name not in PLAIN_POST_COLUMNS]
+            w = pq.ParquetWriter(tmp, schema, compression=PARQUET_COMPRESSION, use_dictionary=dictionary)
             self.writers[final] = w
         return w
 
     def write_posts(self, table: pa.Table) -> None:
         if table.num_rows == 0:
             return
-        dates = pc.cast(table.column("created_at"), pa.date32())
-        keys = pl.DataFrame(
-            {"platform": pl.from_arrow(table.column("platform")), "d": pl.from_arrow(dates)}
-        )
-        groups = keys.with_row_index("i").group_by(["platform", "d"], maintain_order=True).agg("i")
-        for platform, day, idx in groups.iter_rows():
-            part = table.take(pa.array(idx, type=pa.uint32()))
+        for platform, day, part in partitions(table):
             final = (
                 self.settings_posts
                 / f"platform={platform}"

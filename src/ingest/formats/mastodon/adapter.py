@@ -45,8 +45,9 @@ The conversation's accounts, keyed like ``author_id`` (the actor URI) wherever t
 
 Common rules:
 
-* ``text`` is the HTML turned into plain text (``ingest.htmltext``). A content warning (``summary`` /
-  ``spoiler_text``) is part of what the author wrote: it comes first, then a blank line, then the body.
+* ``text`` is the HTML turned into plain text (``ingest.htmltext``, through ``html.html_text``). A
+  content warning (``summary`` / ``spoiler_text``) is part of what the author wrote: it comes first,
+  then a blank line, then the body.
 * ``links`` are the body's non-mention, non-hashtag link targets, plus the preview card's ``url``.
 * Only public and unlisted statuses are posts of public discourse: followers-only and direct ones are
   counted as ``visibility:private`` / ``visibility:direct`` (``options["include_private"]=True`` keeps
@@ -84,7 +85,7 @@ from ingest.formats.common import (
     quarantine_raw,
     strip_bom,
 )
-from ingest.htmltext import html_to_text
+from ingest.formats.mastodon.html import html_text
 from ingest.registry import Adapter, AdapterChunk, Unit, register
 from ingest.schema import ADAPTER_SCHEMA, QUARANTINE_ADAPTER_SCHEMA
 from ingest.sources import Source
@@ -327,7 +328,7 @@ def _map_activity(rows: _Rows, item: Any, record: int) -> None:
         lang = _str(next(iter(content_map)))
         if not isinstance(html, str):
             html = next(iter(content_map.values()))
-    body = html_to_text(html if isinstance(html, str) else None)
+    body = html_text(html if isinstance(html, str) else None)
     hashtags: list[str] = []
     mentions: list[str] = []
     targets: list[tuple[Any, Any]] = []
@@ -473,7 +474,7 @@ def _map_status(rows: _Rows, status: Any, record: int) -> None:
     account = status.get("account") if isinstance(status.get("account"), dict) else {}
     reblog = status.get("reblog") if isinstance(status.get("reblog"), dict) else None
     shown = reblog if reblog is not None else status
-    body = html_to_text(shown.get("content") if isinstance(shown.get("content"), str) else None)
+    body = html_text(shown.get("content") if isinstance(shown.get("content"), str) else None)
     hashtags = [n for t in _dicts(shown.get("tags")) if (n := _str(t.get("name")))] or body.hashtags
     mentions = [a for m in _dicts(shown.get("mentions")) if (a := _str(m.get("acct")))] or body.mentions
     links = list(body.links)
@@ -588,7 +589,7 @@ def _row(*, post_id: str, created: datetime, record: int, raw: Any, lang: str | 
 
 
 def _with_warning(summary: Any, body: str) -> str:
-    warning = html_to_text(summary).text if isinstance(summary, str) and summary.strip() else ""
+    warning = html_text(summary).text if isinstance(summary, str) and summary.strip() else ""
     if warning and body:
         return f"{warning}\n\n{body}"
     return warning or body
