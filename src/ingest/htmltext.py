@@ -27,7 +27,7 @@ from html.parser import HTMLParser
 _BLOCKS = frozenset(
     ("p", "div", "li", "ul", "ol", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "table", "tr")
 )
-_SPACES = re.compile(r"[ \t\r\n\f\u200b]+")
+SPACES = re.compile(r"[ \t\r\n\f\u200b]+")
 _PARAGRAPH_BREAK = "\x00"  # markers that cannot occur in parsed text (NUL and SOH are dropped)
 _PRE_SPACE = "\x01"
 
@@ -40,7 +40,7 @@ class HtmlText:
     mentions: list[str] = field(default_factory=list)
 
 
-class _Parser(HTMLParser):
+class TextParser(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.out: list[str] = []
@@ -99,7 +99,7 @@ class _Parser(HTMLParser):
         if self.pre:
             data = data.replace(" ", _PRE_SPACE)  # kept through the trimming below
         else:
-            data = _SPACES.sub(" ", data)
+            data = SPACES.sub(" ", data)
         self.out.append(data)
         if self.anchor is not None:
             self.anchor[1].append(data)
@@ -110,14 +110,14 @@ def html_to_text(html: str | None) -> HtmlText:
     if not html:
         return HtmlText("")
     if "<" not in html and "&" not in html:
-        return HtmlText(_SPACES.sub(" ", html).strip())
-    parser = _Parser()
+        return HtmlText(SPACES.sub(" ", html).strip())
+    parser = TextParser()
     parser.feed(html)
     parser.close()
     return parsed_text(parser)
 
 
-def parsed_text(parser: _Parser) -> HtmlText:
+def parsed_text(parser: TextParser) -> HtmlText:
     """The text, links, hashtags and mentions a parser has collected, laid out in paragraphs."""
     paragraphs = []
     for block in "".join(parser.out).split(_PARAGRAPH_BREAK):

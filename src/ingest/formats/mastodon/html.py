@@ -4,7 +4,7 @@ Statuses are short HTML of a few tag kinds (``<p>``, ``<br>``, ``<a href="..." c
 ``<span class="...">``), always lower-case, with double-quoted attributes. For such a body the stdlib
 parser's work (a regular expression per tag, attribute and position update) costs more than the rest
 of a status's mapping, so it is tokenised here with one regular expression and fed to the same
-handlers (``ingest.htmltext._Parser``) in the same pieces the stdlib parser feeds them: the text
+handlers (``ingest.htmltext.TextParser``) in the same pieces the stdlib parser feeds them: the text
 between two tags, character references unescaped, as one piece; a tag's attributes lower-cased, their
 values unescaped. Anything else (another tag, a comment, a ``<`` that opens no such tag, single
 quotes, attributes without a value, upper case, ``<script>``/``<style>``, whose content is not markup)
@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from html import unescape
 
-from ingest.htmltext import _SPACES, HtmlText, _Parser, html_to_text, parsed_text
+from ingest.htmltext import SPACES, HtmlText, TextParser, html_to_text, parsed_text
 
 # a start tag (name, attributes, "/" when self-closing) or an end tag (name)
 _TAG = re.compile(r'<(?:([a-z][a-z0-9]*)((?: [a-z][a-z0-9-]*="[^"<>]*")*) ?(/?)|/([a-z][a-z0-9]*))>')
@@ -35,8 +35,8 @@ def html_text(html: str | None) -> HtmlText:
     if not html:
         return HtmlText("")
     if "<" not in html and "&" not in html:
-        return HtmlText(_SPACES.sub(" ", html).strip())
-    parser = _Parser()
+        return HtmlText(SPACES.sub(" ", html).strip())
+    parser = TextParser()
     pos = 0
     for m in _TAG.finditer(html):
         start = m.start()
