@@ -9,11 +9,15 @@ PYTEST_ARGS ?=
 # The suite runs on this many pytest-xdist workers, one test file at a time each (module fixtures are
 # built once); most of a DAG or Celery test is waiting on the scheduler, which the other worker uses.
 PYTEST_WORKERS ?= 2
+# The project's own modules as bytecode too (the packages are compiled by uv: scripts/uv.sh), so
+# that no process compiles them again where PYTHONDONTWRITEBYTECODE is set.
+COMPILE := $(UV) run --frozen --no-sync python -m compileall -q src dags >/dev/null
 
 .PHONY: demo test test-nightly check sync lint bench clean codegen
 
 sync:
 	$(UV) sync --frozen
+	$(COMPILE)
 	@# Data Docs assets (pinned npm packages, docs/quality.md); without npm the pages need internet
 	-$(UV) run --frozen python -m quality.datadocs install
 
@@ -24,12 +28,14 @@ demo: sync
 # production metadata-DB and Celery-worker paths are tested against the local services.
 test:
 	$(UV) sync --frozen --extra prod
+	$(COMPILE)
 	$(UV) run --frozen --extra prod pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The nightly CI profile: the whole suite plus the long schedules (every crash trial, the adapters'
 # property-based fuzzing at its full size).
 test-nightly:
 	$(UV) sync --frozen --extra prod
+	$(COMPILE)
 	DISCOURSE_CRASH_ALL=1 HYPOTHESIS_PROFILE=nightly $(UV) run --frozen --extra prod \
 		pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
@@ -39,6 +45,7 @@ lint: sync
 # The fast lane: no dbt build, no Airflow, no end-to-end run (same environment as `make test`).
 check:
 	$(UV) sync --frozen --extra prod
+	$(COMPILE)
 	$(UV) run --frozen --extra prod ruff check src dags tests bench
 	$(UV) run --frozen --extra prod pytest -n $(PYTEST_WORKERS) --dist loadfile \
 		-m "not integration and not e2e and not bench" $(PYTEST_ARGS)
