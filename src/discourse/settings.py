@@ -90,6 +90,10 @@ class Settings:
     # Publish: how many published snapshots (one per run, docs/incremental.md "Publishing") are kept
     # for "as of" queries; older ones and the files only they used are deleted (at least 2).
     publish_keep_snapshots: int = 7
+    # Great Expectations: the validation results (and their Data Docs pages) of each suite's last this
+    # many runs are kept; older ones are deleted before a checkpoint runs (GX rebuilds the Data Docs
+    # index from every stored result, so an unbounded store makes every gate slower each night).
+    gx_keep_runs: int = 30
     # Quality
     volume_change_threshold: float = 0.8  # relative drop/jump vs trailing baseline that alerts
     # How long each source may stay quiet before a freshness warning: "name=duration" pairs, a name

