@@ -89,7 +89,8 @@ def test_the_store_keeps_the_last_runs_of_each_suite(tmp_path):
     frame = pd.DataFrame({"platform": ["x"], "day": ["2026-03-01"], "relative_change": [0.1]})
     for n in range(4):
         run_checkpoint(settings, "volume", frame, suite=suites.volume_suite(),
-                       key_columns=["platform", "day"], parameters={"min_relative_change": -0.8, "max_relative_change": 0.8},
+                       key_columns=["platform", "day"],
+                       parameters={"min_relative_change": -0.8, "max_relative_change": 0.8},
                        run_id=f"night-{n}")
     suite = suites.volume_suite().name
     kept = sorted(p.name for p in (validations_dir(settings) / suite).iterdir())
