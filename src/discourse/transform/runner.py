@@ -309,12 +309,14 @@ def build_marts(
     """
     from discourse.transform.increments import LAKE_MODELS, LAKE_VIEWS, plan_build, write_record
     from discourse.transform.reference import prepare_reference
+    from quality import posts_scope
 
     reference = prepare_reference(settings)
     extra = [] if unit_tests else ["--exclude-resource-type", "unit_test"]
     project = dbt_project_dir(settings)
     plan = plan_build(settings, project, full_refresh=full_refresh or select is not None)
     write_record(settings, None, clean=False)  # until this build finishes
+    validated_before = posts_scope.begin_build(settings)
     if plan.mode == "full":
         args = [*dbt_args(settings, "build", select), "--full-refresh", *extra]
         summary = run_dbt(settings, args, progress)
@@ -333,6 +335,10 @@ def build_marts(
         summary = _combine(summaries)
     if select is None:
         write_record(settings, plan.inputs, clean=True)
+    # What the marts gate validates of marts.posts: the posts this build rewrote, or every one.
+    summary["marts_gate_scope"] = posts_scope.record_build(
+        settings, affected_only=select is None and plan.mode != "full" and not plan.refresh,
+        validated_before=validated_before)
     summary["reference"] = reference
     summary["warehouse"] = str(settings.build_warehouse)
     summary["plan"] = plan.as_dict()
@@ -418,8 +424,10 @@ def run_unit_tests(settings: Any) -> dict[str, Any]:
     """
     from discourse.transform.increments import write_record
     from discourse.transform.reference import prepare_reference
+    from quality import posts_scope
 
     prepare_reference(settings)
     write_record(settings, None, clean=False)  # empty tables: the next night builds in full
+    posts_scope.begin_build(settings)  # ... and its marts gate validates every row
     args = dbt_args(settings, "build", "+test_type:unit")
     return run_dbt(settings, [*args, "--exclude-resource-type", "test", "--empty"])

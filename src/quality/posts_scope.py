@@ -1,0 +1,74 @@
+"""Which rows of ``marts.posts`` the marts gate validates: every row, or only those tonight rewrote.
+
+A data check over every post costs what the history costs (at 10M posts the marts gate's frame alone
+would be gigabytes), so after an incremental build the gate validates only the posts the build
+rewrote (``intermediate.int_posts_affected``: ``marts.posts`` deletes and re-inserts exactly those).
+Every other row is one an earlier gate passed, unchanged since. That holds only while every earlier
+build was validated, so the record says both what the last build rewrote and whether its gate passed:
+
+* the build writes ``{"scope": "affected" | "all", "validated": false}`` to
+  ``<home>/state/marts_gate.json``: ``affected`` only for an incremental build without reference
+  refreshes (a refresh rewrites every post) after a build whose gate passed;
+* the marts gate marks it ``validated`` when it passes.
+
+A build whose gate failed or never ran (a crash, a failed night) leaves ``validated`` false, so the
+next build's gate validates every row again. ``discourse run --full-refresh`` and full builds always
+give ``all``. The same reasoning scopes the dbt data tests (docs/incremental.md).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+AFFECTED = "affected"
+ALL = "all"
+
+
+def record_path(settings: Any) -> Path:
+    return Path(settings.home) / "state" / "marts_gate.json"
+
+
+def _read(settings: Any) -> dict[str, Any]:
+    try:
+        data = json.loads(record_path(settings).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write(settings: Any, data: dict[str, Any]) -> None:
+    path = record_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def begin_build(settings: Any) -> bool:
+    """Before a build: whether every row was validated until now. The record then says ``all`` (a
+    build that stops half-way leaves rows no gate has seen) until ``record_build``."""
+    validated = _read(settings).get("validated") is True
+    _write(settings, {"scope": ALL, "validated": False})
+    return validated
+
+
+def record_build(settings: Any, *, affected_only: bool, validated_before: bool) -> str:
+    """After a build: ``affected_only`` when it rewrote only the affected posts, ``validated_before``
+    what ``begin_build`` returned. Returns the scope the marts gate will use."""
+    scope = AFFECTED if affected_only and validated_before else ALL
+    _write(settings, {"scope": scope, "validated": False})
+    return scope
+
+
+def scope(settings: Any) -> str:
+    """What the marts gate validates of ``marts.posts`` in the build warehouse."""
+    return AFFECTED if _read(settings).get("scope") == AFFECTED else ALL
+
+
+def mark_validated(settings: Any) -> None:
+    data = _read(settings)
+    if data:
+        _write(settings, {**data, "validated": True})
