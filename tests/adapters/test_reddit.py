@@ -136,6 +136,33 @@ def test_small_blocks_give_the_same_result():
         assert parts[2] == whole[2]
 
 
+def test_malformed_lines_are_quarantined_as_invalid_json(tmp_path: Path):
+    """Each line is parsed once, with no ``json_valid`` check first: text that is not one JSON value
+    still parses to nothing and is quarantined with its reason, beside a good comment."""
+    good = (
+        '{"id":"kgood01","created_utc":1700000000,"body":"ok","link_id":"t3_a","parent_id":"t3_a",'
+        '"author":"x"}'
+    )
+    bad = [
+        '{"id":"kbad001","created_utc":1700000000,"body":"x","link_id":"t3_a"} trailing',
+        '{"id":"kbad002","created_utc":1,"body":"x","link_id":"t3_a"}{"id":"kbad003"}',
+        '/* note */ {"id":"kbad004","created_utc":1,"body":"x","link_id":"t3_a"}',
+        '{"id":"kbad005","created_utc":1,"body":"x","link_id":"t3_a","gallery_data":{"items":[1,,2]}}',
+        '{"id":"kbad006","created_utc":1,"body":"cut off',
+        "{'id':'kbad007'}",
+        "{,}",
+    ]
+    path = tmp_path / "RC_malformed.ndjson"
+    path.write_text("\n".join([good, *bad, good.replace("kgood01", "kgood02")]) + "\n", encoding="utf-8")
+    posts, quarantine, skipped = read(path)
+    assert posts.column("post_id").to_pylist() == ["t1_kgood01", "t1_kgood02"]
+    assert [(q["source_record"], q["error"]) for q in quarantine.to_pylist()] == [
+        (n, "invalid JSON (malformed or truncated line)") for n in range(2, 2 + len(bad))
+    ]
+    assert quarantine.column("raw").to_pylist() == bad
+    assert skipped == {}
+
+
 # ------------------------------------------------------------------------------------- compression
 
 

@@ -202,6 +202,43 @@ def test_small_blocks_give_the_same_result():
         assert got[0].equals(whole[0]) and got[1].equals(whole[1]) and got[2] == whole[2]
 
 
+def test_json_values_of_every_type(tmp_path: Path):
+    """``cid``, ``votes``, ``replies`` and ``time_parsed`` read by their JSON type: strings with and
+    without escapes, numbers, and values of other types, as the JSON values they are."""
+    lines = [
+        r'{"cid":"Ug\u0041","text":"a","votes":"\u0031.2K","replies":"\/2","time_parsed":1700000000}',
+        '{"cid":"Ug\\"q","text":"b","votes":"1,5 rb","replies":"","time_parsed":1700000000.5}',
+        '{"cid":"Ugé👍🏽","text":"c","votes":7.9,"replies":3,"time_parsed":1700000000}',
+        '{"cid":"UgD","text":"d","votes":"","replies":"x\\ny","time_parsed":1700000000}',
+        '{"cid":"UgE","text":"e","votes":true,"replies":[1],"time_parsed":1700000000}',
+        '{"cid":" UgF ","text":"f","votes":-2,"replies":{"n":1},"time_parsed":1700000000}',
+        '{"cid":12,"text":"g","time_parsed":1700000000}',
+        '{"cid":"  ","text":"h","time_parsed":1700000000}',
+        '{"cid":"UgI","text":"i","time_parsed":"1700000000"}',
+        '{"cid":"UgJ","text":"j","time_parsed":NaN}',
+        '{"cid":"UgK","text":"k","time_parsed":-Infinity}',
+    ]
+    path = tmp_path / "comments_Xk3Rm9TqLpA.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    posts, quarantine, _ = read(path)
+    got = {p["post_id"]: (p["like_count"], p["reply_count"]) for p in posts.to_pylist()}
+    assert got == {
+        "UgA": (1200, None),  # "/2" is no count
+        'Ug"q': (1500, 0),
+        "Ugé👍🏽": (7, 3),
+        "UgD": (0, None),
+        "UgE": (None, None),
+        " UgF ": (-2, None),
+    }
+    assert [(q["source_record"], q["error"]) for q in quarantine.to_pylist()] == [
+        (7, "comment lacks cid"),
+        (8, "comment lacks cid"),
+        (9, "comment UgI has no usable time_parsed; its relative time (none) is not used"),
+        (10, "comment UgJ has no usable time_parsed; its relative time (none) is not used"),
+        (11, "comment UgK has no usable time_parsed; its relative time (none) is not used"),
+    ]
+
+
 def test_no_video_id_leaves_thread_and_url_empty(tmp_path: Path):
     path = tmp_path / "comments.jsonl"
     path.write_bytes(LINES.read_bytes())
