@@ -102,20 +102,21 @@
 {%- endmacro %}
 
 
-{#- Pre-hook of `int_posts_clustered` (a table rebuilt every night from all fingerprints): keep the
-    previous night's clusters so `int_posts_affected` can tell whose coordination figures changed. -#}
-{% macro keep_previous_clusters() -%}
-    {#- The previous table always exists after this hook (empty on a full build), so
-        `int_posts_affected` can name it directly: a table made by a hook is not in dbt's relation
-        cache, so `adapter.get_relation` would not see it. -#}
-    {%- set current = previous_relation(this.schema, this.identifier) -%}
-    {%- if incremental_night() and current is not none -%}
-        create or replace table {{ this.schema }}.int_posts_clustered_previous as select * from {{ current }}
-    {%- else -%}
-        create or replace table {{ this.schema }}.int_posts_clustered_previous (
-            post_uid varchar, cluster_id varchar, first_seen_at timestamp with time zone,
-            last_seen_at timestamp with time zone, n_posts bigint, n_accounts bigint, platforms varchar[],
-            span_minutes integer, coordination_score double
-        )
-    {%- endif -%}
+{#- The rows of `int_posts_clustered` an incremental night rewrites: those of the text families it
+    recomputes (`int_families_changed`) and of the posts whose lake rows changed. Its pre-hook copies
+    them into `int_posts_clustered_previous` (`save_rows`, macros/coordination.sql) before deleting
+    them, so `int_posts_affected` can tell whose coordination figures changed. That table always
+    exists after the hook (empty on a full build), so `int_posts_affected` names it directly: a table
+    made by a hook is not in dbt's relation cache, so `adapter.get_relation` would not see it. -#}
+{% macro clustered_rows_rewritten() -%}
+    family in (select family from {{ ref('int_families_changed') }})
+    or post_uid in (select post_uid from {{ ref('int_posts_delta_keys') }})
+{%- endmacro %}
+
+
+{#- The columns of `int_posts_clustered_previous` (those of `int_posts_clustered`). -#}
+{% macro previous_clusters_columns() -%}
+    post_uid varchar, cluster_id varchar, family uhugeint, first_seen_at timestamp with time zone,
+    last_seen_at timestamp with time zone, n_posts bigint, n_accounts bigint, platforms varchar[],
+    span_minutes integer, coordination_score double
 {%- endmacro %}

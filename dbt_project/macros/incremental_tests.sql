@@ -10,8 +10,11 @@
 
     - A key-scoped uniqueness test still sees every row that shares a key with a rewritten row (the
       scope column is the key, or part of it), so a duplicate made tonight is found.
-    - Tables rebuilt in full every night (graph marts, clusters, trends' windows) are not listed and
-      keep whole-table tests; so do singular tests and every test of a full build or of a reference
+    - The coordination chain is scoped by its change sets: texts and buckets by the changed texts,
+      families by the regrouped texts, clustered posts by the recomputed families (and the posts
+      whose lake rows changed). `int_text_links` (a few rows per near-duplicate text) is tested whole.
+    - Tables rebuilt in full every night (graph marts, coordinated clusters, trends' windows) are not
+      listed and keep whole-table tests; so do singular tests and every test of a full build or of a reference
       refresh (no `delta_batches`).
     - A test's own `where` config still applies, on top of the scope.
     - The subquery keeps the model's name as its alias (dbt's default calls it `dbt_subquery`), so an
@@ -40,6 +43,11 @@
         'int_post_edges_stated': by_post,
         'int_post_edges': "post_uid in (select post_uid from @int_edges_affected_posts)",
         'int_posts_fingerprinted': "post_uid in (select post_uid from @int_posts_delta_keys)",
+        'int_texts': "text_hash in (select text_hash from @int_texts_changed)",
+        'int_text_buckets': "text_hash in (select text_hash from @int_texts_changed)",
+        'int_text_families': "text_hash in (select text_hash from @int_texts_regrouped)",
+        'int_posts_clustered': "family in (select family from @int_families_changed)"
+            ~ " or post_uid in (select post_uid from @int_posts_delta_keys)",
         'int_terms_counted_daily': by_direct_date,
         'int_misinfo_daily': by_direct_date,
         'sentiment_daily': by_direct_date,
@@ -70,7 +78,8 @@
     {#- Longest names first: none of them is a prefix of another today, and this keeps it so. -#}
     {%- set ns = namespace(predicate=predicate) -%}
     {%- for name in ['int_edges_affected_posts', 'int_affected_domains', 'int_affected_authors',
-                     'int_posts_delta_keys', 'int_posts_affected', 'int_affected_dates'] -%}
+                     'int_families_changed', 'int_texts_regrouped', 'int_posts_delta_keys',
+                     'int_texts_changed', 'int_posts_affected', 'int_affected_dates'] -%}
         {%- if ('@' ~ name) in ns.predicate -%}
             {%- set ns.predicate = ns.predicate | replace('@' ~ name, graph.nodes['model.discourse.' ~ name].relation_name) -%}
         {%- endif -%}

@@ -232,3 +232,89 @@ def test_posts_left_behind_by_a_dissolved_cluster_are_updated(tmp_path: Path) ->
     finally:
         con.close()
     _assert_same_as_full_build(settings, tmp_path, "a dissolved cluster")
+
+
+def test_a_late_post_joins_a_family_through_a_new_smaller_bucket_head(tmp_path: Path) -> None:
+    """Four accounts post two near-identical texts A and B on an old day (below the five accounts a
+    cluster needs): one family, linked through the smaller of the two. A late post of a third
+    variant C whose text_hash is smaller than both becomes the head of their buckets: every link
+    moves to it, the family becomes C's and the five accounts a cluster on that old day. Rejecting C
+    again moves the heads back and dissolves the cluster. Each night equals a full build."""
+    from datetime import UTC, datetime, timedelta
+
+    from dbt_lake import post, write_lake
+
+    settings = _settings(tmp_path / "home")
+    pipeline.ensure_home(settings)
+    base = ("pesan berantai ini bilang vaksin baru dari luar negeri mengandung bahan berbahaya yang "
+            "sengaja disembunyikan pejabat kesehatan jadi jangan mau divaksin sebelum membaca "
+            "penjelasan lengkap dari dokter di grup kami nomor")
+    # Variants differing in the last word only (about 0.93 alike): C is the one with the smallest
+    # text_hash (md5_number, as int_posts_fingerprinted computes it; the texts are already normalised).
+    variants = [f"{base} {i}" for i in range(20)]
+    hashes = dict(duckdb.execute(
+        "select t, md5_number(t) from unnest(?) as v(t)", [variants]).fetchall())
+    ordered = sorted(variants, key=hashes.__getitem__)
+    text_c, text_a, text_b = ordered[0], ordered[1], ordered[2]
+    day = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+    def write_batch(batch: str, rows: list[dict]) -> list[Path]:
+        files = write_lake(settings.posts_dir, rows)
+        settings.manifest_dir.mkdir(parents=True, exist_ok=True)
+        (settings.manifest_dir / f"{batch}.json").write_text(json.dumps({
+            "batch_id": batch, "files": [str(f.relative_to(settings.lake)) for f in files],
+            "records_in": len(rows), "loaded": len(rows), "quarantined": 0,
+            "duplicates_within_batch": 0, "ingested_at": "2026-03-12T00:00:00Z"}))
+        return files
+
+    # Night 1: A by three accounts and B by one within minutes, and a later day.
+    write_batch("batch-a", [
+        *(post(f"a-{i}", text_a, batch_id="batch-a", author_key=f"acct-{i}",
+               created_at=day + timedelta(minutes=5 * i)) for i in range(3)),
+        post("b-0", text_b, batch_id="batch-a", author_key="acct-3", created_at=day + timedelta(minutes=15)),
+        post("later", "Cuaca cerah sepanjang hari di kota kami minggu ini", batch_id="batch-a",
+             author_key="other-a", created_at=datetime(2026, 3, 10, 9, 0, tzinfo=UTC)),
+    ])
+    build_marts(settings)
+
+    def clustered() -> tuple[list, list]:
+        con = duckdb.connect(str(settings.build_warehouse), read_only=True)
+        try:
+            members = con.execute("select post_uid, cluster_id from marts.posts "
+                                  "where cluster_id is not null order by 1").fetchall()
+            heads = {r[0] for r in con.execute(
+                "select distinct cast(head as varchar) from intermediate.int_text_links").fetchall()}
+            families = {r[0] for r in con.execute(
+                "select distinct cast(family as varchar) from intermediate.int_posts_clustered").fetchall()}
+            return members, heads, families
+        finally:
+            con.close()
+
+    members, heads, _ = clustered()
+    assert members == [] and heads == {str(min(hashes[text_a], hashes[text_b]))}
+
+    # Night 2: the late post of C on the old day, and a new day.
+    files_c = write_batch("batch-c", [
+        post("c-0", text_c, batch_id="batch-c", author_key="acct-4", created_at=day + timedelta(minutes=20)),
+        post("newday", "Pasar malam dibuka lagi akhir pekan ini dengan banyak jajanan", batch_id="batch-c",
+             author_key="other-c", created_at=datetime(2026, 3, 11, 9, 0, tzinfo=UTC)),
+    ])
+    summary = build_marts(settings)
+    assert summary["plan"]["mode"] == "incremental"
+    members, heads, families = clustered()
+    assert [m[0] for m in members] == ["x:a-0", "x:a-1", "x:a-2", "x:b-0", "x:c-0"]
+    # C heads the buckets it shares with A and B (a band where C's slots differ keeps A or B's head)
+    assert len({m[1] for m in members}) == 1 and str(hashes[text_c]) in heads
+    assert families == {str(hashes[text_c])}
+    _assert_same_as_full_build(settings, tmp_path, "a new smaller bucket head")
+
+    # Night 3: C is rejected: the heads move back and the cluster dissolves.
+    for f in files_c:
+        f.unlink()
+    (settings.manifest_dir / "batch-c.json").unlink()
+    summary = build_marts(settings)
+    assert summary["plan"]["mode"] == "incremental" and summary["plan"]["gone_batches"] == 1
+    members, heads, families = clustered()
+    assert members == [] and families == set()
+    assert heads == {str(min(hashes[text_a], hashes[text_b]))}
+    _assert_same_as_full_build(settings, tmp_path, "the head rejected again")

@@ -1,14 +1,16 @@
 {#-
     Coordinated clusters: near-identical texts posted by many distinct accounts within a short window,
-    across platforms. One row per member post, with its cluster's figures.
+    across platforms. One row per member post, with its cluster's figures and its text's family.
 
-    1. Text families. Every distinct normalised text (`int_posts_fingerprinted`) is a node. MinHash
-       bands (`coordination_minhash_rows` slots each) put similar texts into the same bucket; within
-       a bucket each text is linked to the bucket's smallest `text_hash` when their signatures agree
-       on at least `coordination_min_similarity` of the slots (an estimate of the shingles' Jaccard
-       similarity), so a chance band collision does not join unrelated texts. The family of a text is
-       the smallest `text_hash` reachable over those links, found by `coordination_propagation_rounds`
-       rounds of label propagation (enough for the star-shaped links this produces).
+    1. Text families. Every distinct normalised text (`int_posts_fingerprinted`, `int_texts`) is a
+       node. MinHash bands (`coordination_minhash_rows` slots each) put similar texts into the same
+       bucket (`int_text_buckets`); within a bucket each text is linked to the bucket's smallest
+       `text_hash` when their signatures agree on at least `coordination_min_similarity` of the
+       slots (an estimate of the shingles' Jaccard similarity), so a chance band collision does not
+       join unrelated texts (`int_text_links`). The family of a text is the smallest `text_hash`
+       reachable over those links, found by `coordination_propagation_rounds` rounds of label
+       propagation (enough for the star-shaped links this produces), i.e. the smallest within that
+       many links of it (`int_text_families`).
     2. Bursts. A family's posts are split where more than `coordination_window_minutes` pass without
        a post. Within a burst, the window of that length (anchored at a post) holding the most
        distinct accounts is the cluster (ties: the earliest); its members are the family's posts
@@ -19,111 +21,47 @@
 
     `cluster_id` is `c` + 16 hex digits of a hash of the family and the window's first post, stable
     across rebuilds of the same data.
+
+    Incremental nights (docs/incremental.md) keep each step's table and revisit only what the night
+    can change: the texts of the fingerprints it deleted or inserted (`int_texts_changed`), their
+    buckets, the links of those buckets, the texts whose ball of links holds a changed text or link
+    (`int_texts_regrouped`) and their families before and after (`int_families_changed`). A cluster
+    depends on its family's posts alone, so the pre-hook deletes the rows of those families (and of
+    the posts whose lake rows changed), copying them into `int_posts_clustered_previous`, and the
+    model computes the clusters of those families again from all their posts. The result is the
+    table a full build makes.
 -#}
 
-{{ config(pre_hook="{{ keep_previous_clusters() }}") }}
-
-{%- set bands = var('coordination_minhash_bands', 8) %}
-{%- set rows_per_band = var('coordination_minhash_rows', 4) %}
-{%- set n_hashes = bands * rows_per_band %}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook=[
+        "{{ save_rows('int_posts_clustered_previous', clustered_rows_rewritten(), previous_clusters_columns()) }}",
+        "{{ delete_rows(clustered_rows_rewritten()) }}",
+    ],
+) }}
+/* depends_on: {{ ref('int_families_changed') }} */
+/* depends_on: {{ ref('int_posts_delta_keys') }} */
 
 with
 
-fingerprints as (
+text_families as (
 
-    select post_uid, platform, author_key, created_at, norm_text, text_hash, minhash
-    from {{ ref('int_posts_fingerprinted') }}
-
-),
-
-texts as (
-
-    select distinct text_hash, minhash from fingerprints
+    select text_hash, family
+    from {{ ref('int_text_families') }}
+    {%- if is_incremental() %}
+    where family in (select family from {{ ref('int_families_changed') }})
+    {%- endif %}
 
 ),
-
-buckets as (
-
-    select
-        text_hash,
-        band,
-        hash(minhash[band * {{ rows_per_band }} + 1:(band + 1) * {{ rows_per_band }}], band) as bucket
-    from texts, range({{ bands }}) as b(band)
-
-),
-
--- Buckets and their heads carry no signatures (most buckets hold one text; moving lists through
--- that aggregation and join was most of this model's cost): the two signatures of a candidate link
--- are looked up once it is known.
-bucket_heads as (
-
-    select bucket, band, min(text_hash) as head
-    from buckets
-    group by bucket, band
-    having count(*) > 1
-
-),
-
-candidate_links as (
-
-    select distinct b.text_hash, h.head
-    from buckets as b
-    inner join bucket_heads as h
-        on h.bucket = b.bucket and h.band = b.band
-    where b.text_hash <> h.head
-
-),
-
-links as (
-
-    select distinct l.text_hash, l.head
-    from candidate_links as l
-    inner join texts as t
-        on t.text_hash = l.text_hash
-    inner join texts as h
-        on h.text_hash = l.head
-    where len(list_filter(
-              range(1, {{ n_hashes }} + 1), lambda i: t.minhash[i] = h.minhash[i]
-          )) >= {{ var('coordination_min_similarity', 0.7) }} * {{ n_hashes }}
-
-),
-
-edges as (
-
-    select text_hash as a, head as b from links
-    union
-    select head as a, text_hash as b from links
-
-),
-
-labels_0 as (
-
-    select text_hash, text_hash as label from texts
-
-),
-
-{%- for r in range(var('coordination_propagation_rounds', 4)) %}
-
-labels_{{ r + 1 }} as (
-
-    select l.text_hash, least(l.label, coalesce(min(n.label), l.label)) as label
-    from labels_{{ r }} as l
-    left join edges as e
-        on e.a = l.text_hash
-    left join labels_{{ r }} as n
-        on n.text_hash = e.b
-    group by l.text_hash, l.label
-
-),
-
-{%- endfor %}
 
 families as (
 
-    select f.*, l.label as family
-    from fingerprints as f
-    inner join labels_{{ var('coordination_propagation_rounds', 4) }} as l
-        on l.text_hash = f.text_hash
+    select f.post_uid, f.platform, f.author_key, f.created_at, t.family
+    from {{ ref('int_posts_fingerprinted') }} as f
+    inner join text_families as t
+        on t.text_hash = f.text_hash
 
 ),
 
@@ -196,7 +134,7 @@ members as (
         w.platform,
         w.author_key,
         w.created_at,
-        w.norm_text,
+        a.family,
         'c' || substr(md5(cast(a.family as varchar) || ':' || a.anchor_uid), 1, 16) as cluster_id
     from windowed as w
     inner join anchors as a
@@ -215,8 +153,7 @@ clusters as (
         max(created_at) as last_seen_at,
         count(*) as n_posts,
         count(distinct author_key) as n_accounts,
-        list(distinct platform order by platform) as platforms,
-        arg_min(norm_text, created_at) as sample_norm_text
+        list(distinct platform order by platform) as platforms
     from members
     group by cluster_id
 
@@ -227,6 +164,7 @@ final as (
     select
         m.post_uid,
         m.cluster_id,
+        m.family,
         c.first_seen_at,
         c.last_seen_at,
         c.n_posts,

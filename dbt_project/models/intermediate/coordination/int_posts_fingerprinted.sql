@@ -13,13 +13,21 @@
       `hash(shingle, k)` was used before: its slots are correlated, so the share of equal slots
       overestimated the shingles' Jaccard similarity, 0.61 against a true 0.50 on pairs of
       template texts, and texts 0.4 alike were clustered against the 0.7 threshold.)
+
+    On an incremental night the pre-hook deletes the rows of the posts whose lake rows changed
+    (`int_posts_delta_keys`), copying their post_uid, text_hash and minhash first into
+    `int_posts_fingerprinted_removed` (empty on a full build): with tonight's inserted rows they are
+    the texts the clustering revisits (`int_texts_changed`).
 -#}
 
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where post_uid in (select post_uid from {{ ref('int_posts_delta_keys') }}){% else %}select 1{% endif %}",
+    pre_hook=[
+        "{{ save_rows('int_posts_fingerprinted_removed', 'post_uid in (select post_uid from ' ~ ref('int_posts_delta_keys') ~ ')', 'post_uid varchar, text_hash uhugeint, minhash ubigint[]') }}",
+        "{{ delete_rows('post_uid in (select post_uid from ' ~ ref('int_posts_delta_keys') ~ ')') }}",
+    ],
 ) }}
 /* depends_on: {{ ref('int_posts_delta_keys') }} */
 

@@ -8,6 +8,7 @@
 
 /* depends_on: {{ ref('int_posts_delta_keys') }} */
 /* depends_on: {{ ref('int_posts_clustered') }} */
+/* depends_on: {{ ref('int_families_changed') }} */
 
 {%- set previous_posts = previous_relation('marts', 'posts') %}
 
@@ -23,9 +24,14 @@ lake_changed as (
 
 cluster_changed as (
 
-    -- int_posts_clustered's pre-hook keeps the previous night's table (macros/incremental.sql).
+    -- int_posts_clustered rewrote the rows of the families in int_families_changed (and of the posts
+    -- in int_posts_delta_keys); its pre-hook kept the rows it deleted in int_posts_clustered_previous
+    -- (macros/incremental.sql). Every other row is as the previous night left it.
     select coalesce(n.post_uid, o.post_uid) as post_uid
-    from {{ ref('int_posts_clustered') }} as n
+    from (
+        select * from {{ ref('int_posts_clustered') }}
+        where family in (select family from {{ ref('int_families_changed') }})
+    ) as n
     full outer join {{ ref('int_posts_clustered').schema }}.int_posts_clustered_previous as o
         on o.post_uid = n.post_uid
     where n.post_uid is null or o.post_uid is null
