@@ -19,9 +19,10 @@ give ``all``. The same reasoning scopes the dbt data tests (docs/incremental.md)
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
+
+from ingest.store import atomic_write_text
 
 AFFECTED = "affected"
 ALL = "all"
@@ -40,11 +41,7 @@ def _read(settings: Any) -> dict[str, Any]:
 
 
 def _write(settings: Any, data: dict[str, Any]) -> None:
-    path = record_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write_text(record_path(settings), json.dumps(data, sort_keys=True))
 
 
 def begin_build(settings: Any) -> bool:
