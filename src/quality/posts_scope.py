@@ -22,8 +22,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ingest.store import atomic_write_text
-
 AFFECTED = "affected"
 ALL = "all"
 
@@ -41,6 +39,8 @@ def _read(settings: Any) -> dict[str, Any]:
 
 
 def _write(settings: Any, data: dict[str, Any]) -> None:
+    from ingest.store import atomic_write_text  # imports pyarrow: not when quality.gates is imported
+
     atomic_write_text(record_path(settings), json.dumps(data, sort_keys=True))
 
 
