@@ -85,6 +85,21 @@ def _generate(out: Path, posts: int, seed: int, start: date, days: int,
     return _step(f"generate {posts:,}", argv, env)
 
 
+def _link_exports(source: Path, inbox: Path) -> None:
+    """Hard-link (or copy, across file systems) every file under ``source`` into ``inbox``."""
+    files = [p for p in sorted(source.rglob("*")) if p.is_file()]
+    if not files:
+        raise SystemExit(f"--exports-from {source}: no files")
+    for path in files:
+        dest = inbox / path.relative_to(source)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(path, dest)
+        except OSError:
+            shutil.copy2(path, dest)
+    print(f"exports: {len(files):,} files linked from {source}", file=sys.stderr, flush=True)
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--posts", type=int, default=200_000)
@@ -93,6 +108,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--work", type=Path, default=None, help="folder for the home (default: a temporary one)")
     ap.add_argument("--keep", action="store_true", help="keep the work folder")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--exports-from", type=Path, default=None,
+                    help="use the exports `discourse generate` already wrote to this folder (hard-linked "
+                         "into the inbox, so it is left as it is) instead of generating them; they must "
+                         "have been generated with the same --posts, --seed, --days and start date")
     args = ap.parse_args(argv)
 
     work = args.work or Path(tempfile.mkdtemp(prefix="bench_nightly_"))
@@ -102,7 +121,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     run = [sys.executable, "-m", "discourse.cli", "run"]
     steps: list[dict[str, Any]] = []
     try:
-        steps.append(_generate(home / "inbox", args.posts, args.seed, START, args.days, env))
+        if args.exports_from is None:
+            steps.append(_generate(home / "inbox", args.posts, args.seed, START, args.days, env))
+        else:
+            _link_exports(args.exports_from, home / "inbox")
         steps.append(_step("floor: bare DuckDB copy", [sys.executable, "-c", _FLOOR, str(home / "inbox"),
                                                       str(work / "floor")], env))
         shutil.rmtree(work / "floor", ignore_errors=True)

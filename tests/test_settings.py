@@ -35,6 +35,7 @@ DEFAULTS = {
     "duckdb_temp_directory": None,
     "publish_keep_snapshots": 7,
     "gx_keep_runs": 30,
+    "gate_part_rows": 1_000_000,
     "volume_change_threshold": 0.8,
     "quiet_after": "*=3d",
     "ingest_max_decompressed_bytes": 256 << 30,

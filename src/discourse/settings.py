@@ -94,6 +94,10 @@ class Settings:
     # many runs are kept; older ones are deleted before a checkpoint runs (GX rebuilds the Data Docs
     # index from every stored result, so an unbounded store makes every gate slower each night).
     gx_keep_runs: int = 30
+    # The raw and marts gates validate a relation of more rows than this in parts (by hash of
+    # post_uid), one GX run each, merged into one result: a gate's memory stays bounded at any size
+    # (``quality.parts``; about 1.1 GB of peak RSS per million rows of a part).
+    gate_part_rows: int = 1_000_000
     # Quality
     volume_change_threshold: float = 0.8  # relative drop/jump vs trailing baseline that alerts
     # How long each source may stay quiet before a freshness warning: "name=duration" pairs, a name

@@ -13,9 +13,9 @@ Measured on a shared 2-core machine (``pytest -m bench tests/quality/test_perf.p
 batch (16 of its 30 columns loaded), 17 raw expectations: load 0.5-1.0 s, validate + Data Docs 2.5-4.6 s;
 a 1M-row ``marts.posts``, 17 expectations: 0.4 s + 2.2 s. The frame is ~300 MB; peak RSS ~1.1 GB,
 because GX copies the frame when it filters rows. Importing GX costs another 5-15 s per process when
-no bytecode is cached. Memory grows linearly, so the marts gate is sized for a few million posts;
-beyond that, validate ``marts.posts`` per platform (``post_uid`` starts with the platform, so
-uniqueness per platform is global uniqueness).
+no bytecode is cached. Memory grows linearly with the frame, so past ``gate_part_rows`` rows (default
+1M) the raw and marts gates validate their relation in parts by hash of ``post_uid`` and merge the
+results exactly (``quality.parts``): a gate's peak memory is that of one part, whatever the history.
 
 Each gate loads its frame (``quality.frames``), runs the stage's checkpoint (``quality.context``), and
 turns failed expectations into failure records (``quality.failures``). The staging gate is the
@@ -36,7 +36,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from quality import posts_scope, suites
+from quality import parts, posts_scope, suites
 from quality.context import data_docs_index, run_checkpoint
 from quality.failures import failure_from
 from quality.frames import (
@@ -131,9 +131,39 @@ def validate_frame(
         parameters=parameters,
         run_id=run_id,
     )
-    validate_seconds = time.perf_counter() - t0
-    result = run.result.to_json_dict()
+    return gate_result(
+        settings,
+        stage,
+        run.result.to_json_dict(),
+        run=run,
+        suite=suite,
+        rows=len(frame),
+        columns=list(frame.columns),
+        missing=missing,
+        relation=relation,
+        notes=notes,
+        checked=checked,
+        seconds={"load": round(load_seconds, 3), "validate": round(time.perf_counter() - t0, 3)},
+    )
 
+
+def gate_result(
+    settings: Settings,
+    stage: str,
+    result: dict[str, Any],
+    *,
+    run: Any,
+    suite: gx.ExpectationSuite,
+    rows: int,
+    columns: list[str],
+    missing: list[str],
+    relation: str,
+    notes: list[str],
+    checked: dict[str, Any],
+    seconds: dict[str, float],
+) -> GateResult:
+    """The ``GateResult`` of a validation ``result`` (GX's JSON form) of ``rows`` rows of ``relation``:
+    failures in suite order. ``run`` is the (last) checkpoint run, for its suite and page."""
     order = {e.id: i for i, e in enumerate(run.suite.expectations)}
 
     def rank(er: dict[str, Any]) -> int:
@@ -146,11 +176,7 @@ def validate_frame(
         if not er.get("success")
     ]
     stats = dict(result.get("statistics") or {})
-    stats.update(
-        row_count=int(len(frame)),
-        columns=list(frame.columns),
-        seconds={"load": round(load_seconds, 3), "validate": round(validate_seconds, 3)},
-    )
+    stats.update(row_count=int(rows), columns=columns, seconds=seconds)
     nominal = STAGE_SEVERITY[stage]
     severity = (
         "error"
@@ -247,22 +273,58 @@ def _run_on_relation(
     """Validate ``relation`` (a table, or a parenthesised subquery with an alias, then named
     ``label`` in the result) with the stage's suite."""
     suite = STAGE_SUITES[stage]()
-    t0 = time.perf_counter()
-    frame, missing, keys = load_frame(con, relation, suites.suite_columns(suite), key_columns)
-    load_seconds = time.perf_counter() - t0
-    return validate_frame(
+    columns = suites.suite_columns(suite)
+    part_rows = int(getattr(settings, "gate_part_rows", 1_000_000))
+    rows = con.execute(f"select count(*) from {relation}").fetchall()[0][0]
+    n_parts = parts.part_count(rows, part_rows)
+    if n_parts == 1:
+        t0 = time.perf_counter()
+        frame, missing, keys = load_frame(con, relation, columns, key_columns)
+        return validate_frame(
+            settings,
+            stage,
+            frame,
+            suite=suite,
+            key_columns=keys,
+            parameters=parameters,
+            missing=missing,
+            relation=label or relation,
+            notes=notes,
+            checked=checked,
+            run_id=run_id,
+            load_seconds=time.perf_counter() - t0,
+        )
+    # Past ``gate_part_rows`` rows: one checkpoint run per part of the posts (``quality.parts``)
+    results: list[dict[str, Any]] = []
+    load_seconds = validate_seconds = 0.0
+    for i in range(n_parts):
+        t0 = time.perf_counter()
+        frame, missing, keys = load_frame(con, parts.part_relation(relation, "post_uid", i, n_parts),
+                                          columns, key_columns)
+        t1 = time.perf_counter()
+        run = run_checkpoint(settings, stage, frame, suite=suite, key_columns=keys,
+                             parameters=parameters, run_id=run_id)
+        results.append(run.result.to_json_dict())
+        out_columns = list(frame.columns)
+        del frame
+        load_seconds += t1 - t0
+        validate_seconds += time.perf_counter() - t1
+    notes.append(f"{label or relation}: {rows:,} rows validated in {n_parts} parts of at most about "
+                 f"{part_rows:,} (gate_part_rows), by hash of post_uid")
+    checked["parts"] = n_parts
+    return gate_result(
         settings,
         stage,
-        frame,
+        parts.merge_results(results),
+        run=run,
         suite=suite,
-        key_columns=keys,
-        parameters=parameters,
+        rows=rows,
+        columns=out_columns,
         missing=missing,
         relation=label or relation,
         notes=notes,
         checked=checked,
-        run_id=run_id,
-        load_seconds=load_seconds,
+        seconds={"load": round(load_seconds, 3), "validate": round(validate_seconds, 3)},
     )
 
 
