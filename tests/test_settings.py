@@ -319,3 +319,23 @@ def test_the_pseudonym_key(tmp_path: Path) -> None:
     assert load_settings(env=env).with_(is_demo=True).require_pseudonym_key() == DEMO_PSEUDONYM_KEY
     with pytest.raises(SettingsError, match="public demo key"):
         load_settings(env={**env, "DISCOURSE_PSEUDONYM_KEY": DEMO_PSEUDONYM_KEY}).require_pseudonym_key()
+
+
+def test_duckdb_limits_reach_every_heavy_connection(tmp_path):
+    import os
+
+    import duckdb
+
+    from discourse.settings import apply_duckdb_limits
+
+    s = load_settings(env={}, home=str(tmp_path / "home"), duckdb_memory_limit="1GB", duckdb_threads=1)
+    con = duckdb.connect()
+    apply_duckdb_limits(con, s, spill="gate")
+    limit, threads, temp = con.execute(
+        "select current_setting('memory_limit'), current_setting('threads'), "
+        "current_setting('temp_directory')").fetchone()
+    assert limit.replace(" ", "") in ("953.6MiB", "1.0GB", "1000.0MB") and int(threads) == 1
+    assert temp == str(s.duckdb_spill_dir / f"gate-{os.getpid()}")
+    # Applied again with other settings, the connection takes them.
+    apply_duckdb_limits(con, load_settings(env={}, home=str(tmp_path / "home"), duckdb_memory_limit="80%"))
+    assert con.execute("select current_setting('memory_limit')").fetchone()[0] != limit

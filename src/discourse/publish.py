@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from discourse.crash import crash_point
-from discourse.settings import Settings
+from discourse.settings import Settings, apply_duckdb_limits
 
 PUBLISHED_SCHEMA = "marts"
 
@@ -127,6 +127,7 @@ def write_snapshot(settings: Settings, build: Path, run_id: str) -> dict[str, An
     previous = read_snapshots(settings)
     before = previous[-1] if previous else {}
     con = duckdb.connect()
+    apply_duckdb_limits(con, settings, spill="publish")
     try:
         con.execute("attach ? as build (read_only)", [str(build)])
         schemas = _user_schemas(con, "build")

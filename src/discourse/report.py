@@ -36,7 +36,7 @@ from discourse.report_html import columns as _columns
 from discourse.report_html import has_table as _has
 from discourse.report_html import table as _table
 from discourse.report_network import network_section
-from discourse.settings import Settings
+from discourse.settings import Settings, apply_duckdb_limits
 
 __all__ = ["Markup", "build_report", "filler_words", "safe_link"]
 
@@ -60,6 +60,7 @@ def build_report(settings: Settings) -> Path:
     if not settings.warehouse.exists():
         raise FileNotFoundError(f"{settings.warehouse}: nothing published yet")
     con = duckdb.connect(str(settings.warehouse), read_only=True)
+    apply_duckdb_limits(con, settings, spill="report")
     try:
         demo = _is_demo(con)
         cols = _columns(con, "marts.posts")

@@ -364,3 +364,31 @@ def _explain(exc: ValidationError, where: Mapping[str, str]) -> str:
                 reason += f" (got {error['input']!r})"
         problems.append(f"{where.get(name, name)}: {reason}")
     return "bad setting " + "; ".join(problems)
+
+
+def apply_duckdb_limits(con: Any, settings: Any, *, spill: str = "session") -> None:
+    """Give a DuckDB connection the project's memory limit, threads and spill folder
+    (``duckdb_memory_limit``, ``duckdb_threads``, ``duckdb_temp_directory``), as the dbt build has
+    them: every heavy DuckDB of a night (gates, publish, report) stays inside the same bounds.
+
+    Each process spills into its own subfolder (``<spill dir>/<spill>-<pid>``): DuckDB names its
+    temporary files alike in every instance and deletes the folder it created when it closes.
+    """
+    statements = []
+    limit = str(getattr(settings, "duckdb_memory_limit", "") or "").strip()
+    if limit:
+        statements.append(f"set memory_limit = '{limit.replace(chr(39), '')}'")
+    threads = int(getattr(settings, "duckdb_threads", 0) or 0)
+    if threads > 0:
+        statements.append(f"set threads = {threads}")
+    spill_dir = getattr(settings, "duckdb_spill_dir", None)
+    if spill_dir is not None:
+        folder = str(Path(spill_dir) / f"{spill}-{os.getpid()}").replace("'", "''")
+        statements.append(f"set temp_directory = '{folder}'")
+    for statement in statements:
+        try:
+            con.execute(statement)
+        except Exception as exc:  # noqa: BLE001 - e.g. an instance shared with dbt that already spilled
+            import logging
+
+            logging.getLogger(__name__).debug("%s: %s", statement, exc)

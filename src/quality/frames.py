@@ -58,6 +58,10 @@ def connect(db_path: Path | None = None, *, settings: Settings | None = None) ->
             con = duckdb.connect(str(db_path))
     if store is not None:  # the lake itself, or a warehouse whose staging views read it
         store.register(con)
+    if settings is not None:
+        from discourse.settings import apply_duckdb_limits
+
+        apply_duckdb_limits(con, settings, spill="gate")
     con.execute("set TimeZone = 'UTC'")
     return con
 

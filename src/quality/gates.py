@@ -396,6 +396,9 @@ def run_marts_gate(settings: Settings, db_path: Path, *, run_id: str | None = No
         )
     notes: list[str] = []
     with connect(db_path) as con:
+        from discourse.settings import apply_duckdb_limits
+
+        apply_duckdb_limits(con, settings, spill="gate")
         if not relation_exists(con, MARTS_RELATION):
             return _structural_failure(
                 settings,
