@@ -280,7 +280,7 @@ def _run_on_relation(
     if n_parts == 1:
         t0 = time.perf_counter()
         frame, missing, keys = load_frame(con, relation, columns, key_columns)
-        return validate_frame(
+        result = validate_frame(
             settings,
             stage,
             frame,
@@ -294,6 +294,9 @@ def _run_on_relation(
             run_id=run_id,
             load_seconds=time.perf_counter() - t0,
         )
+        del frame
+        parts.release_memory()  # the frame's heap goes back before the night's next step
+        return result
     # Past ``gate_part_rows`` rows: one checkpoint run per part of the posts (``quality.parts``)
     results: list[dict[str, Any]] = []
     load_seconds = validate_seconds = 0.0
@@ -307,6 +310,7 @@ def _run_on_relation(
         results.append(run.result.to_json_dict())
         out_columns = list(frame.columns)
         del frame
+        parts.release_memory()
         load_seconds += t1 - t0
         validate_seconds += time.perf_counter() - t1
     notes.append(f"{label or relation}: {rows:,} rows validated in {n_parts} parts of at most about "

@@ -16,6 +16,10 @@ if GX had seen the whole relation:
   practice, and the gates' row-count minimum is 0 or 1.
 
 The parts share the run's ``run_id``: GX stores them under one run, which ``gx_keep_runs`` counts once.
+
+Between parts the heap is handed back to the system (``release_memory``). Without it, the memory of
+the frames that were freed stayed with the process: at 10M posts the raw gate's ten parts of 1M
+rows grew the process to 5.3 GB, about 0.55 GB a part (measured 2026-12-07).
 """
 
 from __future__ import annotations
@@ -25,6 +29,21 @@ from collections.abc import Sequence
 from typing import Any
 
 MIN_PART_ROWS = 1_000
+
+
+def release_memory() -> None:
+    """Collect garbage and return the freed heap to the system (glibc's ``malloc_trim``; elsewhere
+    only the collection). pandas frames of strings are millions of small objects: once freed, glibc
+    keeps their pages for the process unless asked, and the next part's frame lands beside them."""
+    import gc
+
+    gc.collect()
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 def part_count(rows: int, part_rows: int) -> int:
