@@ -78,7 +78,9 @@ class Settings:
     # The Airflow DAG's deadline: a night still running this many minutes after it was queued sends
     # a "night overran" alert (Airflow DeadlineAlert; docs/operations.md). The run itself goes on. 0: none.
     night_deadline_minutes: int = 240
-    # dbt
+    # dbt: models built at once. They share one DuckDB and its one memory_limit, so under a tight
+    # limit use 1 (docs/scaling.md, "The 10M attempt": two post-sized models built at once ran out
+    # of a 2 GB limit at 10M posts).
     dbt_threads: int = 2
     dbt_target: str = "local"
     dbt_project_dir: LocalPath | None = None  # default: the packaged project, or the checkout's dbt_project/

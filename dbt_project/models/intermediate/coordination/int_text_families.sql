@@ -56,13 +56,13 @@ links as (
 
 {%- else %}
 
-nodes as (
+nodes as not materialized (
 
     select text_hash from {{ ref('int_texts') }}
 
 ),
 
-links as (
+links as not materialized (
 
     select text_hash, head from {{ ref('int_text_links') }}
 
@@ -70,11 +70,18 @@ links as (
 
 {%- endif %}
 
-edges as (
+{#- Every link both ways, and every text to itself: one round is then one join and one `min`, and
+    each round reads the one before it once. Read again by every round rather than held in memory
+    (`not materialized`): with each level referenced twice (the text's own label and its
+    neighbours'), DuckDB kept every level of every round in memory, and a full build at 10M posts
+    ran out of a 2 GB limit here. #}
+edges as not materialized (
 
     select text_hash as a, head as b from links
-    union
+    union all
     select head as a, text_hash as b from links
+    union all
+    select text_hash as a, text_hash as b from nodes
 
 ),
 
@@ -88,13 +95,11 @@ labels_0 as (
 
 labels_{{ r + 1 }} as (
 
-    select l.text_hash, least(l.label, coalesce(min(n.label), l.label)) as label
-    from labels_{{ r }} as l
-    left join edges as e
-        on e.a = l.text_hash
-    left join labels_{{ r }} as n
+    select e.a as text_hash, min(n.label) as label
+    from edges as e
+    inner join labels_{{ r }} as n
         on n.text_hash = e.b
-    group by l.text_hash, l.label
+    group by e.a
 
 ),
 
