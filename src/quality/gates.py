@@ -277,45 +277,26 @@ def _run_on_relation(
     part_rows = int(getattr(settings, "gate_part_rows", 1_000_000))
     rows = con.execute(f"select count(*) from {relation}").fetchall()[0][0]
     n_parts = parts.part_count(rows, part_rows)
-    if n_parts == 1:
-        t0 = time.perf_counter()
-        frame, missing, keys = load_frame(con, relation, columns, key_columns)
-        result = validate_frame(
-            settings,
-            stage,
-            frame,
-            suite=suite,
-            key_columns=keys,
-            parameters=parameters,
-            missing=missing,
-            relation=label or relation,
-            notes=notes,
-            checked=checked,
-            run_id=run_id,
-            load_seconds=time.perf_counter() - t0,
-        )
-        del frame
-        parts.release_memory()  # the frame's heap goes back before the night's next step
-        return result
-    # Past ``gate_part_rows`` rows: one checkpoint run per part of the posts (``quality.parts``)
+    # One checkpoint run per part: the whole relation up to ``gate_part_rows`` rows (``quality.parts``)
     results: list[dict[str, Any]] = []
     load_seconds = validate_seconds = 0.0
     for i in range(n_parts):
         t0 = time.perf_counter()
-        frame, missing, keys = load_frame(con, parts.part_relation(relation, "post_uid", i, n_parts),
-                                          columns, key_columns)
+        part = relation if n_parts == 1 else parts.part_relation(relation, "post_uid", i, n_parts)
+        frame, missing, keys = load_frame(con, part, columns, key_columns)
         t1 = time.perf_counter()
         run = run_checkpoint(settings, stage, frame, suite=suite, key_columns=keys,
                              parameters=parameters, run_id=run_id)
         results.append(run.result.to_json_dict())
         out_columns = list(frame.columns)
         del frame
-        parts.release_memory()
+        parts.release_memory()  # the frame's heap goes back before the next part or step
         load_seconds += t1 - t0
         validate_seconds += time.perf_counter() - t1
-    notes.append(f"{label or relation}: {rows:,} rows validated in {n_parts} parts of at most about "
-                 f"{part_rows:,} (gate_part_rows), by hash of post_uid")
-    checked["parts"] = n_parts
+    if n_parts > 1:
+        notes.append(f"{label or relation}: {rows:,} rows validated in {n_parts} parts of at most about "
+                     f"{part_rows:,} (gate_part_rows), by hash of post_uid")
+        checked["parts"] = n_parts
     return gate_result(
         settings,
         stage,
