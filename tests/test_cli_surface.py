@@ -196,3 +196,16 @@ def test_the_module_entry_point_returns_the_exit_code(tmp_path):
     assert run("--help").returncode == 0
     bad = run("query", "--format", "xml")
     assert bad.returncode == 2 and "'xml' is not one of" in bad.stderr and not bad.stdout
+
+
+def test_the_run_summary_says_what_each_gate_read():
+    """A gate over a relation gives its rows; the freshness check reads manifests, so it gives the
+    sources it checked, not a question mark."""
+    raw = {"success": True, "statistics": {"successful_expectations": 17, "evaluated_expectations": 17,
+                                           "row_count": 3000}}
+    fresh = {"success": False, "severity": "warning",
+             "statistics": {"successful_expectations": 8, "evaluated_expectations": 9}}
+    assert cli._gate_line("raw", raw) == "gate raw    passed (17/17 expectations, 3,000 rows)"
+    assert cli._gate_line("freshness", fresh) == "gate freshness warning (8/9 expectations, 9 sources)"
+    assert cli._gate_line("marts", {"success": False, "statistics": {}}).endswith(
+        "FAILED (?/? expectations, no rows read)")

@@ -288,6 +288,22 @@ def _ingest(s: Settings, a: Args) -> int:
     return rc
 
 
+def _gate_line(stage: str, gate: dict[str, Any]) -> str:
+    """One gate in the run summary: its status, expectations and what it read (rows, or for the
+    freshness check, which reads the lake's manifests, the sources)."""
+    status = "passed" if gate.get("success") else ("FAILED" if gate.get("severity", "error") == "error"
+                                                   else "warning")
+    st = gate.get("statistics", {})
+    if "row_count" in st:
+        size = f"{st['row_count']:,} rows"
+    elif stage == "freshness":
+        size = f"{st.get('evaluated_expectations', 0)} sources"
+    else:
+        size = "no rows read"
+    return (f"gate {stage:<6} {status} ({st.get('successful_expectations', '?')}/"
+            f"{st.get('evaluated_expectations', '?')} expectations, {size})")
+
+
 def _print_run_summary(s: Settings, summary: dict[str, Any]) -> None:
     import duckdb
 
@@ -307,11 +323,7 @@ def _print_run_summary(s: Settings, summary: dict[str, Any]) -> None:
     for p, n in sorted(per_platform.items()):
         _echo(f"  {p:<10} {n:>10,} posts this run")
     for stage, g in summary["gates"].items():
-        status = "passed" if g.get("success") else ("FAILED" if g.get("severity", "error") == "error"
-                                                    else "warning")
-        st = g.get("statistics", {})
-        _echo(f"gate {stage:<6} {status} ({st.get('successful_expectations', '?')}/"
-              f"{st.get('evaluated_expectations', '?')} expectations, {st.get('row_count', '?')} rows)")
+        _echo(_gate_line(stage, g))
         for f in g.get("failures", [])[:5]:
             _echo(f"    - {f.get('expectation')} {f.get('column') or ''}: observed {f.get('observed')}, "
                   f"expected {f.get('expected')}")
