@@ -33,6 +33,7 @@ DEFAULTS = {
     "duckdb_memory_limit": "80%",
     "duckdb_threads": 0,
     "duckdb_temp_directory": None,
+    "dbt_part_posts": 1_000_000,
     "publish_keep_snapshots": 7,
     "gx_keep_runs": 30,
     "gate_part_rows": 1_000_000,

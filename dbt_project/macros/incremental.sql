@@ -51,10 +51,14 @@
 {%- endmacro %}
 
 
-{#- `where`/`and` clause keeping only affected posts of an incremental model's history input. -#}
-{% macro affected_posts_only(column='post_uid', keyword='where') -%}
+{#- `where`/`and` clause keeping only affected posts of an incremental model's history input; with
+    `parts` > 1, only those of part 0 too (a model built in parts: macros/post_parts.sql). -#}
+{% macro affected_posts_only(column='post_uid', keyword='where', parts=1) -%}
     {%- if is_incremental() -%}
         {{ keyword }} {{ column }} in (select post_uid from {{ ref('int_posts_affected') }})
+        {%- if parts > 1 %} and {{ post_part_filter(column, parts) }}{% endif -%}
+    {%- elif parts > 1 -%}
+        {{ keyword }} {{ post_part_filter(column, parts) }}
     {%- endif -%}
 {%- endmacro %}
 

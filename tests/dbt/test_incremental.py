@@ -33,8 +33,10 @@ pytestmark = pytest.mark.integration
 KEY = "incremental-test-key"
 
 
-def _settings(home: Path):
+def _settings(home: Path, part_posts: int | None = None):
     env = {"DISCOURSE_HOME": str(home), "DISCOURSE_PSEUDONYM_KEY": KEY}
+    if part_posts is not None:
+        env["DISCOURSE_DBT_PART_POSTS"] = str(part_posts)
     if os.environ.get("DISCOURSE_DBT_PROJECT_DIR"):
         env["DISCOURSE_DBT_PROJECT_DIR"] = os.environ["DISCOURSE_DBT_PROJECT_DIR"]
     return load_settings(env=env)
@@ -108,7 +110,9 @@ def _compiled_test(settings, name: str) -> str:
 
 
 def test_incremental_nights_equal_one_full_build(tmp_path: Path) -> None:
-    settings = _settings(tmp_path / "home")
+    # The nights build the models that can be built in parts (dbt_project/macros/post_parts.sql) in
+    # parts of 400 posts; the full builds they are compared with build them in one statement.
+    settings = _settings(tmp_path / "home", part_posts=400)
     pipeline.ensure_home(settings)
     project = dbt_project_dir(settings)
 
@@ -120,6 +124,8 @@ def test_incremental_nights_equal_one_full_build(tmp_path: Path) -> None:
     assert summary["plan"]["mode"] == "full"
     # A full build tests whole tables.
     assert "int_posts_affected" not in _compiled_test(settings, "not_null_posts_post_uid")
+    # 1,500 posts in parts of 400: four parts, the model's statement builds part 0
+    assert "hash(post_uid) % 4 = /*post_part*/0" in _compiled_test(settings, "int_posts_tagged_topics")
 
     # Night 2: a new day, late posts from weeks before, and an export that arrives a second time.
     second = tmp_path / "exports-2"

@@ -99,6 +99,7 @@ def dbt_env(settings: Any) -> dict[str, str]:
         "DISCOURSE_DUCKDB_MEMORY_LIMIT": str(settings.duckdb_memory_limit),
         "DISCOURSE_DUCKDB_THREADS": str(settings.duckdb_threads or os.cpu_count() or 1),
         "DISCOURSE_DUCKDB_TEMP_DIRECTORY": str(settings.duckdb_spill_dir),
+        "DISCOURSE_DBT_PART_POSTS": str(getattr(settings, "dbt_part_posts", 1_000_000)),
         # what the marts publish about accounts (dbt_project/macros/privacy.sql)
         "DISCOURSE_PUBLISH_URLS": str(bool(getattr(settings, "publish_urls", False))).lower(),
         "DISCOURSE_PUBLISH_HANDLES": str(bool(getattr(settings, "publish_handles", False))).lower(),

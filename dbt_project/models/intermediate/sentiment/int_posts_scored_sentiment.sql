@@ -47,7 +47,10 @@
     incremental_strategy='append',
     on_schema_change='fail',
     pre_hook="{{ delete_affected_posts() }}",
+    post_hook="{{ insert_post_parts() }}",
 ) }}
+{#- built in parts past `dbt_part_posts` posts (macros/post_parts.sql) -#}
+{%- set parts = post_part_count(ref('int_posts_tokenised')) -%}
 /* depends_on: {{ ref('int_posts_affected') }} */
 /* depends_on: {{ ref('int_posts_delta') }} */
 
@@ -61,7 +64,7 @@ with
 tokenised as (
 
     select post_uid, tokens, token_alts, exclamation_count from {{ ref('int_posts_tokenised') }}
-    {{ affected_posts_only() }}
+    {{ affected_posts_only(parts=parts) }}
 
 ),
 
@@ -85,7 +88,7 @@ tokens as (
         is_question_clause,
         is_elongated
     from {{ ref('int_sentiment_tokens_normalised') }}
-    {{ affected_posts_only() }}
+    {{ affected_posts_only(parts=parts) }}
 
 ),
 
@@ -399,7 +402,9 @@ summed as (
 
     select
         post_key,
-        sum(contribution) as raw_sum,
+        -- summed in token order: a float sum in whatever order the rows arrive can differ in its last
+        -- bits between runs (threads, or a build in parts), and the score is rounded to 3 decimals
+        list_sum(list(contribution order by pos)) as raw_sum,
         list(printf('%s:%+.2f', term_label, contribution) order by pos)
             filter (where contribution <> 0) as sentiment_terms
     from contributions
@@ -414,7 +419,7 @@ overlay_scored as (
 
     select
         p.post_uid,
-        sum(o.weight) as overlay_sum,
+        list_sum(list(o.weight order by o.term)) as overlay_sum,
         list(printf('overlay %s:%+.2f', o.term, o.weight) order by o.term) as overlay_terms
     from (
         select distinct post_uid, norm

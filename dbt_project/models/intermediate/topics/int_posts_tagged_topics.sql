@@ -15,7 +15,10 @@
     incremental_strategy='append',
     on_schema_change='fail',
     pre_hook="{{ delete_affected_posts() }}",
+    post_hook="{{ insert_post_parts() }}",
 ) }}
+{#- built in parts past `dbt_part_posts` posts (macros/post_parts.sql) -#}
+{%- set parts = post_part_count(ref('int_posts_tokenised')) -%}
 /* depends_on: {{ ref('int_posts_affected') }} */
 /* depends_on: {{ ref('int_posts_delta') }} */
 
@@ -31,7 +34,7 @@ tokenised as materialized (
         -- matched as "britain got talent"
         list_transform(tokens, lambda t: case when suffix(t, '''s') then left(t, -2) else t end) as tokens
     from {{ ref('int_posts_tokenised') }}
-    {{ affected_posts_only() }}
+    {{ affected_posts_only(parts=parts) }}
 
 ),
 
@@ -100,12 +103,12 @@ topic_scores as (
     select
         post_key,
         topic_id,
-        sum(weight) as topic_score,
+        list_sum(list(weight order by term)) as topic_score,  -- in one order: the same float every run
         count(*) as term_count,
         list(term order by weight desc, term) as terms
     from topic_terms
     group by post_key, topic_id
-    having sum(weight) >= {{ var('topic_min_score') }}
+    having topic_score >= {{ var('topic_min_score') }}
 
 ),
 
