@@ -139,3 +139,18 @@ def test_marts_gate_in_parts_reports_what_one_run_reports(tmp_path):
     assert not one.success and one.blocking and not split.success and split.blocking
     assert _summary(split) == _summary(one)
     assert split.statistics["row_count"] == 2_200
+
+
+def test_no_frame_outlives_its_gate(tmp_path):
+    """GX's pandas engine caches the last batch it validated for as long as the context lives (the
+    process): the gate drops it, so a 1M-row part is not carried into the dbt build."""
+    import gc
+
+    import pandas as pd
+
+    settings = load_settings(env={}, home=str(tmp_path / "home"), gate_part_rows=1_000)
+    write_batch(settings.posts_dir, BAD, good_batch(BAD, n=2_500))
+    assert run_raw_gate(settings, [BAD]).statistics["parts"] == 3
+    gc.collect()
+    alive = [o for o in gc.get_objects() if isinstance(o, pd.DataFrame) and len(o) >= 500]
+    assert alive == []
