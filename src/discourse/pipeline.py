@@ -691,6 +691,7 @@ def _night(
     from discourse.transform import dbt_project_dir
     from discourse.transform.state import inputs_digest, published_inputs, record_published_inputs
     from ingest.lake import cleanup_lake
+    from quality.parts import release_memory
 
     run_id = summary["run_id"]
 
@@ -700,6 +701,7 @@ def _night(
         crash_point(f"before {name}")
         t0 = time.perf_counter()
         out = fn()
+        release_memory()  # what the step freed goes back to the system, not under the next step
         crash_point(f"after {name}")
         summary["steps"][name] = round(time.perf_counter() - t0, 2)
         echo(f"[{name}] done in {summary['steps'][name]:.1f}s")

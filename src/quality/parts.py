@@ -34,10 +34,16 @@ MIN_PART_ROWS = 1_000
 def release_memory() -> None:
     """Collect garbage and return the freed heap to the system (glibc's ``malloc_trim``; elsewhere
     only the collection). pandas frames of strings are millions of small objects: once freed, glibc
-    keeps their pages for the process unless asked, and the next part's frame lands beside them."""
+    keeps their pages for the process unless asked, and the next part's frame lands beside them.
+    Arrow's own allocator (mimalloc), when pyarrow is loaded, is asked to return its unused pages too.
+    ``discourse.pipeline.run`` calls it after every step, so one step's heap does not stay under the
+    next (the ingest's Arrow buffers under the dbt build)."""
     import gc
+    import sys
 
     gc.collect()
+    if "pyarrow" in sys.modules:
+        sys.modules["pyarrow"].default_memory_pool().release_unused()
     try:
         import ctypes
 
