@@ -2,15 +2,17 @@
     Post-level models built in parts (docs/scaling.md, "Under a memory limit").
 
     A few post-level models hold their whole set of posts in memory at once: the per-post lists of
-    `int_posts_tagged_topics` and the token rules of `int_posts_scored_sentiment` do not spill. On a
-    first build over 10M posts each ran out of a 1.8 GiB DuckDB limit, while 2.5M posts of the same
-    query fit it. Such a model reads its posts through `affected_posts_only(parts=post_part_count(…))`
+    `int_posts_tagged_topics`, the token rules of `int_posts_scored_sentiment`, the edges of
+    `int_post_edges` joined with their posts' lists, the term matches of `int_emerging_post_terms`.
+    On a first build over 10M posts each ran out of a 1.8 GiB DuckDB limit, while 2.5M posts of the
+    topics query fit it. Such a model reads its posts through `affected_posts_only(parts=post_part_count(…))`
     and carries the post-hook `insert_post_parts()`:
 
-    * `post_part_count(relation)` is how many parts: the posts the model reads (the affected posts on
-      an incremental night, all of `relation` on a full build) divided by `DISCOURSE_DBT_PART_POSTS`
-      (settings `dbt_part_posts`, default 1,000,000; 0 never splits), rounded up. 1 part is the model
-      as it always was.
+    * `post_part_count(relation, incremental_relation)` is how many parts: the rows the model reads
+      (on an incremental night `incremental_relation`, by default the affected posts; on a full
+      build all of `relation`; either may be a parenthesised query) divided by
+      `DISCOURSE_DBT_PART_POSTS` (settings `dbt_part_posts`, default 1,000,000; 0 never splits),
+      rounded up. 1 part is the model as it always was.
     * With k > 1 parts the model's own statement builds part 0: the posts whose `hash(post_uid) % k`
       is 0. The post-hook then inserts parts 1 … k-1, one statement each, from the same compiled SQL
       with the part number changed, inside the model's transaction. Each post is in exactly one part
@@ -24,7 +26,7 @@
     (k included), so the hook never recounts and cannot disagree with the statement.
 -#}
 
-{% macro post_part_count(relation) -%}
+{% macro post_part_count(relation, incremental_relation=none) -%}
     {%- if not execute -%}
         {{ return(1) }}
     {%- endif -%}
@@ -32,7 +34,11 @@
     {%- if size <= 0 -%}
         {{ return(1) }}
     {%- endif -%}
-    {%- set counted = ref('int_posts_affected') if is_incremental() else relation -%}
+    {%- if is_incremental() -%}
+        {%- set counted = incremental_relation or ref('int_posts_affected') -%}
+    {%- else -%}
+        {%- set counted = relation -%}
+    {%- endif -%}
     {#- a unit test's inputs are CTEs of its own query, not relations to count: one part -#}
     {%- if '__dbt__cte__' in (counted | string) or model.resource_type == 'unit_test' -%}
         {{ return(1) }}

@@ -17,8 +17,11 @@
     incremental_strategy='append',
     on_schema_change='fail',
     pre_hook="{% if is_incremental() %}delete from {{ this }} where post_uid in (select post_uid from {{ ref('int_edges_affected_posts') }}){% else %}select 1{% endif %}",
+    post_hook="{{ insert_post_parts() }}",
 ) }}
 /* depends_on: {{ ref('int_edges_affected_posts') }} */
+{#- built in parts of the source posts past `dbt_part_posts` edges (macros/post_parts.sql) -#}
+{%- set parts = post_part_count(ref('int_post_edges_stated'), ref('int_edges_affected_posts')) %}
 
 with
 
@@ -27,6 +30,9 @@ stated as (
     select * from {{ ref('int_post_edges_stated') }}
     {%- if is_incremental() %}
     where post_uid in (select post_uid from {{ ref('int_edges_affected_posts') }})
+        {%- if parts > 1 %} and {{ post_part_filter('post_uid', parts) }}{% endif %}
+    {%- elif parts > 1 %}
+    where {{ post_part_filter('post_uid', parts) }}
     {%- endif %}
 
 ),

@@ -23,10 +23,15 @@
         {%- else -%}
             select 1
         {%- endif -%}",
+    post_hook="{{ insert_post_parts() }}",
 ) }}
 /* depends_on: {{ ref('int_affected_dates') }} */
 
 {%- set baseline_days = var('spike_baseline_days', 7) %}
+{#- built in parts past `dbt_part_posts` posts (macros/post_parts.sql) -#}
+{%- set parts = post_part_count(
+    ref('posts'),
+    '(select 1 from ' ~ ref('posts') ~ ' ' ~ affected_dates_only('created_date', margin_days=baseline_days) ~ ')') %}
 
 with
 
@@ -34,6 +39,9 @@ posts as (
 
     select post_uid, created_date, hashtags, kind = 'repost' as is_repost from {{ ref('posts') }}
     {{ affected_dates_only('created_date', margin_days=baseline_days) }}
+    {%- if parts > 1 %}
+    {{ 'and' if is_incremental() else 'where' }} {{ post_part_filter('post_uid', parts) }}
+    {%- endif %}
 
 ),
 
