@@ -3,8 +3,8 @@
 
     A few post-level models hold their whole set of posts in memory at once: the per-post lists of
     `int_posts_tagged_topics`, the token rules of `int_posts_scored_sentiment`, the edges of
-    `int_post_edges` joined with their posts' lists, the term matches of `int_emerging_post_terms`.
-    On a first build over 10M posts each ran out of a 1.8 GiB DuckDB limit, while 2.5M posts of the
+    `int_post_edges` joined with their posts' lists, the term matches of `int_emerging_post_terms`,
+    the sample lists of `author_edges` (in parts of whole days: its groups are per day). On a first build over 10M posts each ran out of a 1.8 GiB DuckDB limit, while 2.5M posts of the
     topics query fit it. Such a model reads its posts through `affected_posts_only(parts=post_part_count(…))`
     and carries the post-hook `insert_post_parts()`:
 
@@ -48,7 +48,8 @@
 {%- endmacro %}
 
 
-{#- The part filter of part 0 of `parts` (nothing for one part); the hook rewrites the part number. -#}
+{#- The part filter of part 0 of `parts` (nothing for one part); the hook rewrites the part number.
+    `column` is what the parts are made of: `post_uid`, or a column every group of the model shares. -#}
 {% macro post_part_filter(column, parts) -%}
     {%- if parts > 1 -%}
         hash({{ column }}) % {{ parts }} = /*post_part*/0

@@ -13,8 +13,20 @@
     incremental_strategy='append',
     on_schema_change='fail',
     pre_hook="{% if is_incremental() %}delete from {{ this }} where day in (select created_date from {{ ref('int_edges_affected_posts') }} union select old_created_date from {{ ref('int_edges_affected_posts') }}){% else %}select 1{% endif %}",
+    post_hook="{{ insert_post_parts() }}",
 ) }}
 /* depends_on: {{ ref('int_edges_affected_posts') }} */
+{%- set affected_days -%}
+    created_date in (
+        select created_date from {{ ref('int_edges_affected_posts') }}
+        union
+        select old_created_date from {{ ref('int_edges_affected_posts') }}
+    )
+{%- endset %}
+{#- Built in parts of whole days past `dbt_part_posts` edges (macros/post_parts.sql): every group is
+    one day's, so a part by day holds whole groups. -#}
+{%- set parts = post_part_count(
+    ref('int_post_edges'), '(select 1 from ' ~ ref('int_post_edges') ~ ' where ' ~ affected_days ~ ')') %}
 
 with
 
@@ -24,11 +36,10 @@ edges as (
            target_by_handle, edge_type
     from {{ ref('int_post_edges') }}
     {%- if is_incremental() %}
-    where created_date in (
-        select created_date from {{ ref('int_edges_affected_posts') }}
-        union
-        select old_created_date from {{ ref('int_edges_affected_posts') }}
-    )
+    where {{ affected_days }}
+        {%- if parts > 1 %} and {{ post_part_filter('created_date', parts) }}{% endif %}
+    {%- elif parts > 1 %}
+    where {{ post_part_filter('created_date', parts) }}
     {%- endif %}
 
 ),
