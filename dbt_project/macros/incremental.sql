@@ -56,9 +56,9 @@
 {% macro affected_posts_only(column='post_uid', keyword='where', parts=1) -%}
     {%- if is_incremental() -%}
         {{ keyword }} {{ column }} in (select post_uid from {{ ref('int_posts_affected') }})
-        {%- if parts > 1 %} and {{ post_part_filter(column, parts) }}{% endif -%}
-    {%- elif parts > 1 -%}
-        {{ keyword }} {{ post_part_filter(column, parts) }}
+        {{ post_part_filter(column, parts, 'and') }}
+    {%- else -%}
+        {{ post_part_filter(column, parts, keyword) }}
     {%- endif -%}
 {%- endmacro %}
 

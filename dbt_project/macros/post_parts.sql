@@ -4,9 +4,11 @@
     A few post-level models hold their whole set of posts in memory at once: the per-post lists of
     `int_posts_tagged_topics`, the token rules of `int_posts_scored_sentiment`, the edges of
     `int_post_edges` joined with their posts' lists, the term matches of `int_emerging_post_terms`,
-    the sample lists of `author_edges` (in parts of whole days: its groups are per day). On a first build over 10M posts each ran out of a 1.8 GiB DuckDB limit, while 2.5M posts of the
-    topics query fit it. Such a model reads its posts through `affected_posts_only(parts=post_part_count(…))`
-    and carries the post-hook `insert_post_parts()`:
+    the sample lists of `author_edges` (in parts of whole days: its groups are per day). On a first
+    build over 10M posts each ran out of a 1.8 GiB DuckDB limit, while 2.5M posts of the topics query
+    fit it. Such a model filters its input with `post_part_filter` (through
+    `affected_posts_only(parts=…)` where it reads affected posts) and carries the post-hook
+    `insert_post_parts()`:
 
     * `post_part_count(relation, incremental_relation)` is how many parts: the rows the model reads
       (on an incremental night `incremental_relation`, by default the affected posts; on a full
@@ -48,11 +50,12 @@
 {%- endmacro %}
 
 
-{#- The part filter of part 0 of `parts` (nothing for one part); the hook rewrites the part number.
-    `column` is what the parts are made of: `post_uid`, or a column every group of the model shares. -#}
-{% macro post_part_filter(column, parts) -%}
+{#- The part filter of part 0 of `parts` after `keyword` (`where`, `and`); nothing for one part. The
+    hook rewrites the part number. `column` is what the parts are made of: `post_uid`, or a column
+    every group of the model shares. -#}
+{% macro post_part_filter(column, parts, keyword) -%}
     {%- if parts > 1 -%}
-        hash({{ column }}) % {{ parts }} = /*post_part*/0
+        {{ keyword }} hash({{ column }}) % {{ parts }} = /*post_part*/0
     {%- endif -%}
 {%- endmacro %}
 

@@ -89,9 +89,10 @@ class Settings:
     duckdb_memory_limit: str = "80%"
     duckdb_threads: int = 0
     duckdb_temp_directory: LocalPath | None = None  # default: <home>/tmp/duckdb
-    # The post-level models that hold a whole set of posts in memory at once (topics, sentiment) build
-    # more posts than this in parts, by hash of post_uid, one statement each (dbt_project/macros/
-    # post_parts.sql): 2.5M posts of them fit a 1.8 GiB DuckDB limit, 5M did not. 0: never in parts.
+    # The models that hold a whole set of posts in memory at once (topics, sentiment, post edges,
+    # emerging-story terms, author edges) build more rows than this in parts, one statement each
+    # (dbt_project/macros/post_parts.sql): 2.5M posts of topics fit a 1.8 GiB DuckDB limit, 5M did
+    # not. 0: never in parts.
     dbt_part_posts: int = 1_000_000
     # Publish: how many published snapshots (one per run, docs/incremental.md "Publishing") are kept
     # for "as of" queries; older ones and the files only they used are deleted (at least 2).

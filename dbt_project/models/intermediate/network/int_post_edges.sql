@@ -30,9 +30,9 @@ stated as (
     select * from {{ ref('int_post_edges_stated') }}
     {%- if is_incremental() %}
     where post_uid in (select post_uid from {{ ref('int_edges_affected_posts') }})
-        {%- if parts > 1 %} and {{ post_part_filter('post_uid', parts) }}{% endif %}
-    {%- elif parts > 1 %}
-    where {{ post_part_filter('post_uid', parts) }}
+        {{ post_part_filter('post_uid', parts, 'and') }}
+    {%- else %}
+    {{ post_part_filter('post_uid', parts, 'where') }}
     {%- endif %}
 
 ),

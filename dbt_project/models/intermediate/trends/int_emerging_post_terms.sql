@@ -39,9 +39,7 @@ posts as (
 
     select post_uid, created_date, hashtags, kind = 'repost' as is_repost from {{ ref('posts') }}
     {{ affected_dates_only('created_date', margin_days=baseline_days) }}
-    {%- if parts > 1 %}
-    {{ 'and' if is_incremental() else 'where' }} {{ post_part_filter('post_uid', parts) }}
-    {%- endif %}
+    {{ post_part_filter('post_uid', parts, 'and' if is_incremental() else 'where') }}
 
 ),
 

@@ -37,9 +37,9 @@ edges as (
     from {{ ref('int_post_edges') }}
     {%- if is_incremental() %}
     where {{ affected_days }}
-        {%- if parts > 1 %} and {{ post_part_filter('created_date', parts) }}{% endif %}
-    {%- elif parts > 1 %}
-    where {{ post_part_filter('created_date', parts) }}
+        {{ post_part_filter('created_date', parts, 'and') }}
+    {%- else %}
+    {{ post_part_filter('created_date', parts, 'where') }}
     {%- endif %}
 
 ),
