@@ -375,6 +375,15 @@ def connect(setup: str = "") -> duckdb.DuckDBPyConnection:
     return con
 
 
+def another(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A second connection to the database of ``con`` (from ``connect``), in UTC: it sees the macros
+    ``setup`` made, keeps temp tables of its own and runs its statements on its caller's thread, so two
+    of them map two blocks side by side. About 50 times cheaper than a new database."""
+    cur = con.cursor()
+    cur.sql("set TimeZone = 'UTC'")
+    return cur
+
+
 def empty_chunk() -> AdapterChunk:
     return AdapterChunk(
         posts=ADAPTER_SCHEMA.empty_table(), quarantine=QUARANTINE_ADAPTER_SCHEMA.empty_table()
@@ -392,10 +401,11 @@ def run_chunks(
 ) -> Iterator[AdapterChunk]:
     """Frame ``source`` and map each block with ``mapper(con, lines, bad)``, several at once, in file order.
 
-    ``con`` is one of the workers' private connections (``connect(setup)``, opened on first use, so a
-    small file needs one). Options: ``chunk_bytes`` and ``workers`` (``chunk_options``). ``name``
-    prefixes the worker and reader threads' names. ``empty``: yield one empty chunk for a file without
-    lines. Closing the iterator early stops the reader and the workers.
+    ``con`` is one of the workers' private connections, opened on first use (so a small file needs
+    one): the first one a database of its own (``connect(setup)``), the others connections to that
+    same database (``another``), closed with it at the end. Options: ``chunk_bytes`` and ``workers``
+    (``chunk_options``). ``name`` prefixes the worker and reader threads' names. ``empty``: yield one
+    empty chunk for a file without lines. Closing the iterator early stops the reader and the workers.
     """
     chunk_bytes, workers = chunk_options(source, options)
     idle: queue.SimpleQueue[duckdb.DuckDBPyConnection] = queue.SimpleQueue()
@@ -406,8 +416,8 @@ def run_chunks(
         try:
             con = idle.get_nowait()
         except queue.Empty:
-            con = connect(setup)
             with lock:
+                con = another(cons[0]) if cons else connect(setup)
                 cons.append(con)
         try:
             return mapper(con, *item)
@@ -433,7 +443,7 @@ def run_chunks(
         for fut in pending:
             fut.cancel()
         pool.shutdown(wait=True, cancel_futures=True)
-        for con in cons:
+        for con in reversed(cons):  # the database's first connection last
             con.close()
 
 
