@@ -311,3 +311,46 @@ def test_reply_and_mention_targets():
     assert rt["mention_targets"] == [{"id": "987654321", "handle": "newsroom_en"}]
     assert posts["1894567890123456789"]["mention_targets"] == []
     assert posts["1894567890123456789"]["reply_to_author_id"] is None
+
+
+def test_a_tweet_failing_half_way_leaves_no_row_and_the_account_fills_every_row(tmp_path: Path):
+    """Each tweet is mapped into one row that is kept only once whole; the account's columns (and the
+    url built from it) are the same on every row, an empty account id included."""
+    created = "Fri Feb 20 09:10:58 +0000 2026"
+    items = [
+        {"tweet": {"id_str": "1", "created_at": created, "full_text": "a", "favorite_count": "9" * 5000}},
+        {"tweet": {"id_str": "2", "created_at": created, "full_text": "RT @x: hi &amp; more",
+                   "entities": {"urls": [{"expanded_url": "https://x.com/u/status/77"}, "junk"],
+                                "hashtags": [{"text": "h"}, {"text": "h"}, 3],
+                                "user_mentions": [{"id_str": "5", "screen_name": "@a"}, {"id": 5}, {}]},
+                   "in_reply_to_status_id": 3, "in_reply_to_user_id": 4, "lang": "qme"}},
+        {"tweet": {"id_str": "4", "created_at": created, "text": "see https://t.co/q",
+                   "entities": {"urls": [{"expanded_url": "https://twitter.com/u/status/99"}],
+                                "media": [1, 2]},
+                   "extended_entities": {"media": "x"}, "lang": "en", "retweet_count": "1,234"}},
+    ]
+    path = tmp_path / "tweets.js"
+    path.write_text("window.YTD.tweets.part0 = " + json.dumps(items, indent=1), encoding="utf-8")
+    for account, author_id, handle, url in [
+        ("12:bob", "12", "bob", "https://x.com/bob/status/"),
+        ({"accountId": "", "username": "bob"}, "", "bob", "https://x.com/bob/status/"),
+        ({"accountId": "7", "username": ""}, "7", None, "https://x.com/i/web/status/"),
+    ]:
+        posts, quarantine, _ = read(path, account=account)
+        assert quarantine.column("source_record").to_pylist() == [1]
+        assert quarantine.column("error").to_pylist()[0].startswith("malformed record (ValueError: ")
+        rows = {r["post_id"]: r for r in posts.to_pylist()}
+        assert sorted(rows) == ["2", "4"]
+        for pid, r in rows.items():
+            assert (r["post_uid"], r["author_id"], r["author_handle"]) == (f"x:{pid}", author_id, handle)
+            assert r["url"] == url + pid
+        two, four = rows["2"], rows["4"]
+        assert (two["kind"], two["reply_to_id"], two["thread_id"], two["reply_to_author_id"]) == (
+            "repost", "3", None, "4")
+        assert (two["text"], two["lang_declared"], two["quote_of_id"]) == ("RT @x: hi & more", None, None)
+        assert (two["hashtags"], two["mentions"]) == (["h"], ["@a"])
+        assert two["mention_targets"] == [{"id": "5", "handle": "a"}]
+        assert (four["kind"], four["quote_of_id"], four["thread_id"], four["media_count"]) == (
+            "quote", "99", "4", 2)
+        assert (four["like_count"], four["share_count"], four["lang_declared"]) == (None, 1234, "en")
+        assert json.loads(four["raw"]) == items[2]["tweet"]

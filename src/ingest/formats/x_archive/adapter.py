@@ -52,6 +52,7 @@ from pathlib import PurePosixPath
 from typing import Any, BinaryIO
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ingest.formats.common import (
     dumps,
@@ -144,9 +145,8 @@ class XArchiveAdapter(Adapter):
             if error is not None:
                 cols.reject(position, item, error)
             else:
-                map_safely(_item_at, cols.reject, position, item, cols, account_id, username,
-                           columns=cols.posts)
-        chunk = cols.chunk()
+                map_safely(_item_at, cols.reject, position, item, cols)
+        chunk = cols.chunk(account_id, username)
         chunk.notes = notes
         if account_id or username:
             # the archive's account: the tweets need it to be mapped again (remap)
@@ -254,8 +254,11 @@ def _parse_account(data: bytes) -> tuple[str | None, str | None]:
 
 
 class _Columns:
+    """A file's mapped tweets, one tuple each (``_ROW``; the columns that are the same for every tweet
+    are added when the chunk is built), and its quarantined items."""
+
     def __init__(self) -> None:
-        self.posts: dict[str, list[Any]] = {f.name: [] for f in ADAPTER_SCHEMA}
+        self.rows: list[tuple[Any, ...]] = []
         self.quarantine: dict[str, list[Any]] = {f.name: [] for f in QUARANTINE_ADAPTER_SCHEMA}
 
     def reject(self, position: int, raw: Any, error: str) -> None:
@@ -263,19 +266,55 @@ class _Columns:
         self.quarantine["raw"].append(quarantine_raw(raw))
         self.quarantine["error"].append(error)
 
-    def chunk(self) -> AdapterChunk:
+    def chunk(self, account_id: str | None, username: str | None) -> AdapterChunk:
+        n = len(self.rows)
+        if n:
+            cols = dict(zip(_ROW, map(list, zip(*self.rows, strict=True)), strict=True))
+        else:
+            cols = {name: [] for name in _ROW}
+        fields = {f.name: f.type for f in ADAPTER_SCHEMA}
+        post_id = pa.array(cols["post_id"], fields["post_id"])
+        reply_to = pa.array(cols["reply_to_id"], fields["reply_to_id"])
+        url_prefix = f"https://x.com/{username}/status/" if username else "https://x.com/i/web/status/"
+        columns = {
+            "post_uid": pc.binary_join_element_wise(f"{PLATFORM}:", post_id, ""),
+            "platform": pa.nulls(n, pa.string()).fill_null(PLATFORM),
+            "post_id": post_id,
+            "author_id": pa.nulls(n, pa.string()).fill_null(account_id) if account_id is not None else None,
+            "author_handle": pa.nulls(n, pa.string()).fill_null(username) if username is not None else None,
+            "reply_to_id": reply_to,
+            "thread_id": pc.if_else(pc.is_null(reply_to), post_id, pa.scalar(None, pa.string())),
+            "url": pc.binary_join_element_wise(url_prefix, post_id, ""),
+        }
+        arrays = []
+        for f in ADAPTER_SCHEMA:
+            col = columns.get(f.name)
+            if col is None:
+                col = pa.array(cols[f.name], f.type) if f.name in cols else pa.nulls(n, f.type)
+            arrays.append(col)
         return AdapterChunk(
-            posts=pa.Table.from_pydict(self.posts, schema=ADAPTER_SCHEMA),
+            posts=pa.Table.from_arrays(arrays, schema=ADAPTER_SCHEMA),
             quarantine=pa.Table.from_pydict(self.quarantine, schema=QUARANTINE_ADAPTER_SCHEMA),
             skipped={},
         )
 
 
-def _item_at(position: int, item: Any, cols: _Columns, account_id: str | None, username: str | None) -> None:
-    _map_item(cols, position, item, account_id, username)
+# What ``_map_item`` gives of a tweet, in this order; the other columns of ``ADAPTER_SCHEMA`` are built
+# from these and the account (or are null) in ``_Columns.chunk``.
+_ROW = (
+    "post_id", "created_at", "text", "lang_declared", "kind", "reply_to_id", "quote_of_id",
+    "reply_to_author_id", "mention_targets", "like_count", "share_count", "hashtags", "mentions",
+    "links", "media_count", "raw", "source_record",
+)
 
 
-def _map_item(cols: _Columns, position: int, item: Any, account_id: str | None, username: str | None) -> None:
+def _item_at(position: int, item: Any, cols: _Columns) -> None:
+    _map_item(cols, position, item)
+
+
+def _map_item(cols: _Columns, position: int, item: Any) -> None:
+    """One archive item: its tweet's ``_ROW`` tuple appended to ``cols.rows`` (only once the whole row is
+    built, so a tweet that fails half-way leaves nothing behind), or the item quarantined."""
     tweet = item.get("tweet", item) if isinstance(item, dict) else None
     if not isinstance(tweet, dict):
         cols.reject(position, item, "archive item is not a tweet object")
@@ -294,11 +333,13 @@ def _map_item(cols: _Columns, position: int, item: Any, account_id: str | None, 
         return
 
     full_text = tweet.get("full_text") if isinstance(tweet.get("full_text"), str) else tweet.get("text")
-    text = html.unescape(full_text) if isinstance(full_text, str) else None
+    text = None
+    if isinstance(full_text, str):
+        text = html.unescape(full_text) if "&" in full_text else full_text
     entities = tweet.get("entities") if isinstance(tweet.get("entities"), dict) else {}
     ext = tweet.get("extended_entities") if isinstance(tweet.get("extended_entities"), dict) else {}
-    links = _unique(u.get("expanded_url") for u in _dicts(entities.get("urls")))
-    links = [u for u in links if isinstance(u, str) and u]
+    urls = entities.get("urls")
+    links = _unique(u.get("expanded_url") for u in _dicts(urls)) if urls else []
     reply_to = _id(tweet.get("in_reply_to_status_id_str")) or _id(tweet.get("in_reply_to_status_id"))
     quote_of = None
     for u in links:
@@ -306,7 +347,7 @@ def _map_item(cols: _Columns, position: int, item: Any, account_id: str | None, 
         if qm and qm.group(1) != tid:
             quote_of = qm.group(1)
             break
-    if text is not None and _RT.match(text):
+    if text is not None and text.startswith("RT @") and _RT.match(text):
         kind = "repost"
     elif reply_to is not None:
         kind = "reply"
@@ -316,42 +357,32 @@ def _map_item(cols: _Columns, position: int, item: Any, account_id: str | None, 
         kind = "post"
     lang = tweet.get("lang")
     media = ext.get("media") if isinstance(ext.get("media"), list) else entities.get("media")
-
-    p = cols.posts
-    p["post_uid"].append(f"{PLATFORM}:{tid}")
-    p["platform"].append(PLATFORM)
-    p["post_id"].append(tid)
-    p["created_at"].append(created_at)
-    p["author_id"].append(account_id)
-    p["author_handle"].append(username)
-    p["text"].append(text)
-    p["lang_declared"].append(lang if isinstance(lang, str) and lang and not _NO_LANG.match(lang) else None)
-    p["kind"].append(kind)
-    p["reply_to_id"].append(reply_to)
-    p["thread_id"].append(None if reply_to else tid)
-    p["repost_of_id"].append(None)
-    p["quote_of_id"].append(quote_of if kind == "quote" else None)
-    p["reply_to_author_id"].append(
-        (_id(tweet.get("in_reply_to_user_id_str")) or _id(tweet.get("in_reply_to_user_id")))
-        if reply_to else None)
-    p["repost_of_author_id"].append(None)
-    p["quote_of_author_id"].append(None)
-    p["mention_targets"].append(mention_targets(
-        (_id(m.get("id_str")) or _id(m.get("id")), m.get("screen_name"))
-        for m in _dicts(entities.get("user_mentions"))))
-    p["url"].append(
-        f"https://x.com/{username}/status/{tid}" if username else f"https://x.com/i/web/status/{tid}"
-    )
-    p["like_count"].append(parse_count(tweet.get("favorite_count")))
-    p["share_count"].append(parse_count(tweet.get("retweet_count")))
-    p["reply_count"].append(None)
-    p["view_count"].append(None)
-    p["hashtags"].append(_unique(h.get("text") for h in _dicts(entities.get("hashtags"))))
-    p["mentions"].append(_unique(m.get("screen_name") for m in _dicts(entities.get("user_mentions"))))
-    p["links"].append(links)
-    p["media_count"].append(len(media) if isinstance(media, list) else 0)
-    p["raw"].append(dumps(tweet))
-    p["source_record"].append(position)
+    user_mentions = _dicts(entities.get("user_mentions"))
+    hashtags = entities.get("hashtags")
+    reply_author = None
+    if reply_to:
+        reply_author = _id(tweet.get("in_reply_to_user_id_str")) or _id(tweet.get("in_reply_to_user_id"))
+    cols.rows.append((
+        tid,
+        created_at,
+        text,
+        lang if isinstance(lang, str) and lang and not _NO_LANG.match(lang) else None,
+        kind,
+        reply_to,
+        quote_of if kind == "quote" else None,
+        reply_author,
+        mention_targets(
+            (_id(m.get("id_str")) or _id(m.get("id")), m.get("screen_name")) for m in user_mentions
+        ) if user_mentions else [],
+        parse_count(tweet.get("favorite_count")),
+        parse_count(tweet.get("retweet_count")),
+        _unique(h.get("text") for h in _dicts(hashtags)) if hashtags else [],
+        _unique(m.get("screen_name") for m in user_mentions) if user_mentions else [],
+        links,
+        len(media) if isinstance(media, list) else 0,
+        dumps(tweet),
+        position,
+    ))
 
 
 def _x_time(text: str) -> datetime:
