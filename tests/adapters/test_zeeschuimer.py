@@ -370,3 +370,41 @@ def test_x_reply_quote_and_threads_share_targets(tmp_path):
     assert q["mention_targets"] == [{"id": "1", "handle": "a"}, {"id": "2", "handle": "B"}]
     assert posts["30"]["kind"] == "repost" and posts["30"]["repost_of_author_id"] == "9"
     assert posts["32"]["kind"] == "reply" and posts["32"]["reply_to_author_id"] == "9"
+
+
+@pytest.mark.parametrize(
+    ("source_platform", "item", "error"),
+    [
+        ("tiktok.com", '{"id": "1", "createTime": 1764000000, "desc": "hi"}', None),
+        ("tiktok.com", "{}", "tiktok item: lacks id"),
+        ("tiktok.com", '{"textExtra": 3}', "tiktok item: lacks id"),
+        ("tiktok-comments", '{"cid": "7", "create_time": 1764000000}', None),
+        ("tiktok-comments", '{"user": "bad", "cid": "8"}', "tiktok comment: 8 lacks a usable create_time"),
+        ("tiktok-comments", "{}", "tiktok comment: lacks cid"),
+        ("instagram.com", '{"pk": "9", "taken_at": 1764000000}', None),
+        ("instagram.com", '{"id": "3_4", "taken_at": 1764000000}', None),
+        ("threads.net", "{}", "threads item: lacks pk/id"),
+        ("x.com", "{}", "x item: lacks rest_id"),
+    ]
+    + [
+        (platform, data, "Zeeschuimer item has no 'data' object")
+        for platform in ("tiktok.com", "tiktok-comments", "instagram.com", "threads.net", "x.com")
+        for data in ("[1]", "[]", '"s"', "5", "true", "null", None)
+    ],
+)
+def test_data_that_is_no_object_is_quarantined_on_every_platform(
+    tmp_path: Path, source_platform: str, item: str | None, error: str | None
+):
+    """Each platform's statement tells an object ``data`` from anything else by its own parse of the
+    line (``data`` that is no object parses to a struct of nulls); the reasons stay per platform."""
+    head = (FIXTURES / "mixed.ndjson").read_text(encoding="utf-8").splitlines()[:3]  # sniffed as Zeeschuimer
+    line = {"source_platform": source_platform, "item_id": "q"}
+    text = json.dumps(line)[:-1] + (f', "data": {item}}}' if item is not None else "}")
+    path = tmp_path / "items.ndjson"
+    path.write_text("\n".join([*head, text]) + "\n", encoding="utf-8")
+    posts, quarantine, _ = read(path)
+    records, reasons = quarantine.column("source_record").to_pylist(), quarantine.column("error").to_pylist()
+    errors = dict(zip(records, reasons, strict=True))
+    assert errors.get(4) == error
+    if error is None:
+        assert 4 in posts.column("source_record").to_pylist()

@@ -146,11 +146,22 @@ p as (
     from k
 )
 select *,
-    case when platform is not null then coalesce(json_type(line, '$.data') = 'OBJECT', false) else false end
+    -- X items only: the other platforms' statements tell it from their own parse of the line
+    case when platform = 'x' then coalesce(json_type(line, '$.data') = 'OBJECT', false) else false end
         as has_data,
     case when platform = 'x' then line -> '$.data' end as data
 from p
 """
+
+_NO_DATA = sql_str("Zeeschuimer item has no 'data' object")
+
+
+def _has_data(known: str) -> str:
+    """Whether a line's ``data`` is an object, from its ``from_json`` struct ``d``: ``data`` that is no
+    object parses to a struct of nulls, so a field that is not null (``known``) says it is one; only
+    the other lines' ``data`` is looked at again."""
+    return f"case when {known} then true else coalesce(json_type(line, '$.data') = 'OBJECT', false) end"
+
 
 # Whole matches, and the name after the match's last sigil (a capture group costs RE2 a second, slower
 # pass; the character before a sigil may be one, the name never is).
@@ -161,12 +172,13 @@ _MENTIONS = (f"list_transform(regexp_extract_all({{t}}, '(?:^|[^{_W}.])@[A-Za-z0
 
 _SQL_TIKTOK = f"""
 create or replace temp table ztiktok as
-with d as (
+with d0 as (
     select line_no, line, try(from_json(line, {sql_type({"data": _TIKTOK})})).data as d
-    from zparsed where platform = 'tiktok' and has_data
+    from zparsed where platform = 'tiktok'
 ),
+d as (select *, {_has_data("d.id is not null")} as has_data from d0),
 m as (
-    select line_no, line, d,
+    select line_no, line, d, has_data,
         zs_id(d.id) as post_id,
         zs_epoch(d.createTime) as ts,
         case when json_type(d.author) = 'OBJECT' then nullif(d.author ->> '$.uniqueId', '')
@@ -207,7 +219,8 @@ select
          when contains(text, '@') then {_MENTIONS.format(t="text")} else [] end as mentions,
     []::varchar[] as links,
     coalesce(len(d.imagePost.images), 1) as media_count,
-    case when post_id is null then 'tiktok item: lacks id'
+    case when not has_data then {_NO_DATA}
+         when post_id is null then 'tiktok item: lacks id'
          when ts is null then 'tiktok item: ' || post_id || ' lacks a usable createTime' end as error
 from m
 )
@@ -220,12 +233,13 @@ from f
 # names that one in ``reply_to_reply_id``).
 _SQL_TIKTOK_COMMENTS = f"""
 create or replace temp table ztiktokc as
-with d as (
+with d0 as (
     select line_no, line, try(from_json(line, {sql_type({"data": _TIKTOK_COMMENT})})).data as d
-    from zparsed where platform = 'tiktok-comments' and has_data
+    from zparsed where platform = 'tiktok-comments'
 ),
+d as (select *, {_has_data("d.cid is not null")} as has_data from d0),
 m as (
-    select line_no, line, d,
+    select line_no, line, d, has_data,
         zs_id(d.cid) as post_id,
         zs_id(d.aweme_id) as video_id,
         nullif(nullif(zs_id(d.reply_to_reply_id), '0'), '') as reply_reply,
@@ -262,7 +276,8 @@ select
     case when contains(text, '@') then {_MENTIONS.format(t="text")} else [] end as mentions,
     []::varchar[] as links,
     0 as media_count,
-    case when d is null then 'tiktok comment: not a comment object'
+    case when not has_data then {_NO_DATA}
+         when d is null then 'tiktok comment: not a comment object'
          when post_id is null then 'tiktok comment: lacks cid'
          when ts is null then 'tiktok comment: ' || post_id || ' lacks a usable create_time' end as error
 from m
@@ -274,12 +289,13 @@ from f
 
 _SQL_INSTAGRAM = f"""
 create or replace temp table zinstagram as
-with d as (
+with d0 as (
     select line_no, line, platform, try(from_json(line, {sql_type({"data": _INSTAGRAM})})).data as d
-    from zparsed where platform in ('instagram', 'threads') and has_data
+    from zparsed where platform in ('instagram', 'threads')
 ),
+d as (select *, {_has_data("d.pk is not null or d.id is not null")} as has_data from d0),
 m as (
-    select line_no, line, platform, d,
+    select line_no, line, platform, d, has_data,
         coalesce(zs_id(d.pk), nullif(split_part(zs_id(d.id), '_', 1), '')) as post_id,
         coalesce(zs_epoch(d.taken_at), zs_epoch(d.taken_at_timestamp)) as ts,
         coalesce(nullif(d.user.username, ''), nullif(d.owner.username, '')) as handle,
@@ -347,7 +363,8 @@ select
          when len(d.image_versions2.candidates) > 0 or len(d.video_versions) > 0
               or coalesce(d.display_url, '') <> '' then 1
          else 0 end as media_count,
-    case when post_id is null then platform || ' item: lacks pk/id'
+    case when not has_data then {_NO_DATA}
+         when post_id is null then platform || ' item: lacks pk/id'
          when ts is null then platform || ' item: ' || post_id || ' lacks a usable taken_at' end as error
 from m
 )
@@ -469,7 +486,7 @@ _SQL_POSTS = " union all ".join(
 _SQL_QUARANTINE = quarantine_sql(
     Rejects(
         "zparsed",
-        "cls in ('invalid', 'not_object', 'no_platform') or (platform is not null and not has_data)",
+        "cls in ('invalid', 'not_object', 'no_platform') or (platform = 'x' and not has_data)",
         case_sql(
             "cls",
             {
@@ -477,7 +494,7 @@ _SQL_QUARANTINE = quarantine_sql(
                 "not_object": not_an_object_sql("Zeeschuimer item", "json_type(line)"),
                 "no_platform": sql_str("not a Zeeschuimer item: no 'source_platform'"),
             },
-            sql_str("Zeeschuimer item has no 'data' object"),
+            _NO_DATA,
         ),
     ),
     *(Rejects(table, "error is not null", "error") for table in _MAPPED),
