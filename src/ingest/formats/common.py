@@ -329,11 +329,12 @@ class JSONTooDeep(ValueError):
 def json_depth(text: str | bytes) -> int:
     """The deepest nesting of arrays and objects in ``text`` (strings left out).
 
-    Vectorised with numpy, slice by slice: a quote opens or closes a string unless an odd run of
-    backslashes precedes it, and only brackets outside strings count. Text where that reading could
-    differ from a left-to-right scan (an escaped quote outside a string, an unterminated string, a
-    closing bracket first, no bracket: none of them valid JSON) is measured by the scan itself,
-    ``_json_depth_scan``, so the result is always the scan's."""
+    Vectorised with numpy: a quote opens or closes a string unless an odd run of backslashes precedes
+    it, and only brackets outside strings count. The quotes and brackets are picked out first (slice by
+    slice), and the rest works on them alone, in text order. Text where that reading could differ from
+    a left-to-right scan (an escaped quote outside a string, an unterminated string, a closing bracket
+    first, no bracket: none of them valid JSON) is measured by the scan itself, ``_json_depth_scan``,
+    so the result is always the scan's."""
     import numpy as np
 
     if isinstance(text, str):
@@ -351,31 +352,32 @@ def json_depth(text: str | bytes) -> int:
         active = active[data[cand[active] - run[active] - 1] == 0x5C]
         run[active] += 1
     escaped_at = cand[run % 2 == 1]
-    parity = 0  # inside a string at the end of the previous slice
-    depth = 0
-    best = None
+    # the positions of quotes and brackets, in order
     step_bytes = 1 << 22
+    index = np.int32 if n < 1 << 31 else np.int64
+    parts = []
     for lo in range(0, n, step_bytes):
         part = data[lo : lo + step_bytes]
-        quote = (part == 0x22).view(np.uint8).copy()
-        here = escaped_at[(escaped_at >= lo) & (escaped_at < lo + len(part))] - lo
-        quote[here] = 0
-        inside = (np.cumsum(quote, dtype=np.uint8) & 1) ^ parity
-        if len(here) and not inside[here].all():
-            return _json_depth_scan(text)  # an escaped quote outside a string
-        parity = int(inside[-1])
-        step = (part == 0x7B).view(np.int8) + (part == 0x5B) - (part == 0x7D) - (part == 0x5D)
-        events = np.flatnonzero(step * (inside == 0))
-        if len(events):
-            kinds = step[events].astype(np.int64)
-            if best is None and kinds[0] < 0:
-                return _json_depth_scan(text)  # a closing bracket first
-            running = np.cumsum(kinds) + depth
-            best = max(best or 0, int(running.max()))
-            depth = int(running[-1])
-    if parity or best is None:
-        return _json_depth_scan(text)  # an unterminated string, or no bracket at all
-    return best
+        marked = (part == 0x22) | (part == 0x7B) | (part == 0x5B) | (part == 0x7D) | (part == 0x5D)
+        parts.append(np.flatnonzero(marked).astype(index) + index(lo))
+    events = np.concatenate(parts) if parts else np.empty(0, dtype=index)
+    marks = data[events]
+    quote = (marks == 0x22).view(np.uint8)
+    escaped = np.searchsorted(events, escaped_at)  # escaped quotes are among the events
+    if len(escaped):
+        quote = quote.copy()
+        quote[escaped] = 0
+    # inside a string after each event (a wrapping uint8 count keeps its parity)
+    inside = np.cumsum(quote, dtype=np.uint8) & 1
+    if len(escaped) and not inside[escaped].all():
+        return _json_depth_scan(text)  # an escaped quote outside a string
+    if len(inside) and inside[-1]:
+        return _json_depth_scan(text)  # an unterminated string
+    brackets = marks[(quote == 0) & (inside == 0)]  # escaped quotes are inside strings: none here
+    step = (brackets == 0x7B).view(np.int8) + (brackets == 0x5B) - (brackets == 0x7D) - (brackets == 0x5D)
+    if not len(step) or step[0] < 0:
+        return _json_depth_scan(text)  # no bracket at all, or a closing bracket first
+    return int(np.cumsum(step, dtype=np.int64).max())
 
 
 def _json_depth_scan(text: bytes) -> int:
