@@ -70,7 +70,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ingest.formats.common import loads, strip_bom
-from ingest.formats.zeeschuimer.sql import CHUNK_SQL, SQL_MACROS
+from ingest.formats.zeeschuimer.sql import MAPPER, SQL_MACROS
 from ingest.lines import run_chunks
 from ingest.registry import Adapter, AdapterChunk, register
 from ingest.sources import Source
@@ -109,4 +109,4 @@ class ZeeschuimerAdapter(Adapter):
 
     def read(self, source: Source, options: dict[str, Any] | None = None) -> Iterator[AdapterChunk]:
         """Options: ``chunk_bytes`` and ``workers`` (see ``ingest.lines.run_chunks``)."""
-        yield from run_chunks(source, options, CHUNK_SQL, name="zeeschuimer", setup=SQL_MACROS)
+        yield from run_chunks(source, options, MAPPER, name="zeeschuimer", setup=SQL_MACROS)
