@@ -23,6 +23,7 @@ only takes earlier batches whose common top-level fields overlap the new batch's
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 from collections import Counter
@@ -204,6 +205,16 @@ def _json_valid(con: Any, raw: list[str | None]) -> list[bool]:
 # holds one sample's records, registered and dropped again.
 _DB: Any = None
 _DB_LOCK = threading.Lock()
+
+
+def _forget_db() -> None:
+    """In a forked child: its own database and lock when it first needs them (the parent's are not
+    the child's to use, and the lock may have been held by another thread at the fork)."""
+    global _DB, _DB_LOCK
+    _DB, _DB_LOCK = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_db)
 
 
 def _cursor() -> Any:
