@@ -201,41 +201,37 @@ def _json_valid(con: Any, raw: list[str | None]) -> list[bool]:
 
 
 # One small in-memory database for every profile of the process (a new one costs about 20 ms of CPU,
-# as much as a small file's whole profile); each profile runs on a cursor of its own. It only ever
-# holds one sample's records, registered and dropped again.
+# as much as a small file's whole profile), used under the lock. It only ever holds one sample's
+# records, registered and dropped again. It is closed before the process forks: a child that inherits
+# an open DuckDB database crashes when it frees it (at exit, say), so none is left to inherit.
 _DB: Any = None
 _DB_LOCK = threading.Lock()
 
 
-def _forget_db() -> None:
-    """In a forked child: its own database and lock when it first needs them (the parent's are not
-    the child's to use, and the lock may have been held by another thread at the fork)."""
-    global _DB, _DB_LOCK
-    _DB, _DB_LOCK = None, threading.Lock()
-
-
-os.register_at_fork(after_in_child=_forget_db)
-
-
-def _cursor() -> Any:
+def _close_before_fork() -> None:
     global _DB
-    import duckdb
+    _DB_LOCK.acquire()
+    if _DB is not None:
+        db, _DB = _DB, None
+        db.close()
 
-    with _DB_LOCK:
-        if _DB is None:
-            _DB = duckdb.connect(":memory:", config={"threads": 1})
-        return _DB.cursor()
+
+os.register_at_fork(
+    before=_close_before_fork, after_in_parent=_DB_LOCK.release, after_in_child=_DB_LOCK.release
+)
 
 
 def path_counts(raw: list[str | None], half: np.ndarray) -> list[tuple[str, int, int, int]]:
     """(path, records with it, of them in the first half, in the second half) over the records that
     are valid JSON, as ``select path, count(*), count(*) filter (where h = 0), count(*) filter (where
     h = 1)`` over the distinct (record, folded ``json_tree`` full key) pairs; sorted by path."""
-    con = _cursor()
-    try:
-        return _path_counts(con, raw, half)
-    finally:
-        con.close()
+    global _DB
+    import duckdb
+
+    with _DB_LOCK:
+        if _DB is None:
+            _DB = duckdb.connect(":memory:", config={"threads": 1})
+        return _path_counts(_DB, raw, half)
 
 
 def _path_counts(con: Any, raw: list[str | None], half: np.ndarray) -> list[tuple[str, int, int, int]]:
