@@ -105,14 +105,14 @@ def test_a_mart_view_on_staging_is_refused_and_the_published_warehouse_kept(sett
     assert "staging" in _schemas(settings.build_warehouse)
 
 
-def _posts_build(settings, days: list[str], extra: str = "") -> None:
+def _posts_build(settings, days: list[str | None], extra: str = "") -> None:
     settings.build_warehouse.unlink(missing_ok=True)
     settings.build_dir.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(settings.build_warehouse))
     try:
         con.execute("create schema marts")
-        values = ", ".join(f"('x:{i}', '{d}'::date, 'text {i}{extra if d == days[-1] else ''}')"
-                           for i, d in enumerate(days))
+        values = ", ".join(f"('x:{i}', {'null' if d is None else repr(d)}::date, "
+                           f"'text {i}{extra if d == days[-1] else ''}')" for i, d in enumerate(days))
         con.execute(f"create table marts.posts as select * from (values {values}) "
                     "t(post_uid, created_date, text)")
         con.execute("create table marts.daily as "
@@ -152,6 +152,34 @@ def test_a_night_rewrites_only_the_dates_that_changed_and_old_snapshots_are_prun
     try:
         assert con.execute("select text from marts.posts where created_date = '2026-03-04'").fetchone() == (
             "text 4 v5",)
+    finally:
+        con.close()
+
+
+def test_changed_dates_are_written_in_one_pass_and_a_crashed_pass_leaves_nothing(settings, monkeypatch):
+    """The changed dates of posts come from one partitioned copy (a date with a NULL created_date
+    too); the hidden folder of a pass that crashed is removed by the next publish."""
+    import discourse.publish as pub
+
+    _posts_build(settings, ["2026-03-01", "2026-03-02", None])
+    copies = []
+    real = pub._write_posts_dates
+    monkeypatch.setattr(pub, "_write_posts_dates", lambda *a: copies.append(a[-1]) or real(*a))
+    publish(settings, "run-1")
+    assert copies == [["2026-03-01", "2026-03-02", "none"]]
+    marts = settings.home / "published" / "marts"
+    written = sorted(p.relative_to(marts / "posts").as_posix() for p in (marts / "posts").rglob("*.parquet"))
+    assert written == [
+        "created_date=2026-03-01/run-1.parquet", "created_date=2026-03-02/run-1.parquet",
+        "created_date=none/run-1.parquet"]
+    leftover = marts / "posts" / ".tmp-run-0" / "created_date=2026-03-01"
+    leftover.mkdir(parents=True)
+    (leftover / "part_0.parquet").write_bytes(b"partial")
+    publish(settings, "run-2")
+    assert not (marts / "posts" / ".tmp-run-0").exists()
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        assert con.execute("select count(*), count(created_date) from marts.posts").fetchone() == (3, 2)
     finally:
         con.close()
 

@@ -64,6 +64,7 @@ def build_report(settings: Settings) -> Path:
     try:
         demo = _is_demo(con)
         cols = _columns(con, "marts.posts")
+        _summarise_posts(con, cols)
         names = _topic_names(con)
         kpis, per_platform = _overview(con, cols)
         sections = [Section("platforms", "Posts per platform",
@@ -127,16 +128,45 @@ def _name(names: dict[str, str], topic: Any) -> str:
     return "(no topic)" if topic is None else names.get(topic, str(topic))
 
 
+def _summarise_posts(con: Any, cols: set[str]) -> None:
+    """``posts_summary``, a temporary table: ``marts.posts`` counted by day, platform, language,
+    sentiment label, primary topic and risk level, with the sums the charts' means need.
+
+    The charts and tables over posts read this instead of ``marts.posts``: one scan of the mart, not
+    one per chart (at 10M posts a scan of the published Parquet costs seconds). Its size depends on
+    the days and categories, not on the number of posts. A column the mart lacks is NULL here (the
+    sections that need it are skipped)."""
+    def col(name: str) -> str:
+        return name if name in cols else "null"
+
+    con.execute(
+        "create or replace temp table posts_summary as select "
+        "cast(created_at as date) as d, platform, "
+        f"{col('lang')} as lang, {col('sentiment_label')} as sentiment_label, "
+        f"{col('primary_topic')} as primary_topic, {col('misinfo_risk_level')} as misinfo_risk_level, "
+        "count(*) as n, "
+        f"sum({col('sentiment_score')}) as sentiment_sum, count({col('sentiment_score')}) as sentiment_n, "
+        f"sum({col('misinfo_risk_score')}) as risk_sum, count({col('misinfo_risk_score')}) as risk_n, "
+        "min(created_at) as first_at, max(created_at) as last_at "
+        "from marts.posts group by all")
+
+
+# The mean of a score over the summary's rows (NULL when none has one, as avg() would be).
+_MEAN_SENTIMENT = "sum(sentiment_sum) / nullif(sum(sentiment_n), 0)"
+_MEAN_RISK = "sum(risk_sum) / nullif(sum(risk_n), 0)"
+
+
 def _overview(con: Any, cols: set[str]) -> tuple[list[tuple[str, str]], list[tuple]]:
-    total, authors, first, last = con.execute(
-        "select count(*), count(distinct author_key), min(created_at), max(created_at) from marts.posts"
-    ).fetchone()
+    total, first, last = con.execute(
+        "select coalesce(sum(n), 0)::bigint, min(first_at), max(last_at) from posts_summary").fetchone()
+    authors = con.execute("select count(distinct author_key) from marts.posts").fetchone()[0]
     per_platform = con.execute(
-        "select platform, count(*) as n from marts.posts group by 1 order by n desc, 1").fetchall()
+        "select platform, sum(n)::bigint as n from posts_summary group by 1 order by n desc, 1").fetchall()
     kpis = [("posts", f"{total:,}"), ("authors", f"{authors:,}"), ("platforms", str(len(per_platform))),
             ("from", str(first)[:10] if first else "–"), ("to", str(last)[:10] if last else "–")]
     if "misinfo_risk_level" in cols:
-        high = con.execute("select count(*) from marts.posts where misinfo_risk_level = 'high'").fetchone()[0]
+        high = con.execute("select coalesce(sum(n), 0)::bigint from posts_summary "
+                           "where misinfo_risk_level = 'high'").fetchone()[0]
         kpis.append(("high misinfo risk", f"{high:,}"))
     return kpis, per_platform
 
@@ -145,8 +175,7 @@ def _volume(con: Any) -> list[Section]:
     import plotly.graph_objects as go
 
     daily = con.execute(
-        "select cast(created_at as date) as d, platform, count(*) from marts.posts "
-        "group by 1, 2 order by 2, 1").fetchall()
+        "select d, platform, sum(n)::bigint from posts_summary group by 1, 2 order by 2, 1").fetchall()
     if not daily:
         return []
     fig = go.Figure()
@@ -165,9 +194,9 @@ def _sentiment(con: Any, cols: set[str], names: dict[str, str]) -> list[Section]
 
     blocks: list[Any] = []
     langs = [r[0] for r in con.execute(
-        "select lang from marts.posts group by 1 order by count(*) desc, 1 limit 8").fetchall()]
+        "select lang from posts_summary group by 1 order by sum(n) desc, 1 limit 8").fetchall()]
     rows = {(lg, s): n for lg, s, n in con.execute(
-        "select lang, sentiment_label, count(*) from marts.posts group by 1, 2").fetchall()}
+        "select lang, sentiment_label, sum(n)::bigint from posts_summary group by 1, 2").fetchall()}
     tot = {lg: sum(n for (x, _s), n in rows.items() if x == lg) or 1 for lg in langs}
     fig = go.Figure()
     for s, color in _SENTIMENT_COLORS.items():
@@ -182,10 +211,10 @@ def _sentiment(con: Any, cols: set[str], names: dict[str, str]) -> list[Section]
     blocks.append(chart(fig, "chart-sentiment-lang", "sentiment by language"))
 
     daily = con.execute(
-        "select cast(created_at as date) as d, count(*) filter (where sentiment_label = 'negative'), "
-        "count(*) filter (where sentiment_label = 'neutral'), "
-        "count(*) filter (where sentiment_label = 'positive'), count(*) "
-        "from marts.posts group by 1 order by 1").fetchall()
+        "select d, coalesce(sum(n) filter (where sentiment_label = 'negative'), 0)::bigint, "
+        "coalesce(sum(n) filter (where sentiment_label = 'neutral'), 0)::bigint, "
+        "coalesce(sum(n) filter (where sentiment_label = 'positive'), 0)::bigint, sum(n)::bigint "
+        "from posts_summary group by 1 order by 1").fetchall()
     if daily:
         fig = go.Figure()
         for i, (s, color) in enumerate(_SENTIMENT_COLORS.items()):
@@ -200,10 +229,10 @@ def _sentiment(con: Any, cols: set[str], names: dict[str, str]) -> list[Section]
 
     if {"primary_topic", "sentiment_score"} <= cols:
         per_topic = con.execute(
-            "with top as (select primary_topic from marts.posts where primary_topic is not null "
-            "group by 1 order by count(*) desc, 1 limit ?) "
-            "select primary_topic, cast(created_at as date), avg(sentiment_score), count(*) "
-            "from marts.posts where primary_topic in (select primary_topic from top) "
+            "with top as (select primary_topic from posts_summary where primary_topic is not null "
+            "group by 1 order by sum(n) desc, 1 limit ?) "
+            f"select primary_topic, d, {_MEAN_SENTIMENT}, sum(n)::bigint "
+            "from posts_summary where primary_topic in (select primary_topic from top) "
             "group by 1, 2 order by 1, 2", [TOP_TOPICS]).fetchall()
         if per_topic:
             fig = go.Figure()
@@ -219,7 +248,7 @@ def _sentiment(con: Any, cols: set[str], names: dict[str, str]) -> list[Section]
             blocks.append(chart(fig, "chart-sentiment-topics", "mean sentiment per topic over time"))
 
     blocks.append(_table(
-        con.execute("select lang, count(*), round(avg(sentiment_score), 3) from marts.posts "
+        con.execute(f"select lang, sum(n)::bigint, round({_MEAN_SENTIMENT}, 3) from posts_summary "
                     "group by 1 order by 2 desc, 1").fetchall(),
         ["lang", "posts", "mean sentiment"]))
     return [Section("sentiment", "Sentiment", section("Sentiment", *blocks))]
@@ -278,9 +307,9 @@ def _topics(con: Any, cols: set[str], names: dict[str, str]) -> list[Section]:
         return []
     import plotly.graph_objects as go
 
-    mean = "round(avg(sentiment_score), 3)" if "sentiment_score" in cols else "null"
+    mean = f"round({_MEAN_SENTIMENT}, 3)" if "sentiment_score" in cols else "null"
     top = [(_name(names, t), n, s) for t, n, s in con.execute(
-        f"select primary_topic, count(*) as n, {mean} from marts.posts group by 1 "
+        f"select primary_topic, sum(n)::bigint as n, {mean} from posts_summary group by 1 "
         f"order by n desc, 1 nulls last limit 15").fetchall()]
     fig = go.Figure(go.Bar(x=[r[1] for r in reversed(top)], y=[label(r[0]) for r in reversed(top)],
                            orientation="h", marker_color="#0969da",
@@ -291,9 +320,9 @@ def _topics(con: Any, cols: set[str], names: dict[str, str]) -> list[Section]:
     blocks = [chart(fig, "chart-topics", "posts by primary topic")]
 
     daily = con.execute(
-        "with top as (select primary_topic from marts.posts where primary_topic is not null "
-        "group by 1 order by count(*) desc, 1 limit ?) "
-        "select primary_topic, cast(created_at as date), count(*) from marts.posts "
+        "with top as (select primary_topic from posts_summary where primary_topic is not null "
+        "group by 1 order by sum(n) desc, 1 limit ?) "
+        "select primary_topic, d, sum(n)::bigint from posts_summary "
         "where primary_topic in (select primary_topic from top) group by 1, 2 order by 1, 2",
         [TOP_TOPICS]).fetchall()
     if daily:
@@ -316,8 +345,8 @@ def _misinfo(con: Any, cols: set[str]) -> list[Section]:
 
     blocks: list[Any] = []
     by_day = con.execute(
-        "select cast(created_at as date), count(*) filter (where misinfo_risk_level = 'high'), "
-        "avg(misinfo_risk_score) from marts.posts group by 1 order by 1").fetchall()
+        "select d, coalesce(sum(n) filter (where misinfo_risk_level = 'high'), 0)::bigint, "
+        f"{_MEAN_RISK} from posts_summary group by 1 order by 1").fetchall()
     if by_day:
         fig = go.Figure()
         fig.add_trace(go.Bar(x=[r[0] for r in by_day], y=[r[1] for r in by_day], name="high-risk posts",
@@ -365,20 +394,33 @@ def _clusters(con: Any, cols: set[str], limit: int = 10, posts_each: int = 100) 
         "(first_seen_at::varchar)[:16], (last_seen_at::varchar)[:16], round(span_minutes), "
         "left(sample_text, 200) from marts.coordinated_clusters order by priority_rank, cluster_id limit ?",
         [limit]).fetchall()
-    url_col = "url" if "url" in cols else "null"
     details = []
+    ids = [c[1] for c in clusters]
+    # Every listed cluster's first posts, in one scan of marts.posts.
+    if "post_uids" in ccols:
+        key = "m.cluster_id"
+        members = ("(select cluster_id, unnest(post_uids) as post_uid from marts.coordinated_clusters "
+                   "where cluster_id in (select unnest(?::varchar[]))) as m inner join marts.posts as p "
+                   "on p.post_uid = m.post_uid")
+    elif "cluster_id" in cols:
+        key = "p.cluster_id"
+        members = "marts.posts as p where p.cluster_id in (select unnest(?::varchar[]))"
+    else:
+        key = members = None
+    by_cluster: dict[Any, list[tuple]] = {}
+    if members and ids:
+        url = "p.url" if "url" in cols else "null"
+        for cid, *post in con.execute(
+                f"select {key}, (p.created_at::varchar)[:16], p.platform, left(p.author_key, 12), "
+                f"left(p.text, 280), {url} from {members} "
+                f"qualify row_number() over (partition by {key} order by p.created_at, p.post_uid) <= ? "
+                "order by 1, p.created_at, p.post_uid",
+                [ids, posts_each]).fetchall():
+            by_cluster.setdefault(cid, []).append(tuple(post))
     for rank, cid, n_posts, *_rest in clusters:
-        if "post_uids" in ccols:
-            where = ("post_uid in (select unnest(post_uids) from marts.coordinated_clusters "
-                     "where cluster_id = ?)")
-        elif "cluster_id" in cols:
-            where = "cluster_id = ?"
-        else:
+        if members is None:
             continue
-        posts = con.execute(
-            f"select (created_at::varchar)[:16], platform, left(author_key, 12), left(text, 280), {url_col} "
-            f"from marts.posts where {where} order by created_at, post_uid limit ?", [cid, posts_each]
-        ).fetchall()
+        posts = by_cluster.get(cid, [])
         shown = f"the first {len(posts)} of {n_posts:,}" if len(posts) < n_posts else f"{len(posts):,}"
         details.append(macros().details(
             f"Cluster {rank} ({cid}): {shown} posts",
