@@ -63,6 +63,15 @@
 {%- endmacro %}
 
 
+{#- `where`/`and` clause of a table rebuilt every run (not incremental, so `is_incremental()` is
+    always false in it) that holds the affected posts only on an incremental night. -#}
+{% macro night_posts_only(column='post_uid', keyword='where') -%}
+    {%- if incremental_night() -%}
+        {{ keyword }} {{ column }} in (select post_uid from {{ ref('int_posts_affected') }})
+    {%- endif -%}
+{%- endmacro %}
+
+
 {#- Pre-hook of a post-level incremental model: remove the affected posts' rows. -#}
 {% macro delete_affected_posts(column='post_uid') -%}
     {%- if is_incremental() -%}
@@ -73,13 +82,24 @@
 {%- endmacro %}
 
 
+{#- The `where` of `int_affected_dates` for a daily model: all its dates, the `direct` ones, or with
+    `content` only those of posts whose lake rows changed (see int_affected_dates.sql). -#}
+{% macro affected_dates_where(direct=false, content=false) -%}
+    {%- if content and direct -%} where content_direct
+    {%- elif content -%} where content
+    {%- elif direct -%} where direct
+    {%- endif -%}
+{%- endmacro %}
+
+
 {#- Pre-hook of a daily incremental model: remove the rows of the dates it recomputes. `direct` only
     the dates affected posts were or are on; otherwise also the days whose trailing baseline or
-    calendar they change. -#}
-{% macro delete_affected_dates(column='activity_date', direct=false) -%}
+    calendar they change. `content`: only for posts whose lake rows changed (a model of what posts
+    say, not of their coordination figures). -#}
+{% macro delete_affected_dates(column='activity_date', direct=false, content=false) -%}
     {%- if is_incremental() -%}
         delete from {{ this }} where {{ column }} in (
-            select activity_date from {{ ref('int_affected_dates') }} {{ "where direct" if direct }}
+            select activity_date from {{ ref('int_affected_dates') }} {{ affected_dates_where(direct, content) }}
         )
     {%- else -%}
         select 1
@@ -88,7 +108,7 @@
 
 
 {#- `where`/`and` clause: only the dates being recomputed (see delete_affected_dates). -#}
-{% macro affected_dates_only(column, direct=false, keyword='where', margin_days=0) -%}
+{% macro affected_dates_only(column, direct=false, keyword='where', margin_days=0, content=false) -%}
     {%- if is_incremental() -%}
         {%- if margin_days -%}
             {#- Each affected date and the `margin_days` days before it (a set, not the range from the
@@ -96,10 +116,11 @@
             {{ keyword }} {{ column }} in (
                 select distinct cast(activity_date - to_days(cast(m.k as integer)) as date)
                 from {{ ref('int_affected_dates') }}, range(0, {{ margin_days }} + 1) as m(k)
+                {{ affected_dates_where(direct, content) }}
             )
         {%- else -%}
             {{ keyword }} {{ column }} in (
-                select activity_date from {{ ref('int_affected_dates') }} {{ "where direct" if direct }}
+                select activity_date from {{ ref('int_affected_dates') }} {{ affected_dates_where(direct, content) }}
             )
         {%- endif -%}
     {%- endif -%}

@@ -26,6 +26,8 @@
     {%- set by_post = "post_uid in (select post_uid from @int_posts_affected)" -%}
     {%- set by_date = "activity_date in (select activity_date from @int_affected_dates)" -%}
     {%- set by_direct_date = "activity_date in (select activity_date from @int_affected_dates where direct)" -%}
+    {%- set by_content_date = "activity_date in (select activity_date from @int_affected_dates where content)" -%}
+    {%- set by_direct_content_date = "activity_date in (select activity_date from @int_affected_dates where content_direct)" -%}
     {%- set baseline = var('spike_baseline_days', 7) -%}
     {{ return({
         'posts': by_post,
@@ -36,6 +38,7 @@
         'int_emotion_tokens_matched': by_post,
         'int_posts_scored_emotion': by_post,
         'int_posts_tagged_topics': by_post,
+        'int_post_terms': by_post,
         'int_posts_matched_claims': by_post,
         'int_post_links_parsed': by_post,
         'int_posts_scored_misinfo': by_post,
@@ -48,16 +51,16 @@
         'int_text_families': "text_hash in (select text_hash from @int_texts_regrouped)",
         'int_posts_clustered': "family in (select family from @int_families_changed)"
             ~ " or post_uid in (select post_uid from @int_posts_delta_keys)",
-        'int_terms_counted_daily': by_direct_date,
+        'int_terms_counted_daily': by_direct_content_date,
         'int_misinfo_daily': by_direct_date,
-        'sentiment_daily': by_direct_date,
-        'emotion_daily': by_direct_date,
-        'topic_daily': by_date,
-        'trending_terms': by_date,
-        'int_emerging_term_clusters': by_date,
+        'sentiment_daily': by_direct_content_date,
+        'emotion_daily': by_direct_content_date,
+        'topic_daily': by_content_date,
+        'trending_terms': by_content_date,
+        'int_emerging_term_clusters': by_content_date,
         'emerging_stories': by_date,
         'int_emerging_post_terms': "activity_date in (select distinct cast(activity_date - to_days(cast(m.k as integer)) as date)"
-            ~ " from @int_affected_dates, range(0, " ~ baseline ~ " + 1) as m(k))",
+            ~ " from @int_affected_dates, range(0, " ~ baseline ~ " + 1) as m(k) where content)",
         'author_edges': "day in (select created_date from @int_edges_affected_posts"
             ~ " union select old_created_date from @int_edges_affected_posts)",
         'authors': "author_key in (select author_key from @int_affected_authors)",

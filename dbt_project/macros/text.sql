@@ -95,3 +95,11 @@
 {% macro normalise_phrase(expr) -%}
     array_to_string({{ tokenise(expr) }}, ' ')
 {%- endmacro %}
+
+
+{#- A token that can be a trending term or half of a bigram (stopwords aside, which need their table):
+    it starts with a letter and has at least two characters. `int_terms_counted_daily` and
+    `int_emerging_post_terms` both use it, so the trends and the stories count the same words. -#}
+{% macro content_word(expr) -%}
+    (regexp_matches({{ expr }}, '^\p{L}') and length({{ expr }}) >= 2)
+{%- endmacro %}

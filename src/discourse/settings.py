@@ -11,6 +11,7 @@ environment and the TOML file for it (``_Sources``).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import tomllib
@@ -390,6 +391,8 @@ def apply_duckdb_limits(con: Any, settings: Any, *, spill: str = "session") -> N
         statements.append(f"set threads = {threads}")
     spill_dir = getattr(settings, "duckdb_spill_dir", None)
     if spill_dir is not None:
+        with contextlib.suppress(OSError):  # DuckDB creates the last level only
+            Path(spill_dir).mkdir(parents=True, exist_ok=True)
         folder = str(Path(spill_dir) / f"{spill}-{os.getpid()}").replace("'", "''")
         statements.append(f"set temp_directory = '{folder}'")
     for statement in statements:

@@ -7,7 +7,7 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ delete_affected_dates(direct=true) }}",
+    pre_hook="{{ delete_affected_dates(direct=true, content=true) }}",
 ) }}
 /* depends_on: {{ ref('int_affected_dates') }} */
 
@@ -17,7 +17,7 @@ posts as (
 
     select created_date, platform, lang, primary_topic, sentiment_score, sentiment_label
     from {{ ref('posts') }}
-    {{ affected_dates_only('created_date', direct=true) }}
+    {{ affected_dates_only('created_date', direct=true, content=true) }}
 
 ),
 

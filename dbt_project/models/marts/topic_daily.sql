@@ -17,7 +17,7 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ delete_affected_dates() }}",
+    pre_hook="{{ delete_affected_dates(content=true) }}",
 ) }}
 /* depends_on: {{ ref('int_affected_dates') }} */
 
@@ -37,7 +37,7 @@ posts as (
         primary_topic,
         sentiment_score
     from {{ ref('posts') }}
-    {{ affected_dates_only('created_date', margin_days=var('spike_baseline_days', 7)) }}
+    {{ affected_dates_only('created_date', margin_days=var('spike_baseline_days', 7), content=true) }}
 
 ),
 
@@ -97,7 +97,7 @@ platform_days as (
             unnest(generate_series(first_date, last_date, interval 1 day))::date as activity_date
         from platform_ranges
     )
-    {{ affected_dates_only('activity_date', margin_days=var('spike_baseline_days', 7)) }}
+    {{ affected_dates_only('activity_date', margin_days=var('spike_baseline_days', 7), content=true) }}
 
 ),
 
@@ -197,7 +197,7 @@ final as (
             false
         ) as is_spike
     from scored
-    {{ affected_dates_only('activity_date') }}
+    {{ affected_dates_only('activity_date', content=true) }}
 
 )
 

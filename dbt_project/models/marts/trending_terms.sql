@@ -15,7 +15,7 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ delete_affected_dates() }}",
+    pre_hook="{{ delete_affected_dates(content=true) }}",
 ) }}
 /* depends_on: {{ ref('int_affected_dates') }} */
 
@@ -24,7 +24,7 @@ with
 counts as (
 
     select activity_date, term, term_type, post_count from {{ ref('int_terms_counted_daily') }}
-    {{ affected_dates_only('activity_date', margin_days=var('spike_baseline_days', 7)) }}
+    {{ affected_dates_only('activity_date', margin_days=var('spike_baseline_days', 7), content=true) }}
 
 ),
 
@@ -36,7 +36,7 @@ calendar as (
             as activity_date
         from {{ ref('posts') }}
     )
-    {{ affected_dates_only('activity_date', margin_days=var('spike_baseline_days', 7)) }}
+    {{ affected_dates_only('activity_date', margin_days=var('spike_baseline_days', 7), content=true) }}
 
 ),
 
@@ -111,7 +111,7 @@ final as (
             false
         ) as is_trending
     from scored
-    {{ affected_dates_only('activity_date') }}
+    {{ affected_dates_only('activity_date', content=true) }}
 
 )
 

@@ -19,8 +19,11 @@
        coordination_score = 1 − exp(−(n_accounts − min_accounts + 1) / 10): 0.1 at the minimum,
        0.5 at min + 6, 0.98 at min + 39.
 
-    `cluster_id` is `c` + 16 hex digits of a hash of the family and the window's first post, stable
-    across rebuilds of the same data.
+    `cluster_id` is `c` + 16 hex digits of a hash of the window's first post (a post is in one family
+    and one window, so it names the cluster), stable across rebuilds of the same data. It does not
+    hash the family: a late post that joins two families relabels them (the family is the smallest
+    text hash), and the clusters far from it in time would get new ids, so every date holding one
+    would be rewritten and published again, with nothing about the cluster changed.
 
     Incremental nights (docs/incremental.md) keep each step's table and revisit only what the night
     can change: the texts of the fingerprints it deleted or inserted (`int_texts_changed`), their
@@ -135,7 +138,7 @@ members as (
         w.author_key,
         w.created_at,
         a.family,
-        'c' || substr(md5(cast(a.family as varchar) || ':' || a.anchor_uid), 1, 16) as cluster_id
+        'c' || substr(md5(a.anchor_uid), 1, 16) as cluster_id
     from windowed as w
     inner join anchors as a
         on a.family = w.family and a.burst = w.burst

@@ -5,13 +5,23 @@
     * otherwise a date whose trailing baseline reaches back to a direct date (up to
       `spike_baseline_days` later), or a date the dense per-platform grid of `topic_daily` or the
       calendar of `trending_terms` gains or loses (a post before the first or after the last date),
-      with the days whose baselines that changes.
+      with the days whose baselines that changes;
+    * `content_direct`: a date a post whose lake row changed was or is on (`int_posts_delta_keys`);
+      `content`: such a date, a grid or calendar date, or a day whose baseline reaches back to one.
+
+    The marts built from what a post says (terms, trends, emerging-story terms, sentiment, emotion,
+    topics: `affected_dates_only(..., content=true)`) recompute the `content` dates only. A post
+    whose coordination figures alone changed (a late post joined its cluster, weeks away) changes
+    its misinformation risk and cluster but none of those, so its date is not among them: with
+    clusters spanning the history, such posts are on almost every date, and the text marts would
+    recount the whole history each night.
 
     Empty on a full build.
 -#}
 
 /* depends_on: {{ ref('int_posts_affected') }} */
 /* depends_on: {{ ref('int_posts_delta') }} */
+/* depends_on: {{ ref('int_posts_delta_keys') }} */
 
 {%- set previous_posts = previous_relation('marts', 'posts') %}
 {%- set baseline_days = var('spike_baseline_days', 7) %}
@@ -37,6 +47,22 @@ direct_dates as (
     select old_created_date as activity_date from affected where old_created_date is not null
     union
     select created_date from new_rows
+
+),
+
+-- The dates of the posts whose lake rows changed (new, re-ingested, re-mapped or removed). The other
+-- affected posts only changed their coordination figures (a cluster they are in grew, started or
+-- went); their text, language, sentiment, emotion, topics and terms are as before.
+content_dates as (
+
+    select a.old_created_date as activity_date
+    from affected as a
+    where a.old_created_date is not null
+        and a.post_uid in (select post_uid from {{ ref('int_posts_delta_keys') }})
+    union
+    select n.created_date
+    from new_rows as n
+    where n.post_uid in (select post_uid from {{ ref('int_posts_delta_keys') }})
 
 ),
 
@@ -90,27 +116,34 @@ range_dates as (
 
 seeds as (
 
-    select activity_date from direct_dates
-    union
-    select activity_date from range_dates
+    select activity_date, false as content from direct_dates
+    union all
+    select activity_date, true from content_dates
+    union all
+    select activity_date, true from range_dates
 
 ),
 
 extended as (
 
-    select distinct s.activity_date + k.k::integer as activity_date
+    select s.activity_date + k.k::integer as activity_date, bool_or(s.content) as content
     from seeds as s, range(0, {{ baseline_days }} + 1) as k(k)
+    group by all
 
 )
 
 select
     e.activity_date,
-    e.activity_date in (select activity_date from direct_dates) as direct
+    e.activity_date in (select activity_date from direct_dates) as direct,
+    e.content,
+    e.activity_date in (select activity_date from content_dates) as content_direct
 from extended as e
 where e.activity_date is not null
 
 {%- else %}
 
-select null::date as activity_date, null::boolean as direct where false
+select null::date as activity_date, null::boolean as direct, null::boolean as content,
+    null::boolean as content_direct
+where false
 
 {%- endif %}

@@ -7,7 +7,8 @@
     failed at a million posts; two steps of a few joins each stay inside it.
 
     A table rebuilt every run: on an incremental night it holds the affected posts only (the posts
-    `marts.posts` rewrites), on a full build every post.
+    `marts.posts` rewrites), on a full build every post. (A table's `is_incremental()` is always
+    false, so `affected_posts_only()` would keep every post: `night_posts_only()` asks the night.)
 -#}
 
 /* depends_on: {{ ref('int_posts_affected') }} */
@@ -18,7 +19,7 @@ langs as (
 
     select post_uid, lang, lang_method, lang_score, lang_shares
     from {{ ref('int_posts_detected_lang') }}
-    {{ affected_posts_only() }}
+    {{ night_posts_only() }}
 
 ),
 
@@ -26,7 +27,7 @@ sentiment as (
 
     select post_uid, sentiment_score, sentiment_label, sentiment_terms
     from {{ ref('int_posts_scored_sentiment') }}
-    {{ affected_posts_only() }}
+    {{ night_posts_only() }}
 
 ),
 
@@ -34,7 +35,7 @@ emotions as (
 
     select post_uid, emotion_label, emotion_scores, emotion_terms
     from {{ ref('int_posts_scored_emotion') }}
-    {{ affected_posts_only() }}
+    {{ night_posts_only() }}
 
 ),
 
@@ -42,7 +43,7 @@ topics as (
 
     select post_uid, topics, primary_topic, topic_terms
     from {{ ref('int_posts_tagged_topics') }}
-    {{ affected_posts_only() }}
+    {{ night_posts_only() }}
 
 ),
 
@@ -50,13 +51,13 @@ misinfo as (
 
     select post_uid, misinfo_risk_score, misinfo_risk_level, misinfo_reasons
     from {{ ref('int_posts_scored_misinfo') }}
-    {{ affected_posts_only() }}
+    {{ night_posts_only() }}
 
 ),
 
 clusters as (
 
-    select post_uid, cluster_id from {{ ref('int_posts_clustered') }} {{ affected_posts_only() }}
+    select post_uid, cluster_id from {{ ref('int_posts_clustered') }} {{ night_posts_only() }}
 
 ),
 
@@ -64,7 +65,7 @@ claims as (
 
     select post_uid, list(claim_id order by match_score desc, claim_id) as matched_claim_ids
     from {{ ref('int_posts_matched_claims') }}
-    {{ affected_posts_only() }}
+    {{ night_posts_only() }}
     group by post_uid
 
 ),
@@ -73,7 +74,7 @@ domains as (
 
     select post_uid, list(distinct registered_domain order by registered_domain) as link_domains
     from {{ ref('int_post_links_parsed') }}
-    {{ affected_posts_only() }}
+    {{ night_posts_only() }}
     group by post_uid
 
 ),

@@ -3,9 +3,9 @@
 
     One row per (post, term) for every term, bigram or hashtag that is trending (`trending_terms`,
     `is_trending`) on the post's date or on one of the `spike_baseline_days` days after it: the day's
-    co-occurrences and the trailing baselines of the stories those terms form. Terms are extracted as
-    `int_terms_counted_daily` extracts them (same tokens, stopwords, lengths and hashtag form; a data
-    test checks the counts agree), but only for those terms, so the table stays small. `is_repost`:
+    co-occurrences and the trailing baselines of the stories those terms form. Terms and bigrams are
+    the post's own (`int_post_terms`, as `int_terms_counted_daily` counts them; a data test checks the
+    counts agree), kept only where trending, so the table stays small. `is_repost`:
     the post is a repost (`kind` = 'repost'), which clustering leaves out.
 
     Incremental: the rows of a post depend on its tokens and on the trending terms of the days up to
@@ -19,7 +19,7 @@
     on_schema_change='fail',
     pre_hook="
         {%- if is_incremental() -%}
-            delete from {{ this }} {{ affected_dates_only('activity_date', margin_days=var('spike_baseline_days', 7)) }}
+            delete from {{ this }} {{ affected_dates_only('activity_date', margin_days=var('spike_baseline_days', 7), content=true) }}
         {%- else -%}
             select 1
         {%- endif -%}",
@@ -31,14 +31,14 @@
 {#- built in parts past `dbt_part_posts` posts (macros/post_parts.sql) -#}
 {%- set parts = post_part_count(
     ref('posts'),
-    '(select 1 from ' ~ ref('posts') ~ ' ' ~ affected_dates_only('created_date', margin_days=baseline_days) ~ ')') %}
+    '(select 1 from ' ~ ref('posts') ~ ' ' ~ affected_dates_only('created_date', margin_days=baseline_days, content=true) ~ ')') %}
 
 with
 
 posts as (
 
     select post_uid, created_date, hashtags, kind = 'repost' as is_repost from {{ ref('posts') }}
-    {{ affected_dates_only('created_date', margin_days=baseline_days) }}
+    {{ affected_dates_only('created_date', margin_days=baseline_days, content=true) }}
     {{ post_part_filter('post_uid', parts, 'and' if is_incremental() else 'where') }}
 
 ),
@@ -51,8 +51,8 @@ trending as (
     where is_trending
     {%- if is_incremental() %}
         and activity_date between
-            (select min(activity_date) - interval {{ baseline_days }} day from {{ ref('int_affected_dates') }})
-            and (select max(activity_date) + interval {{ baseline_days }} day from {{ ref('int_affected_dates') }})
+            (select min(activity_date) - interval {{ baseline_days }} day from {{ ref('int_affected_dates') }} where content)
+            and (select max(activity_date) + interval {{ baseline_days }} day from {{ ref('int_affected_dates') }} where content)
     {%- endif %}
 
 ),
@@ -63,48 +63,27 @@ vocabulary as (
 
 ),
 
--- The single words those terms are made of: the only tokens worth unnesting further.
-words as (
-
-    select distinct unnest(string_split(term, ' ')) as word
-    from vocabulary
-    where term_type in ('term', 'bigram')
-
-),
-
-positions as (
-
-    select
-        t.post_uid,
-        unnest(t.tokens) as token,
-        generate_subscripts(t.tokens, 1) as pos
-    from {{ ref('int_posts_tokenised') }} as t
-    where t.post_uid in (select post_uid from posts)
-
-),
-
--- Every word of a trending term or bigram is a content word (not a stopword, starting with a
--- letter, two letters or more), so matching the vocabulary is the same test.
-matched_words as (
-
-    select post_uid, pos, token
-    from positions
-    where token in (select word from words)
-
-),
-
+-- A post's terms and bigrams (`int_post_terms`) that are trending somewhere in the window, and its
+-- hashtags; the join below keeps each to its dates.
 found as (
 
-    select distinct post_uid, token as term, 'term' as term_type
-    from matched_words
-    where length(token) >= 3
+    select post_uid, term, 'term' as term_type
+    from (
+        select t.post_uid, unnest(t.terms) as term
+        from {{ ref('int_post_terms') }} as t
+        where t.post_uid in (select post_uid from posts)
+    )
+    where term in (select term from vocabulary where term_type = 'term')
 
     union all
 
-    select distinct a.post_uid, a.token || ' ' || b.token, 'bigram'
-    from matched_words as a
-    inner join matched_words as b
-        on b.post_uid = a.post_uid and b.pos = a.pos + 1
+    select post_uid, term, 'bigram'
+    from (
+        select t.post_uid, unnest(t.bigrams) as term
+        from {{ ref('int_post_terms') }} as t
+        where t.post_uid in (select post_uid from posts)
+    )
+    where term in (select term from vocabulary where term_type = 'bigram')
 
     union all
 

@@ -24,7 +24,7 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ delete_affected_dates() }}",
+    pre_hook="{{ delete_affected_dates(content=true) }}",
 ) }}
 /* depends_on: {{ ref('int_affected_dates') }} */
 
@@ -35,7 +35,7 @@ candidates as (
     select activity_date, term, term_type, spike_score
     from {{ ref('trending_terms') }}
     where is_trending
-    {{ affected_dates_only('activity_date', keyword='and') }}
+    {{ affected_dates_only('activity_date', keyword='and', content=true) }}
     qualify row_number() over (
         partition by activity_date order by spike_score desc, post_count desc, term, term_type
     ) <= {{ var('emerging_max_terms', 150) }}

@@ -6,14 +6,15 @@
     * `bigram`: two adjacent word tokens, neither a stopword nor shorter than 2 letters;
     * `hashtag`: a hashtag, lower-cased, without '#'.
 
-    Reposts count: a term spreading through reposts is trending too.
+    Terms and bigrams come extracted per post (`int_post_terms`), so recounting a date is a count
+    over lists, not a tokenisation. Reposts count: a term spreading through reposts is trending too.
 -#}
 
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ delete_affected_dates(direct=true) }}",
+    pre_hook="{{ delete_affected_dates(direct=true, content=true) }}",
 ) }}
 /* depends_on: {{ ref('int_affected_dates') }} */
 
@@ -22,96 +23,45 @@ with
 posts as (
 
     select post_uid, created_date, hashtags from {{ ref('posts') }}
-    {{ affected_dates_only('created_date', direct=true) }}
+    {{ affected_dates_only('created_date', direct=true, content=true) }}
 
 ),
 
-tokenised as (
+post_terms as (
 
-    select post_uid, tokens from {{ ref('int_posts_tokenised') }}
-    {%- if is_incremental() %}
-    where post_uid in (select post_uid from posts)
-    {%- endif %}
-
-),
-
-stopwords as (
-
-    select distinct term from {{ ref('int_stopwords') }}
-
-),
-
-positions as (
-
-    select
-        t.post_uid,
-        unnest(t.tokens) as token,
-        generate_subscripts(t.tokens, 1) as pos
-    from tokenised as t
-
-),
-
-words as (
-
-    select
-        p.post_uid,
-        p.pos,
-        p.token,
-        regexp_matches(p.token, '^\p{L}') and length(p.token) >= 2
-            and p.token not in (select term from stopwords) as is_content
-    from positions as p
-
-),
-
-terms as (
-
-    select distinct post_uid, token as term, 'term' as term_type
-    from words
-    where is_content and length(token) >= 3
-
-),
-
-bigrams as (
-
-    select distinct a.post_uid, a.token || ' ' || b.token as term, 'bigram' as term_type
-    from words as a
-    inner join words as b
-        on b.post_uid = a.post_uid and b.pos = a.pos + 1
-    where a.is_content and b.is_content
-
-),
-
-hashtags as (
-
-    select distinct post_uid, term, 'hashtag' as term_type
-    from (
-        select post_uid, lower(ltrim(trim(unnest(hashtags)), '#')) as term
-        from posts
-    )
-    where term <> ''
+    select p.created_date, t.terms, t.bigrams
+    from {{ ref('int_post_terms') }} as t
+    inner join posts as p
+        on p.post_uid = t.post_uid
 
 ),
 
 all_terms as (
 
-    select * from terms
+    select created_date, unnest(terms) as term, 'term' as term_type from post_terms
     union all
-    select * from bigrams
+    select created_date, unnest(bigrams) as term, 'bigram' as term_type from post_terms
     union all
-    select * from hashtags
+    select created_date, unnest(tags) as term, 'hashtag' as term_type
+    from (
+        select
+            created_date,
+            list_distinct(list_filter(
+                list_transform(hashtags, lambda h: lower(ltrim(trim(h), '#'))), lambda h: h <> ''
+            )) as tags
+        from posts
+    )
 
 ),
 
 final as (
 
     select
-        p.created_date as activity_date,
-        a.term,
-        a.term_type,
+        created_date as activity_date,
+        term,
+        term_type,
         count(*) as post_count
-    from all_terms as a
-    inner join posts as p
-        on p.post_uid = a.post_uid
+    from all_terms
     group by all
 
 )
