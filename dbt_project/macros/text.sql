@@ -98,8 +98,16 @@
 
 
 {#- A token that can be a trending term or half of a bigram (stopwords aside, which need their table):
-    it starts with a letter and has at least two characters. `int_terms_counted_daily` and
-    `int_emerging_post_terms` both use it, so the trends and the stories count the same words. -#}
+    it starts with a letter and has at least two characters (`int_post_terms`, which the trends and
+    the stories both read). -#}
 {% macro content_word(expr) -%}
     (regexp_matches({{ expr }}, '^\p{L}') and length({{ expr }}) >= 2)
+{%- endmacro %}
+
+
+{#- A post's hashtags as trend terms: lower-cased, without '#', empty ones dropped, each once. -#}
+{% macro hashtag_terms(expr) -%}
+    list_distinct(list_filter(
+        list_transform({{ expr }}, lambda h: lower(ltrim(trim(h), '#'))), lambda h: h <> ''
+    ))
 {%- endmacro %}

@@ -63,36 +63,30 @@ vocabulary as (
 
 ),
 
+post_terms as materialized (
+
+    select post_uid, terms, bigrams from {{ ref('int_post_terms') }}
+    where post_uid in (select post_uid from posts)
+
+),
+
 -- A post's terms and bigrams (`int_post_terms`) that are trending somewhere in the window, and its
 -- hashtags; the join below keeps each to its dates.
 found as (
 
     select post_uid, term, 'term' as term_type
-    from (
-        select t.post_uid, unnest(t.terms) as term
-        from {{ ref('int_post_terms') }} as t
-        where t.post_uid in (select post_uid from posts)
-    )
+    from (select post_uid, unnest(terms) as term from post_terms)
     where term in (select term from vocabulary where term_type = 'term')
 
     union all
 
     select post_uid, term, 'bigram'
-    from (
-        select t.post_uid, unnest(t.bigrams) as term
-        from {{ ref('int_post_terms') }} as t
-        where t.post_uid in (select post_uid from posts)
-    )
+    from (select post_uid, unnest(bigrams) as term from post_terms)
     where term in (select term from vocabulary where term_type = 'bigram')
 
     union all
 
-    select distinct post_uid, term, 'hashtag'
-    from (
-        select post_uid, lower(ltrim(trim(unnest(hashtags)), '#')) as term
-        from posts
-    )
-    where term <> ''
+    select post_uid, unnest({{ hashtag_terms('hashtags') }}), 'hashtag' from posts
 
 ),
 

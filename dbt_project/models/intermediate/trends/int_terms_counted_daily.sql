@@ -42,15 +42,7 @@ all_terms as (
     union all
     select created_date, unnest(bigrams) as term, 'bigram' as term_type from post_terms
     union all
-    select created_date, unnest(tags) as term, 'hashtag' as term_type
-    from (
-        select
-            created_date,
-            list_distinct(list_filter(
-                list_transform(hashtags, lambda h: lower(ltrim(trim(h), '#'))), lambda h: h <> ''
-            )) as tags
-        from posts
-    )
+    select created_date, unnest({{ hashtag_terms('hashtags') }}) as term, 'hashtag' as term_type from posts
 
 ),
 
