@@ -194,3 +194,62 @@ def test_camps_on_too_few_posts_are_not_called_opposed():
            if c["topic"] == "government"]
     assert [c["edges"] for c in gov] == [35, 35]
     assert all(c["stance_hashtag_overlap"] == 0.0 and not c["opposed_camps"] for c in gov)
+
+
+def _random_arcs(nodes: int, arcs: int, seed: int) -> list[tuple[str, str, int]]:
+    import random
+
+    rng = random.Random(seed)
+    out = {(f"a{rng.randrange(nodes):03d}", f"a{rng.randrange(nodes):03d}") for _ in range(arcs)}
+    return sorted((s, t, rng.randint(1, 4)) for s, t in out if s != t)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_pagerank_and_betweenness_match_networkx(seed):
+    """The igraph computation gives networkx's PageRank (to its tolerance) and networkx's betweenness,
+    exact and sampled from the same sources with the same scaling (the reference implementation)."""
+    import random
+
+    import networkx as nx
+
+    from discourse.transform.network_graph import _igraph, betweenness, pagerank
+
+    arcs = _random_arcs(120, 300, seed)
+    nxg = nx.DiGraph()
+    for s, t, w in arcs:
+        nxg.add_edge(s, t, weight=w)
+    names, g = _igraph(arcs, directed=True)
+    assert names == list(nxg.nodes)  # the same node order, so the same sampled sources
+    pr = pagerank(g)
+    ref_pr = nx.pagerank(nxg, alpha=0.85, weight="weight", tol=1e-12)
+    assert max(abs(pr[i] - ref_pr[k]) for i, k in enumerate(names)) < 1e-9
+    und, nx_und = g.as_undirected(mode="collapse"), nx.Graph(nxg)
+    exact = betweenness(und, None)
+    ref = nx.betweenness_centrality(nx_und, normalized=True)
+    assert max(abs(exact[i] - ref[k]) for i, k in enumerate(names)) < 1e-12
+    assert max(ref.values()) > 0
+    k = 17
+    sources = random.Random(42).sample(range(len(names)), k)
+    sampled = betweenness(und, sources)
+    ref = nx.betweenness_centrality(nx_und, k=k, normalized=True, seed=42)
+    assert max(abs(sampled[i] - ref[n]) for i, n in enumerate(names)) < 1e-12
+
+
+def test_louvain_finds_planted_groups_reproducibly():
+    """Four dense groups of 15 accounts, joined by single pairs: four communities, the same ones with the
+    same seed, each account's weighted degree its summed pair weights."""
+    from discourse.transform.network_graph import louvain_members
+
+    pairs = [(f"g{g}_{i:02d}", f"g{g}_{j:02d}", 2)
+             for g in range(4) for i in range(15) for j in range(i + 1, 15)]
+    pairs += [("g0_00", "g1_00", 1), ("g1_00", "g2_00", 1), ("g2_00", "g3_00", 1)]
+    rows = louvain_members(pairs, seed=42)
+    assert rows == louvain_members(list(reversed(pairs)), seed=42)
+    by_comm: dict[int, set[str]] = {}
+    for cid, key, _, size in rows:
+        by_comm.setdefault(cid, set()).add(key)
+        assert size == 15
+    groups = sorted(sorted({k.split("_")[0] for k in c}) for c in by_comm.values())
+    assert groups == [["g0"], ["g1"], ["g2"], ["g3"]]
+    degree = {key: deg for _, key, deg, _ in rows}
+    assert degree["g0_05"] == 28 and degree["g1_00"] == 30

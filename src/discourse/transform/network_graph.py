@@ -3,7 +3,8 @@
 Run by the dbt Python models ``marts/network/{community_members,communities,influencers}.py`` on
 ``int_post_edges`` (one row per post x target author x edge type), and by the unit tests on hand-made
 tables of the same shape. The edges are filtered and aggregated in DuckDB; only the account pairs of
-one topic's graph at a time reach networkx. See docs/network.md for the definitions.
+one topic's graph at a time reach igraph (C: Louvain, PageRank, betweenness). See docs/network.md for
+the definitions.
 
 Bounds (all dbt vars, ``network_*``):
 
@@ -15,10 +16,14 @@ Bounds (all dbt vars, ``network_*``):
   ``betweenness_samples`` source nodes with a fixed seed (``is_betweenness_sampled``), fewer on a
   large graph: at most ``betweenness_budget`` edge visits (sources x edges), at least one source;
 - Louvain and sampling use ``seed``; graphs are built in sorted order, so results are reproducible.
+- networkx is the reference: PageRank and betweenness equal its ``pagerank`` and
+  ``betweenness_centrality(k, seed)`` (tests/test_network_graph.py), at a hundredth of the time.
 """
 
 from __future__ import annotations
 
+import math
+import random
 import threading
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
@@ -35,6 +40,7 @@ _MEMBERS = "__network_members_in__"
 _KEPT = "__network_kept__"
 _RANKED = "__network_ranked_in__"
 _PLACEHOLDERS = (_VIEW, _MEMBERS, _KEPT, _RANKED)
+_RNG_LOCK = threading.Lock()
 
 
 def _n(sql: str) -> str:
@@ -56,7 +62,7 @@ class NetworkParams:
     max_edges: int = 200_000
     exact_betweenness_nodes: int = 1_000
     betweenness_samples: int = 50
-    betweenness_budget: int = 2_000_000
+    betweenness_budget: int = 20_000_000
     top_influencers: int = 100
     top_accounts: int = 10
     top_terms: int = 10
@@ -193,20 +199,73 @@ def _kept_by_topic(con: Any, start: date, end: date, max_edges: int, directed: b
 def louvain_members(pairs: list[tuple[str, str, int]], seed: int) -> list[tuple[int, str, int, int]]:
     """(community_id, author_key, weighted_degree, community_size) of an undirected weighted graph.
 
-    Communities by networkx's Louvain (fixed seed), numbered 1.. by size (largest first), ties by
-    their smallest account key."""
-    import networkx as nx
+    Communities by Louvain (igraph's multilevel modularity optimisation, its random node order drawn
+    from ``random.Random(seed)``), numbered 1.. by size (largest first), ties by their smallest account
+    key."""
+    import igraph as ig
 
+    pairs = sorted((a, b, int(w)) for a, b, w in pairs if a != b)
     if not pairs:
         return []
-    g = nx.Graph()
-    for a, b, w in sorted(pairs):
-        if a != b:
-            g.add_edge(a, b, weight=int(w))
-    comms = nx.community.louvain_communities(g, weight="weight", seed=seed)
-    comms = sorted((sorted(c) for c in comms), key=lambda c: (-len(c), c[0]))
-    deg = dict(g.degree(weight="weight"))
-    return [(cid, k, int(deg[k]), len(c)) for cid, c in enumerate(comms, 1) for k in c]
+    names, g = _igraph(pairs, directed=False)
+    g.simplify(combine_edges="sum")  # (a, b) and (b, a) given apart are one pair
+    with _RNG_LOCK:  # igraph's random number generator is one per process
+        ig.set_random_number_generator(random.Random(seed))
+        try:
+            membership = g.community_multilevel(weights="weight").membership
+        finally:
+            ig.set_random_number_generator(random)
+    groups: dict[int, list[str]] = {}
+    for i, c in enumerate(membership):
+        groups.setdefault(c, []).append(names[i])
+    comms = sorted((sorted(c) for c in groups.values()), key=lambda c: (-len(c), c[0]))
+    strength = dict(zip(names, g.strength(weights="weight"), strict=True))
+    return [(cid, k, int(strength[k]), len(c)) for cid, c in enumerate(comms, 1) for k in c]
+
+
+def _igraph(arcs: list[tuple[str, str, int]], directed: bool) -> tuple[list[str], Any]:
+    """(node names, igraph Graph) of ``arcs`` (name, name, weight), edge attribute ``weight``. Nodes are
+    numbered in order of first appearance (source, then target, arc by arc), as networkx would add them."""
+    import igraph as ig
+
+    index: dict[str, int] = {}
+    for s, t, _ in arcs:
+        index.setdefault(s, len(index))
+        index.setdefault(t, len(index))
+    g = ig.Graph(n=len(index), edges=[(index[s], index[t]) for s, t, _ in arcs], directed=directed)
+    g.es["weight"] = [int(w) for _, _, w in arcs]
+    return list(index), g
+
+
+def pagerank(g: Any) -> list[float]:
+    """PageRank (damping 0.85) of a directed igraph graph weighted by ``weight``; a node without
+    out-arcs spreads its rank over every node, as networkx does. Exact (PRPACK), not iterated to a
+    tolerance."""
+    return list(g.pagerank(damping=0.85, weights="weight", directed=True, implementation="prpack"))
+
+
+def betweenness(und: Any, sources: list[int] | None) -> list[float]:
+    """Normalised betweenness (endpoints excluded) of an undirected, unweighted igraph graph: exact over
+    every source when ``sources`` is None, else estimated from those sources, with networkx's scaling
+    (``betweenness_centrality(k=len(sources), normalized=True)``): a sampled source is scaled by
+    1 / ((k - 1)(n - 2)), any other node by 1 / (k (n - 2))."""
+    n = und.vcount()
+    if sources is not None and len(sources) == n:
+        sources = None
+    # igraph counts each unordered pair once (ordered pairs / 2); networkx counts ordered pairs
+    raw = [2.0 * v for v in (und.betweenness(directed=False) if sources is None
+                             else und.betweenness(directed=False, sources=sources))]
+    big_n = n - 1  # pairs (s, t) that can pass through v: v is neither endpoint
+    if big_n < 2:
+        return raw
+    if sources is None:
+        scale = 1 / (big_n * (big_n - 1))
+        return [v * scale for v in raw]
+    k = len(sources)
+    scale_source = 1 / ((k - 1) * (big_n - 1)) if k > 1 else math.nan
+    scale_other = 1 / (k * (big_n - 1))
+    chosen = set(sources)
+    return [v * (scale_source if i in chosen else scale_other) for i, v in enumerate(raw)]
 
 
 def community_members(con: Any, edges: Any, params: NetworkParams) -> pa.Table:
@@ -336,8 +395,6 @@ def stance_contrast(c: list, rival: list, params: NetworkParams) -> tuple:
 def influencers(con: Any, edges: Any, members: Any, params: NetworkParams) -> pa.Table:
     """The ``top_influencers`` accounts per topic by PageRank on the directed, weighted repost+quote
     graph (reposter -> original author), with in-degrees, reach, betweenness and community."""
-    import networkx as nx
-
     win = network_window(con, edges, params.window_days)
     if win is None:
         return INFLUENCERS_SCHEMA.empty_table()
@@ -345,23 +402,22 @@ def influencers(con: Any, edges: Any, members: Any, params: NetworkParams) -> pa
     _register_members(con, members)
     ranked: list[tuple] = []
     for topic, arcs, truncated in _kept_by_topic(con, start, end, params.max_edges, directed=True):
-        g = nx.DiGraph()
-        for s, t, w in arcs:
-            g.add_edge(s, t, weight=int(w))
+        names, g = _igraph(arcs, directed=True)
         del arcs
-        pr = nx.pagerank(g, alpha=0.85, weight="weight")
-        top = sorted(pr, key=lambda k: (-pr[k], k))[: params.top_influencers]
-        n = g.number_of_nodes()
+        pr = pagerank(g)
+        top = sorted(range(len(names)), key=lambda i: (-pr[i], names[i]))[: params.top_influencers]
+        n = len(names)
         sampled = n > params.exact_betweenness_nodes
-        und = nx.Graph(g)  # an undirected copy: much faster to traverse than a view
+        und = g.as_undirected(mode="collapse")  # reposts both ways are one undirected pair
         # sampled: as many sources as the budget of edge visits allows (each is one BFS over the graph)
-        affordable = params.betweenness_budget // max(und.number_of_edges(), 1)
+        affordable = params.betweenness_budget // max(und.ecount(), 1)
         k = max(1, min(params.betweenness_samples, n, affordable)) if sampled else None
-        bc = nx.betweenness_centrality(und, k=k, normalized=True,
-                                       seed=params.seed if sampled else None)
-        del und
-        ranked += [(topic, rank, key, float(pr[key]), float(bc[key]), sampled, k, n, truncated)
-                   for rank, key in enumerate(top, 1)]
+        # the sources networkx's betweenness_centrality(k=k, seed=seed) draws from the same node order
+        sources = random.Random(params.seed).sample(range(n), k) if sampled else None
+        bc = betweenness(und, sources)
+        del und, g
+        ranked += [(topic, rank, names[i], float(pr[i]), float(bc[i]), sampled, k, n, truncated)
+                   for rank, i in enumerate(top, 1)]
     # exact counts over all the window's edges, for the ranked accounts only
     keys = pa.schema([("topic", pa.string()), ("t", pa.string())])
     con.register(_n(_RANKED), pa.table([[r[0] for r in ranked], [r[2] for r in ranked]], schema=keys))

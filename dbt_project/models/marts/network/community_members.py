@@ -3,7 +3,7 @@
 The graph is undirected, weighted by the number of repost and quote posts between two accounts,
 self-loops dropped, one graph per `primary_topic` of the edges' posts plus `topic = 'all'`. The window is
 the last `network_window_days` days ending at the newest repost/quote edge. Communities come from
-networkx's Louvain with the fixed seed `network_seed`, numbered 1.. by size. A topic graph keeps its
+Louvain (igraph's multilevel) with the fixed seed `network_seed`, numbered 1.. by size. A topic graph keeps its
 `network_max_edges` heaviest account pairs (`graph_truncated`). Code: `discourse.transform.network_graph`;
 definitions: docs/network.md.
 """
