@@ -4,6 +4,7 @@ with plotly.js inlined once, shows each coordinated cluster once and trending te
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -251,3 +252,25 @@ def test_the_report_does_not_load_matplotlib(settings):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
                          check=True)
     assert out.stdout.strip() == "False", out.stderr[-2000:]
+
+
+def test_network_layout_is_the_same_in_every_process():
+    """The drawn network's positions do not depend on the process's string hashing (PYTHONHASHSEED):
+    a community smaller than half the graph used to be laid out in set order."""
+    code = (
+        "import json, networkx as nx; from discourse.report_network import _grouped_layout; "
+        "g = nx.Graph(); cid = {}\n"
+        "for c in range(4):\n"
+        "    keys = [f'k{c}_{i}' for i in range(7)]\n"
+        "    cid.update({k: c + 1 for k in keys})\n"
+        "    g.add_edges_from((keys[i], keys[(i * 3 + 1) % 7], {'weight': 1 + i % 2}) for i in range(7))\n"
+        "g.add_edge('k0_0', 'k1_0', weight=1); g.add_edge('k2_3', 'k3_5', weight=2)\n"
+        "pos = _grouped_layout(g, cid, [1, 2, 3, 4])\n"
+        "print(json.dumps({k: [repr(float(x)), repr(float(y))] for k, (x, y) in sorted(pos.items())}))")
+    outs = []
+    for seed in ("1", "2", "3"):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                             check=True, env={**os.environ, "PYTHONHASHSEED": seed})
+        outs.append(out.stdout)
+    assert len(json.loads(outs[0])) == 28
+    assert outs[0] == outs[1] == outs[2]

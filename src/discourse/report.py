@@ -145,15 +145,19 @@ def _summarise_posts(con: Any, cols: set[str]) -> None:
         f"{col('lang')} as lang, {col('sentiment_label')} as sentiment_label, "
         f"{col('primary_topic')} as primary_topic, {col('misinfo_risk_level')} as misinfo_risk_level, "
         "count(*) as n, "
-        f"sum({col('sentiment_score')}) as sentiment_sum, count({col('sentiment_score')}) as sentiment_n, "
-        f"sum({col('misinfo_risk_score')}) as risk_sum, count({col('misinfo_risk_score')}) as risk_n, "
+        f"sum({col('sentiment_score')}::decimal(18, 8)) as sentiment_sum, "
+        f"count({col('sentiment_score')}) as sentiment_n, "
+        f"sum({col('misinfo_risk_score')}::decimal(18, 8)) as risk_sum, "
+        f"count({col('misinfo_risk_score')}) as risk_n, "
         "min(created_at) as first_at, max(created_at) as last_at "
         "from marts.posts group by all")
 
 
-# The mean of a score over the summary's rows (NULL when none has one, as avg() would be).
-_MEAN_SENTIMENT = "sum(sentiment_sum) / nullif(sum(sentiment_n), 0)"
-_MEAN_RISK = "sum(risk_sum) / nullif(sum(risk_n), 0)"
+# The mean of a score over the summary's rows (NULL when none has one, as avg() would be). The sums are
+# decimals: a float sum depends on the order DuckDB's threads add the rows in, and the same marts
+# drew charts that differed in the last digits from one report to the next.
+_MEAN_SENTIMENT = "(sum(sentiment_sum) / nullif(sum(sentiment_n), 0))::double"
+_MEAN_RISK = "(sum(risk_sum) / nullif(sum(risk_n), 0))::double"
 
 
 def _overview(con: Any, cols: set[str]) -> tuple[list[tuple[str, str]], list[tuple]]:
@@ -582,7 +586,7 @@ def _quarantine_summary(settings: Settings) -> list[tuple]:
             "select platform, regexp_replace(regexp_replace(regexp_replace(error, "
             "'https?://[^\\s''\"]+', '<url>', 'g'), '(^|[^A-Za-z0-9_])@[A-Za-z0-9_][A-Za-z0-9_.]*', "
             "'\\1@user', 'g'), '[0-9]+', 'N', 'g') as reason, count(*) "
-            "from read_parquet(?, union_by_name = true) group by 1, 2 order by 3 desc limit 30",
+            "from read_parquet(?, union_by_name = true) group by 1, 2 order by 3 desc, 1, 2 limit 30",
             [[str(f) for f in files]]).fetchall()
     finally:
         con.close()

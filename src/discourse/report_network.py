@@ -175,7 +175,14 @@ def _grouped_layout(g: Any, cid: dict[str, Any], comms: list) -> dict[str, tuple
         if len(nodes) == 1:
             pos[nodes[0]] = (cx, cy)
             continue
-        sub = g.subgraph(nodes)
+        # A graph of its own in sorted node order: a subgraph view of less than half of the graph
+        # iterates its nodes in set order, which changes from process to process (string hashing), and
+        # so would the layout.
+        sub = nx.Graph()
+        sub.add_nodes_from(nodes)
+        inside = set(nodes)
+        sub.add_weighted_edges_from(sorted((a, b, w) for a, b, w in g.edges(data="weight")
+                                           if a in inside and b in inside))
         inner = nx.spring_layout(sub, seed=42, weight="weight", k=1.5 / math.sqrt(len(nodes)), iterations=80)
         span = max(math.hypot(float(x), float(y)) for x, y in inner.values()) or 1.0
         for n, (x, y) in inner.items():
