@@ -448,3 +448,20 @@ def test_target_author_ids_and_mention_targets_from_stated_columns(tmp_path):
                     encoding="utf-8")
     [row] = read_export("generic", path, map={"quote_of_author_id": "quoted_user"})[0].to_pylist()
     assert row["quote_of_author_id"] == "88" and row["mention_targets"] == [] and row["mentions"] == ["ini"]
+
+
+def test_csv_record_with_several_errors_lists_them_in_one_order(tmp_path):
+    """DuckDB reports several reject errors for one broken line; the quarantine's reason names them in
+    sorted order, the same on every run."""
+    path = tmp_path / "multi.csv"
+    path.write_text(
+        "id,text,created_at,author\n"
+        '1,"ok one",2026-11-01T10:00:00Z,a\n'
+        '2,"bad "quote" inside,and,extra,cols",2026-11-01,b\n'
+        "3,fine,2026-11-01T11:00:00Z,c\n", encoding="utf-8")
+    seen = {tuple(errors(read(path)[1])) for _ in range(3)}
+    assert len(seen) == 1
+    [(record, reason)] = seen.pop()
+    parts = reason.removeprefix("malformed CSV record: ").split("; ")
+    assert record == 2 and len(parts) >= 2 and parts == sorted(parts)
+    assert any(p.startswith("unquoted value") for p in parts)

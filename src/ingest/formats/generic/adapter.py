@@ -384,8 +384,10 @@ def _read_csv(source: Source, head: bytes, options: dict[str, Any], platform: st
                     rejects_line_size_limit = {REJECT_LINE_CHARS})"""
             )
         rejects = con.sql(
+            # the reasons in a fixed order: one record can have several, in any order otherwise
             """select line - 1 as record, string_agg(distinct lower(error_type::varchar) || ': '
-                   || error_message, '; ') as error, first(csv_line) as raw
+                   || error_message, '; ' order by lower(error_type::varchar) || ': ' || error_message)
+                   as error, min(csv_line) as raw
                from gx_rejects group by line order by line"""
         ).to_arrow_table()
         # Good rows fill the record ordinals the rejects leave free, in file order: the k-th good row
