@@ -163,10 +163,10 @@ def test_changed_dates_are_written_in_one_pass_and_a_crashed_pass_leaves_nothing
 
     _posts_build(settings, ["2026-03-01", "2026-03-02", None])
     copies = []
-    real = pub._write_posts_dates
-    monkeypatch.setattr(pub, "_write_posts_dates", lambda *a: copies.append(a[-1]) or real(*a))
+    real = pub._write_dates
+    monkeypatch.setattr(pub, "_write_dates", lambda *a: copies.append((a[-3], a[-1])) or real(*a))
     publish(settings, "run-1")
-    assert copies == [["2026-03-01", "2026-03-02", "none"]]
+    assert copies == [("posts", ["2026-03-01", "2026-03-02", "none"])]
     marts = settings.home / "published" / "marts"
     written = sorted(p.relative_to(marts / "posts").as_posix() for p in (marts / "posts").rglob("*.parquet"))
     assert written == [
@@ -234,3 +234,56 @@ def test_column_descriptions_reach_the_published_warehouse(settings):
         con.close()
     assert rows == [("post_uid", None), ("author_key", "Pseudonymised author (keyed hash).")]
     assert table == ("One row per post.",)
+
+
+def test_author_edges_are_published_by_day_like_posts(settings):
+    """author_edges grows with history as posts does: a file per day, rewritten only for the days whose
+    edges changed; a snapshot written before it was dated (posts' fingerprints under
+    ``posts_fingerprints``) still lets the next night reuse the posts files."""
+    def build(edges: list[tuple[str, str, str]]) -> None:
+        _posts_build(settings, ["2026-03-01", "2026-03-02"])
+        con = duckdb.connect(str(settings.build_warehouse))
+        try:
+            values = ", ".join(f"({d!r}::date, {s!r}, {t!r}, 'repost', 1)" for d, s, t in edges)
+            con.execute(f"create table marts.author_edges as select * from (values {values}) "
+                        "t(day, source_author_key, target_author_key, edge_type, weight)")
+        finally:
+            con.close()
+
+    edges = [("2026-03-01", "a", "b"), ("2026-03-01", "c", "b"), ("2026-03-02", "a", "c")]
+    build(edges)
+    publish(settings, "run-1")
+    marts = settings.home / "published" / "marts"
+    assert sorted(p.relative_to(marts / "author_edges").as_posix()
+                  for p in (marts / "author_edges").rglob("*.parquet")) == [
+        "day=2026-03-01/run-1.parquet", "day=2026-03-02/run-1.parquet"]
+    # as an older publish wrote it: the posts' fingerprints alone, under their old key
+    snap_file = settings.home / "published" / "snapshots" / "run-1.json"
+    snap = json.loads(snap_file.read_text())
+    snap["posts_fingerprints"] = snap["fingerprints"].pop("posts")
+    del snap["fingerprints"]["author_edges"]
+    snap_file.write_text(json.dumps(snap))
+    build([*edges, ("2026-03-03", "b", "a")])
+    second = publish(settings, "run-2")
+    snap = json.loads((settings.home / "published" / "snapshots" / "run-2.json").read_text())
+    assert sorted(snap["marts"]["posts"]) == [
+        "marts/posts/created_date=2026-03-01/run-1.parquet",
+        "marts/posts/created_date=2026-03-02/run-1.parquet"]
+    assert sorted(snap["marts"]["author_edges"]) == [  # no fingerprints of author_edges in run-1: all new
+        "marts/author_edges/day=2026-03-01/run-2.parquet", "marts/author_edges/day=2026-03-02/run-2.parquet",
+        "marts/author_edges/day=2026-03-03/run-2.parquet"]
+    build([*edges, ("2026-03-03", "b", "a"), ("2026-03-03", "c", "a")])
+    third = publish(settings, "run-3")
+    snap = json.loads((settings.home / "published" / "snapshots" / "run-3.json").read_text())
+    assert sorted(snap["marts"]["author_edges"]) == [
+        "marts/author_edges/day=2026-03-01/run-2.parquet", "marts/author_edges/day=2026-03-02/run-2.parquet",
+        "marts/author_edges/day=2026-03-03/run-3.parquet"]
+    assert (second["files_written"], third["files_written"]) == (4, 2)  # the changed days + the daily mart
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        counts = con.execute("select count(*), count(distinct day) from marts.author_edges").fetchone()
+        assert counts == (5, 3)
+        cols = [r[0] for r in con.execute("describe marts.author_edges").fetchall()]
+        assert cols == ["day", "source_author_key", "target_author_key", "edge_type", "weight"]
+    finally:
+        con.close()

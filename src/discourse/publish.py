@@ -7,12 +7,14 @@ which persists between nights (the incremental models keep their history there).
 
 * ``<home>/published/marts/<mart>/<run_id>.parquet``: each mart, written whole (they are aggregates,
   small next to the posts);
-* ``<home>/published/marts/posts/created_date=<date>/<run_id>_0.parquet``: ``posts``, one file per
+* ``<home>/published/marts/posts/created_date=<date>/<run_id>.parquet``: ``posts``, one file per
   date, written only for the dates whose rows changed since the previous snapshot (a fingerprint per
   date: row count and the sum of the rows' hashes); every other date keeps the file an earlier run
   wrote, so a night that adds 1% writes about 1%. The changed dates are written in one scan of the
   mart (a partitioned ``COPY`` into a hidden folder, then renamed into place): ``posts`` is not
-  stored in date order, so a query per date would read the whole mart once per changed date;
+  stored in date order, so a query per date would read the whole mart once per changed date.
+  ``author_edges`` (one row per day x account pair x edge type, the other mart that grows with
+  history) is published the same way by ``day`` (``DATED_MARTS``);
 * ``<home>/published/snapshots/<run_id>.json``: which files make up that run's marts;
 * ``warehouse.duckdb``: a small DuckDB file with one view per mart over its snapshot files,
   ``marts.about`` (``demo``, ``run_id``, ``published_at``, ``pseudonymised``, ``note``) and
@@ -41,6 +43,9 @@ from discourse.crash import crash_point
 from discourse.settings import Settings, apply_duckdb_limits
 
 PUBLISHED_SCHEMA = "marts"
+# Marts that grow with history, published a file per date (the column), rewritten only for the dates
+# whose rows changed. Every other mart is an aggregate, written whole each run.
+DATED_MARTS = {"posts": "created_date", "author_edges": "day"}
 
 
 class PublishError(RuntimeError):
@@ -122,7 +127,7 @@ def _date_key(value: Any) -> str:
 
 
 def write_snapshot(settings: Settings, build: Path, run_id: str) -> dict[str, Any]:
-    """Write this run's marts as Parquet (``posts`` only for changed dates) and its snapshot manifest.
+    """Write this run's marts as Parquet (``DATED_MARTS`` only for changed dates) and its snapshot manifest.
     Raises ``PublishError`` (before writing anything) when a mart view reads another schema."""
     import duckdb
 
@@ -158,15 +163,17 @@ def write_snapshot(settings: Settings, build: Path, run_id: str) -> dict[str, An
                 [PUBLISHED_SCHEMA]).fetchall():
             column_comments.setdefault(table, {})[column] = comment
         marts: dict[str, list[str]] = {}
-        fingerprints: dict[str, list[Any]] = {}
+        fingerprints: dict[str, dict[str, list[Any]]] = {}
         written = reused = 0
         for name in names:
             source = f"build.{PUBLISHED_SCHEMA}.{quote_ident(name)}"
             columns = [r[0] for r in con.execute(
                 "select column_name from duckdb_columns() where database_name = 'build' and schema_name = ? "
                 "and table_name = ?", [PUBLISHED_SCHEMA, name]).fetchall()]
-            if name == "posts" and "created_date" in columns:
-                marts[name], fingerprints, w, r = _write_posts(con, source, root, run_id, before)
+            date_col = DATED_MARTS.get(name)
+            if date_col in columns:
+                marts[name], fingerprints[name], w, r = _write_dated(
+                    con, source, root, run_id, name, date_col, _fingerprints(before, name))
                 written += w
                 reused += r
                 continue
@@ -179,7 +186,7 @@ def write_snapshot(settings: Settings, build: Path, run_id: str) -> dict[str, An
     finally:
         con.close()
     snapshot = {"run_id": run_id, "published_at": datetime.now(UTC).isoformat(), "marts": marts,
-                "posts_fingerprints": fingerprints, "comments": comments,
+                "fingerprints": fingerprints, "comments": comments,
                 "column_comments": column_comments}
     path = _snapshot_file(settings, run_id)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -190,17 +197,27 @@ def write_snapshot(settings: Settings, build: Path, run_id: str) -> dict[str, An
             "unpublished_schemas": others}
 
 
-def _write_posts(con: Any, source: str, root: Path, run_id: str,
+def _fingerprints(before: dict[str, Any], name: str) -> dict[str, Any]:
+    """A dated mart's per-date fingerprints and files in the snapshot ``before`` (a snapshot written
+    before ``author_edges`` was dated kept the posts' fingerprints under ``posts_fingerprints``)."""
+    fps = before.get("fingerprints", {}).get(name)
+    if fps is None and name == "posts":
+        fps = before.get("posts_fingerprints")
+    return {"fingerprints": fps or {}, "files": before.get("marts", {}).get(name, [])}
+
+
+def _write_dated(con: Any, source: str, root: Path, run_id: str, name: str, date_col: str,
                  before: dict[str, Any]) -> tuple[list[str], dict[str, list[Any]], int, int]:
-    """``posts`` by created_date: a new file for a date whose fingerprint changed, else the old one."""
+    """A dated mart by ``date_col``: a new file for a date whose fingerprint changed, else the old one."""
+    col = quote_ident(date_col)
     rows = con.execute(
-        f"select created_date, count(*), sum(hash(p))::varchar from {source} as p group by 1").fetchall()
+        f"select {col}, count(*), sum(hash(p))::varchar from {source} as p group by 1").fetchall()
     now = {_date_key(d): [n, h] for d, n, h in rows}
-    old_fp = before.get("posts_fingerprints", {})
+    old_fp = before["fingerprints"]
     old_files: dict[str, list[str]] = {}
-    for rel in before.get("marts", {}).get("posts", []):
+    for rel in before["files"]:
         part = Path(rel).parent.name
-        if part.startswith("created_date="):
+        if part.startswith(f"{date_col}="):
             old_files.setdefault(part.split("=", 1)[1], []).append(rel)
     files, written, reused = [], 0, 0
     changed = []
@@ -212,47 +229,49 @@ def _write_posts(con: Any, source: str, root: Path, run_id: str,
         else:
             changed.append(key)
     if changed:
-        files += _write_posts_dates(con, source, root, run_id, changed)
+        files += _write_dates(con, source, root, run_id, name, date_col, changed)
         written += len(changed)
-    if not files:  # no posts: an empty file keeps the view's columns
-        rel = f"marts/posts/empty/{_safe_name(run_id)}.parquet"
+    if not files:  # no rows: an empty file keeps the view's columns
+        rel = f"marts/{_safe_name(name)}/empty/{_safe_name(run_id)}.parquet"
         _write_parquet(con, f"select * from {source} where false", root / rel)
         files.append(rel)
         written += 1
     return sorted(files), now, written, reused
 
 
-def _write_posts_dates(con: Any, source: str, root: Path, run_id: str, keys: list[str]) -> list[str]:
-    """Write the ``posts`` rows of the dates ``keys`` (``_date_key`` form), a file per date, in one
-    scan of the mart: ``posts`` is not stored in date order, so a query per date would read the whole
-    table once per changed date. The files land in a hidden folder first and are renamed into place,
-    so a crash leaves no partial file where a snapshot could name it (``prune_snapshots`` removes the
-    folder)."""
-    posts_dir = root / "marts" / "posts"
-    staging = posts_dir / f".tmp-{_safe_name(run_id)}"
+def _write_dates(con: Any, source: str, root: Path, run_id: str, name: str, date_col: str,
+                 keys: list[str]) -> list[str]:
+    """Write the rows of a dated mart for the dates ``keys`` (``_date_key`` form), a file per date, in
+    one scan of the mart: ``posts`` is not stored in date order, so a query per date would read the
+    whole table once per changed date. The files land in a hidden folder first and are renamed into
+    place, so a crash leaves no partial file where a snapshot could name it (``prune_snapshots``
+    removes the folder)."""
+    mart_dir = root / "marts" / _safe_name(name)
+    staging = mart_dir / f".tmp-{_safe_name(run_id)}"
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
+    col = quote_ident(date_col)
     dates = [k for k in keys if k != "none"]
     where = []
     if dates:
-        where.append("created_date in (" + ", ".join(f"{_literal(k)}::date" for k in dates) + ")")
+        where.append(f"{col} in (" + ", ".join(f"{_literal(k)}::date" for k in dates) + ")")
     if "none" in keys:
-        where.append("created_date is null")
+        where.append(f"{col} is null")
     con.execute(
         f"copy (select * from {source} where {' or '.join(where)}) to {_literal(str(staging))} "
-        "(format parquet, compression zstd, partition_by (created_date), write_partition_columns true, "
+        f"(format parquet, compression zstd, partition_by ({col}), write_partition_columns true, "
         "filename_pattern 'part_{i}')")
     crash_point("publish.parquet-copied")
     files = []
     for key in keys:
-        folder = staging / f"created_date={'__HIVE_DEFAULT_PARTITION__' if key == 'none' else key}"
+        folder = staging / f"{date_col}={'__HIVE_DEFAULT_PARTITION__' if key == 'none' else key}"
         parts = sorted(folder.glob("*.parquet"), key=lambda p: int(p.stem.rsplit("_", 1)[1]))
         if not parts:
-            raise PublishError(f"publish: no posts file was written for created_date {key}")
+            raise PublishError(f"publish: no {name} file was written for {date_col} {key}")
         for i, part in enumerate(parts):
-            name = f"{_safe_name(run_id)}.parquet" if i == 0 else f"{_safe_name(run_id)}_{i}.parquet"
-            rel = f"marts/posts/created_date={key}/{name}"
+            fname = f"{_safe_name(run_id)}.parquet" if i == 0 else f"{_safe_name(run_id)}_{i}.parquet"
+            rel = f"marts/{_safe_name(name)}/{date_col}={key}/{fname}"
             (root / rel).parent.mkdir(parents=True, exist_ok=True)
             os.replace(part, root / rel)
             files.append(rel)
@@ -318,8 +337,8 @@ def prune_snapshots(settings: Settings, keep: int) -> dict[str, int]:
             removed += 1
     for path in marts_dir.rglob(".*.parquet.tmp") if marts_dir.is_dir() else []:
         path.unlink(missing_ok=True)  # a copy a crashed publish left (docs/recovery.md)
-    for path in marts_dir.glob("posts/.tmp-*") if marts_dir.is_dir() else []:
-        shutil.rmtree(path, ignore_errors=True)  # the posts files a crashed publish was writing
+    for path in marts_dir.glob("*/.tmp-*") if marts_dir.is_dir() else []:
+        shutil.rmtree(path, ignore_errors=True)  # the dated files a crashed publish was writing
     folders = [p for p in marts_dir.rglob("*") if p.is_dir()] if marts_dir.is_dir() else []
     for folder in sorted(folders, reverse=True):
         try:
