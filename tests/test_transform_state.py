@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -64,3 +65,18 @@ def test_recorded_inputs_round_trip(settings, tmp_path):
     record_published_inputs(settings, d, "run-1")
     got = published_inputs(settings)
     assert got["digest"] == d["digest"] and got["run_id"] == "run-1"
+
+
+def test_docs_get_the_vars_of_the_last_build_so_that_dbt_reuses_its_parse(settings):
+    """dbt parses the whole project again when the command line's vars differ from the last
+    invocation's: ``dbt docs generate`` is given the vars of the build before it, and a build without
+    vars forgets them."""
+    from discourse.transform.runner import _last_vars, _record_vars, dbt_args, night_batches_file
+
+    assert _last_vars(settings) == []
+    (settings.home / "dbt").mkdir(parents=True)
+    night = json.dumps({"night_batches": str(night_batches_file(settings))})
+    _record_vars(settings, [*dbt_args(settings, "build"), "--vars", night, "--exclude", "x"])
+    assert _last_vars(settings) == ["--vars", night]
+    _record_vars(settings, [*dbt_args(settings, "build"), "--full-refresh"])
+    assert _last_vars(settings) == []

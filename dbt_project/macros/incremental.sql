@@ -2,30 +2,45 @@
     Incremental nights (docs/incremental.md).
 
     The runner (`discourse.transform.increments`) compares the lake's batches with the ones the build
-    warehouse was last built from and passes the difference as vars:
+    warehouse was last built from, writes the difference to a JSON file and passes the file's path as
+    the var `night_batches`:
 
     * `delta_batches`: batches new since the last build, or re-mapped (their manifest changed);
     * `gone_batches`: batches the last build read that are no longer in the lake (rejected), or whose
       manifest changed (re-mapped: their old rows go, their new rows come back through delta_batches).
 
-    Without `delta_batches` (var unset) the build is a full one: `--full-refresh`, every model reads
+    The batch ids are read from the file when a model runs, not passed as vars: dbt parses the whole
+    project again whenever the command line's vars change (about 4 s a night), and the path is the
+    same every night.
+
+    Without `night_batches` (var unset) the build is a full one: `--full-refresh`, every model reads
     everything. With it, post-level models delete the rows of the affected posts
     (`int_posts_affected`) and insert them again from `int_posts_delta`; daily marts do the same for
     the affected dates (`int_affected_dates`), and `authors` / `domains` for the affected keys.
 -#}
 
 {% macro incremental_night() -%}
-    {{- return(var('delta_batches', none) is not none) -}}
+    {{- return(var('night_batches', none) is not none) -}}
 {%- endmacro %}
 
 
-{#- The batch ids of a var, as a SQL list of string literals ('' when empty, which matches nothing). -#}
+{#- The batch ids of one list of the night's file (`delta_batches`, `gone_batches`), as a SQL list of
+    string literals ('' when empty, which matches nothing; also while dbt parses). -#}
 {% macro batch_list(name) -%}
-    {%- set ids = var(name, none) or [] -%}
-    {%- if ids | length == 0 -%}
+    {%- set path = var('night_batches', none) -%}
+    {%- if not execute or path is none -%}
         ''
     {%- else -%}
-        {%- for b in ids -%}'{{ b | replace("'", "''") }}'{{ "," if not loop.last }}{%- endfor -%}
+        {%- set query -%}
+            select unnest({{ name }}) as batch_id from read_json('{{ path | replace("'", "''") }}',
+                columns = {delta_batches: 'varchar[]', gone_batches: 'varchar[]'}) order by 1
+        {%- endset -%}
+        {%- set ids = run_query(query).columns[0].values() -%}
+        {%- if ids | length == 0 -%}
+            ''
+        {%- else -%}
+            {%- for b in ids -%}'{{ b | replace("'", "''") }}'{{ "," if not loop.last }}{%- endfor -%}
+        {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
 

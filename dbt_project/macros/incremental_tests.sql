@@ -3,7 +3,7 @@
 
     dbt wraps the model a generic test reads (`not_null`, `unique`, `accepted_values`, `relationships`,
     and this project's `unique_combination`, `expression_is_true`, `value_between`, `list_values_in`)
-    in `get_where_subquery`. On an incremental night (the `delta_batches` var is set) this project's
+    in `get_where_subquery`. On an incremental night (the `night_batches` var is set) this project's
     version narrows an incremental model to the rows the night deleted and wrote again: the other rows
     are the ones last night's tests passed, unchanged since. Every scope below is the model's own
     pre-hook delete, so the test reads exactly the rows the night rewrote.
@@ -15,7 +15,7 @@
       whose lake rows changed). `int_text_links` (a few rows per near-duplicate text) is tested whole.
     - Tables rebuilt in full every night (graph marts, coordinated clusters, trends' windows) are not
       listed and keep whole-table tests; so do singular tests and every test of a full build or of a reference
-      refresh (no `delta_batches`).
+      refresh (no `night_batches`).
     - A test's own `where` config still applies, on top of the scope.
     - The subquery keeps the model's name as its alias (dbt's default calls it `dbt_subquery`), so an
       `expression_is_true` that names the model in a correlated subquery still binds.

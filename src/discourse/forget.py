@@ -52,6 +52,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from discourse.publish import FORGET_PENDING
 from ingest.lake import (
     DELETES_DIR,
     REJECTED_DIR,
@@ -76,7 +77,9 @@ from ingest.store import (
     upload_staged,
 )
 
-PENDING = "forget_pending.json"
+# The marker of a forget waiting for the next publish (``discourse.publish`` reads it too: that
+# publish rewrites, rather than patches, every published file that may hold the forgotten rows).
+PENDING = FORGET_PENDING
 
 
 class ForgetError(Exception):

@@ -7,14 +7,20 @@ which persists between nights (the incremental models keep their history there).
 
 * ``<home>/published/marts/<mart>/<run_id>.parquet``: each mart, written whole (they are aggregates,
   small next to the posts);
-* ``<home>/published/marts/posts/created_date=<date>/<run_id>.parquet``: ``posts``, one file per
-  date, written only for the dates whose rows changed since the previous snapshot (a fingerprint per
-  date: row count and the sum of the rows' hashes); every other date keeps the file an earlier run
-  wrote, so a night that adds 1% writes about 1%. The changed dates are written in one scan of the
-  mart (a partitioned ``COPY`` into a hidden folder, then renamed into place): ``posts`` is not
-  stored in date order, so a query per date would read the whole mart once per changed date.
-  ``author_edges`` (one row per day x account pair x edge type, the other mart that grows with
-  history) is published the same way by ``day`` (``DATED_MARTS``);
+* ``<home>/published/marts/posts/created_date=<date>/``: ``posts``, by date. A date whose rows
+  did not change since the previous snapshot (a fingerprint per date: row count and the sum of the
+  rows' hashes) keeps the files an earlier run wrote. A date that changed gets a **patch**: a file of
+  the rows that are new or changed (``<run_id>.parquet``) and a file of the hashes of the rows that
+  left (``<run_id>.removed.parquet``), found by comparing the rows' hashes with the published ones;
+  so a night that adds 1%, even spread over every date, writes about 1%. Every published row carries
+  two hidden columns, its hash (``_publish_hash``) and the publish sequence number that wrote it
+  (``_publish_seq``); the analysts' view drops them and leaves out a row whose hash a later
+  ``removed`` file names. A date is written whole again (its **base**) when it is new, when its
+  patches reach ``PATCH_LIMIT`` of its rows or ``MAX_LAYERS`` files, when the mart's columns changed,
+  and after a forget (no file may keep a forgotten row, even a hidden one). All the files of one
+  pass come from one scan of the mart (a partitioned ``COPY`` into a hidden folder, then renamed
+  into place). ``author_edges`` (one row per day x account pair x edge type, the other mart that
+  grows with history) is published the same way by ``day`` (``DATED_MARTS``);
 * ``<home>/published/snapshots/<run_id>.json``: which files make up that run's marts;
 * ``warehouse.duckdb``: a small DuckDB file with one view per mart over its snapshot files,
   ``marts.about`` (``demo``, ``run_id``, ``published_at``, ``pseudonymised``, ``note``) and
@@ -43,9 +49,20 @@ from discourse.crash import crash_point
 from discourse.settings import Settings, apply_duckdb_limits
 
 PUBLISHED_SCHEMA = "marts"
+# ``<home>/state/<this>``: a forget waits for the next publish (written by ``discourse.forget``).
+FORGET_PENDING = "forget_pending.json"
 # Marts that grow with history, published a file per date (the column), rewritten only for the dates
 # whose rows changed. Every other mart is an aggregate, written whole each run.
 DATED_MARTS = {"posts": "created_date", "author_edges": "day"}
+# The snapshot layout: 2 = dated marts with hidden row hashes, patches and removed files. A snapshot of
+# an older layout is read as it is, but the next publish writes every date of a dated mart whole.
+SNAPSHOT_FORMAT = 2
+HASH_COL = "_publish_hash"
+SEQ_COL = "_publish_seq"
+# A date is written whole again once its patches (rows added plus rows removed since its base) reach
+# this share of its base rows, or it has this many files: the view's anti-join stays small.
+PATCH_LIMIT = 0.2
+MAX_LAYERS = 12
 
 
 class PublishError(RuntimeError):
@@ -99,15 +116,49 @@ def read_snapshots(settings: Settings) -> list[dict[str, Any]]:
     return sorted(out, key=lambda snap: snap.get("published_at", ""))
 
 
-def snapshot_marts(settings: Settings, run_id: str | None = None) -> dict[str, list[Path]]:
-    """Each mart's files in a retained snapshot (the latest when ``run_id`` is None)."""
+def _snapshot(settings: Settings, run_id: str | None = None) -> dict[str, Any]:
     snaps = read_snapshots(settings)
     if run_id is not None:
         snaps = [snap for snap in snaps if snap.get("run_id") == run_id]
     if not snaps:
         raise PublishError(f"no retained snapshot {run_id or ''}".strip())
+    return snaps[-1]
+
+
+def snapshot_marts(settings: Settings, run_id: str | None = None) -> dict[str, list[Path]]:
+    """Each mart's data files in a retained snapshot (the latest when ``run_id`` is None). For a
+    dated mart these include rows a later patch replaced: read a mart through ``open_published`` or
+    the warehouse's views, which leave them out (``snapshot_removed`` gives the files naming them)."""
+    snap = _snapshot(settings, run_id)
     root = snapshot_root(settings)
-    return {name: [root / rel for rel in files] for name, files in snaps[-1]["marts"].items()}
+    return {name: [root / rel for rel in files] for name, files in snap["marts"].items()}
+
+
+def snapshot_removed(settings: Settings, run_id: str | None = None) -> dict[str, list[Path]]:
+    """Each dated mart's ``removed`` files (hashes of rows that left) in a retained snapshot."""
+    snap = _snapshot(settings, run_id)
+    root = snapshot_root(settings)
+    return {name: [root / rel for rel in files] for name, files in snap.get("removed", {}).items()}
+
+
+def _hidden_columns(snap: dict[str, Any], name: str) -> bool:
+    """Whether the snapshot's files of mart ``name`` carry the hidden hash and sequence columns."""
+    return int(snap.get("format", 1)) >= 2 and name in snap.get("dated", {})
+
+
+def mart_select(data: str, removed: str | None, hidden: bool) -> str:
+    """The SQL of a published mart's view: ``data`` and ``removed`` are relations (a
+    ``read_parquet(...)`` call or a registered dataset). Rows whose hash a later ``removed`` file
+    names are left out, and the hidden columns dropped."""
+    if not hidden:
+        return f"select * from {data}"
+    sql = f"select * exclude ({HASH_COL}, {SEQ_COL}) from {data} as d"
+    if removed:
+        # An explicit anti join: a correlated NOT EXISTS is planned as a delim join that materialises
+        # every column of every row (5 s instead of 0.1 s for a count over 5M posts).
+        sql += (f" anti join {removed} as r on r.{HASH_COL} = d.{HASH_COL} "
+                f"and r.{SEQ_COL} > d.{SEQ_COL}")
+    return sql
 
 
 def _safe_name(text: str) -> str:
@@ -126,14 +177,16 @@ def _date_key(value: Any) -> str:
     return "none" if value is None else str(value)
 
 
-def write_snapshot(settings: Settings, build: Path, run_id: str) -> dict[str, Any]:
-    """Write this run's marts as Parquet (``DATED_MARTS`` only for changed dates) and its snapshot manifest.
-    Raises ``PublishError`` (before writing anything) when a mart view reads another schema."""
+def write_snapshot(settings: Settings, build: Path, run_id: str, *, compact: bool = False) -> dict[str, Any]:
+    """Write this run's marts as Parquet (``DATED_MARTS`` as patches of the changed dates) and its
+    snapshot manifest. ``compact``: write every changed or patched date of a dated mart whole (after a
+    forget). Raises ``PublishError`` (before writing anything) when a mart view reads another schema."""
     import duckdb
 
     root = snapshot_root(settings)
     previous = read_snapshots(settings)
     before = previous[-1] if previous else {}
+    seq = int(before.get("seq", 0)) + 1
     con = duckdb.connect()
     apply_duckdb_limits(con, settings, spill="publish")
     try:
@@ -163,19 +216,30 @@ def write_snapshot(settings: Settings, build: Path, run_id: str) -> dict[str, An
                 [PUBLISHED_SCHEMA]).fetchall():
             column_comments.setdefault(table, {})[column] = comment
         marts: dict[str, list[str]] = {}
+        removed: dict[str, list[str]] = {}
+        dated: dict[str, dict[str, dict[str, Any]]] = {}
         fingerprints: dict[str, dict[str, list[Any]]] = {}
-        written = reused = 0
+        columns: dict[str, list[str]] = {}
+        written = reused = patched = 0
         for name in names:
             source = f"build.{PUBLISHED_SCHEMA}.{quote_ident(name)}"
-            columns = [r[0] for r in con.execute(
-                "select column_name from duckdb_columns() where database_name = 'build' and schema_name = ? "
-                "and table_name = ?", [PUBLISHED_SCHEMA, name]).fetchall()]
+            described = con.execute(
+                "select column_name, data_type from duckdb_columns() where database_name = 'build' "
+                "and schema_name = ? and table_name = ? order by column_index",
+                [PUBLISHED_SCHEMA, name]).fetchall()
+            columns[name] = [f"{c} {t}" for c, t in described]
             date_col = DATED_MARTS.get(name)
-            if date_col in columns:
-                marts[name], fingerprints[name], w, r = _write_dated(
-                    con, source, root, run_id, name, date_col, _fingerprints(before, name))
-                written += w
-                reused += r
+            if date_col in [c for c, _ in described]:
+                prior = _prior(before, name, columns[name])
+                is_table = bool(con.execute(
+                    "select count(*) from duckdb_tables() where database_name = 'build' and schema_name = ? "
+                    "and table_name = ?", [PUBLISHED_SCHEMA, name]).fetchone()[0])
+                out = _write_dated(con, source, root, run_id, seq, name, date_col, prior, compact, is_table)
+                marts[name], removed[name], dated[name], fingerprints[name] = (
+                    out["files"], out["removed"], out["dates"], out["fingerprints"])
+                written += out["written"]
+                reused += out["reused"]
+                patched += out["patched"]
                 continue
             rel = f"marts/{_safe_name(name)}/{_safe_name(run_id)}.parquet"
             _write_parquet(con, f"select * from {source}", root / rel)
@@ -185,8 +249,9 @@ def write_snapshot(settings: Settings, build: Path, run_id: str) -> dict[str, An
         raise PublishError(f"could not write the snapshot of {build}: {exc}") from exc
     finally:
         con.close()
-    snapshot = {"run_id": run_id, "published_at": datetime.now(UTC).isoformat(), "marts": marts,
-                "fingerprints": fingerprints, "comments": comments,
+    snapshot = {"format": SNAPSHOT_FORMAT, "seq": seq, "run_id": run_id,
+                "published_at": datetime.now(UTC).isoformat(), "marts": marts, "removed": removed,
+                "dated": dated, "fingerprints": fingerprints, "columns": columns, "comments": comments,
                 "column_comments": column_comments}
     path = _snapshot_file(settings, run_id)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -194,60 +259,160 @@ def write_snapshot(settings: Settings, build: Path, run_id: str) -> dict[str, An
     tmp.write_text(json.dumps(snapshot, indent=1, sort_keys=True, default=str), encoding="utf-8")
     os.replace(tmp, path)
     return {"snapshot": snapshot, "files_written": written, "files_reused": reused,
-            "unpublished_schemas": others}
+            "dates_patched": patched, "unpublished_schemas": others}
 
 
-def _fingerprints(before: dict[str, Any], name: str) -> dict[str, Any]:
-    """A dated mart's per-date fingerprints and files in the snapshot ``before`` (a snapshot written
-    before ``author_edges`` was dated kept the posts' fingerprints under ``posts_fingerprints``)."""
-    fps = before.get("fingerprints", {}).get(name)
-    if fps is None and name == "posts":
-        fps = before.get("posts_fingerprints")
-    return {"fingerprints": fps or {}, "files": before.get("marts", {}).get(name, [])}
+def _prior(before: dict[str, Any], name: str, columns: list[str]) -> dict[str, Any]:
+    """A dated mart's per-date state in the snapshot ``before``: fingerprints and, per date, its files,
+    removed files and row counts. Empty (every date is written whole) when ``before`` is of an older
+    layout or the mart's columns changed since."""
+    if not _hidden_columns(before, name) or before.get("columns", {}).get(name) != columns:
+        return {"fingerprints": {}, "dates": {}}
+    return {"fingerprints": before.get("fingerprints", {}).get(name, {}),
+            "dates": before.get("dated", {}).get(name, {})}
 
 
-def _write_dated(con: Any, source: str, root: Path, run_id: str, name: str, date_col: str,
-                 before: dict[str, Any]) -> tuple[list[str], dict[str, list[Any]], int, int]:
-    """A dated mart by ``date_col``: a new file for a date whose fingerprint changed, else the old one."""
+def _paths_sql(root: Path, rels: list[str]) -> str:
+    return "[" + ", ".join(_literal(str(root / rel)) for rel in rels) + "]"
+
+
+def _write_dated(con: Any, source: str, root: Path, run_id: str, seq: int, name: str, date_col: str,
+                 prior: dict[str, Any], compact: bool, is_table: bool = True) -> dict[str, Any]:
+    """A dated mart by ``date_col``: an unchanged date keeps its files; a changed one gets a patch (its
+    new and changed rows, and the hashes of the rows that left) or, past the limits, a new base."""
     col = quote_ident(date_col)
-    rows = con.execute(
-        f"select {col}, count(*), sum(hash(p))::varchar from {source} as p group by 1").fetchall()
-    now = {_date_key(d): [n, h] for d, n, h in rows}
-    old_fp = before["fingerprints"]
-    old_files: dict[str, list[str]] = {}
-    for rel in before["files"]:
-        part = Path(rel).parent.name
-        if part.startswith(f"{date_col}="):
-            old_files.setdefault(part.split("=", 1)[1], []).append(rel)
-    files, written, reused = [], 0, 0
-    changed = []
+    # One scan of the mart: every row's date key and hash (and, for a table, its row id, to fetch the
+    # patch's rows without hashing the mart again); the fingerprints are their sums per date.
+    rid = "rowid" if is_table else "null::bigint"
+    con.execute(f"create or replace temp table _rows as select coalesce({col}::varchar, 'none') as k, "
+                f"hash(p) as h, {rid} as rid from {source} as p")
+    now = {k: [n, h] for k, n, h in con.execute(
+        "select k, count(*), sum(h)::varchar from _rows group by 1").fetchall()}
+    old_fp, old_dates = prior["fingerprints"], prior["dates"]
+    dates: dict[str, dict[str, Any]] = {}
+    whole: list[str] = []
+    candidates: list[str] = []
+    reused = 0
     for key, fp in sorted(now.items()):
-        kept = old_files.get(key, [])
-        if old_fp.get(key) == fp and kept and all((root / rel).exists() for rel in kept):
-            files += old_files[key]
+        entry = old_dates.get(key)
+        present = entry is not None and entry.get("files") and all(
+            (root / rel).exists() for rel in [*entry["files"], *entry.get("removed", [])])
+        layered = bool(present and (entry.get("removed") or len(entry["files"]) > 1))
+        if present and old_fp.get(key) == fp and not (compact and layered):
+            dates[key] = entry
             reused += 1
+        elif present and not compact:
+            candidates.append(key)
         else:
-            changed.append(key)
-    if changed:
-        files += _write_dates(con, source, root, run_id, name, date_col, changed)
-        written += len(changed)
-    if not files:  # no rows: an empty file keeps the view's columns
+            whole.append(key)
+    patches: dict[str, tuple[int, int]] = {}
+    if candidates:
+        patches, more_whole = _diff_dates(con, root, name, candidates, old_dates)
+        whole += more_whole
+    written = 0
+    if whole:
+        bases = _write_dates(
+                con, f"select p.*, hash(p) as {HASH_COL}, {seq}::bigint as {SEQ_COL} from {source} as p",
+                root, run_id, name, date_col, whole)
+        for key in whole:
+            if not bases.get(key):
+                raise PublishError(f"publish: no {name} file was written for {date_col} {key}")
+            dates[key] = {"files": bases[key], "removed": [], "base": now[key][0], "patch": 0}
+            written += len(bases[key])
+    if patches:
+        added = [k for k, (a, _r) in patches.items() if a]
+        gone = [k for k, (_a, r) in patches.items() if r]
+        rows = (f"select p.*, a.h as {HASH_COL}, {seq}::bigint as {SEQ_COL} from {source} as p "
+                "join _added as a on p.rowid = a.rid") if is_table else (
+            f"select * from (select p.*, hash(p) as {HASH_COL}, {seq}::bigint as {SEQ_COL} "
+            f"from {source} as p) where {HASH_COL} in (select h from _added)")
+        new_files = _write_dates(con, rows, root, run_id, name, date_col, added) if added else {}
+        gone_files = _write_dates(
+            con, f"select d as {col}, h as {HASH_COL}, {seq}::bigint as {SEQ_COL} from _removed",
+            root, run_id, name, date_col, gone, suffix=".removed") if gone else {}
+        for key, (a, r) in patches.items():
+            entry = old_dates[key]
+            dates[key] = {"files": [*entry["files"], *new_files.get(key, [])],
+                          "removed": [*entry.get("removed", []), *gone_files.get(key, [])],
+                          "base": entry["base"], "patch": entry.get("patch", 0) + a + r}
+            written += len(new_files.get(key, [])) + len(gone_files.get(key, []))
+    for table in ("_rows", "_published", "_added", "_removed"):
+        con.execute(f"drop table if exists {table}")
+    if not dates:  # no rows: an empty file keeps the view's columns
         rel = f"marts/{_safe_name(name)}/empty/{_safe_name(run_id)}.parquet"
-        _write_parquet(con, f"select * from {source} where false", root / rel)
-        files.append(rel)
+        _write_parquet(con, f"select p.*, hash(p) as {HASH_COL}, {seq}::bigint as {SEQ_COL} "
+                            f"from {source} as p where false", root / rel)
+        dates["empty"] = {"files": [rel], "removed": [], "base": 0, "patch": 0}
         written += 1
-    return sorted(files), now, written, reused
+    return {"files": sorted(f for e in dates.values() for f in e["files"]),
+            "removed": sorted(f for e in dates.values() for f in e["removed"]),
+            "dates": dates, "fingerprints": now, "written": written, "reused": reused,
+            "patched": len(patches)}
 
 
-def _write_dates(con: Any, source: str, root: Path, run_id: str, name: str, date_col: str,
-                 keys: list[str]) -> list[str]:
-    """Write the rows of a dated mart for the dates ``keys`` (``_date_key`` form), a file per date, in
-    one scan of the mart: ``posts`` is not stored in date order, so a query per date would read the
-    whole table once per changed date. The files land in a hidden folder first and are renamed into
-    place, so a crash leaves no partial file where a snapshot could name it (``prune_snapshots``
-    removes the folder)."""
+def _diff_dates(con: Any, root: Path, name: str, keys: list[str], old_dates: dict[str, Any]
+                ) -> tuple[dict[str, tuple[int, int]], list[str]]:
+    """Compare the build's row hashes of the dates ``keys`` with the published ones (their files less
+    the rows a ``removed`` file names). Leaves ``_added`` (hashes to write) and ``_removed`` (date,
+    hash) for the dates that get a patch; returns those dates' (added, removed) counts, and the dates
+    to write whole instead (past the limits, or duplicate rows, which a hash cannot tell apart)."""
+    files = [rel for k in keys for rel in old_dates[k]["files"]]
+    gone = [rel for k in keys for rel in old_dates[k].get("removed", [])]
+    data = f"read_parquet({_paths_sql(root, files)}, hive_partitioning = false)"
+    removed = f"read_parquet({_paths_sql(root, gone)}, hive_partitioning = false)"
+    where = (f" anti join {removed} as r on r.{HASH_COL} = d.{HASH_COL} "
+             f"and r.{SEQ_COL} > d.{SEQ_COL}") if gone else ""
+    col = quote_ident(DATED_MARTS[name])
+    con.execute(f"create or replace temp table _published as select coalesce(d.{col}::varchar, 'none') as k, "
+                f"d.{col} as v, d.{HASH_COL} as h from {data} as d{where}")
+    wanted = "(" + ", ".join(_literal(k) for k in keys) + ")"
+    stats = con.execute(f"""
+        with b as (select k, h from _rows where k in {wanted}),
+        added as (select k, count(*) as n
+                  from (select k, h from b except select k, h from _published) group by 1),
+        removed as (select k, count(*) as n
+                    from (select k, h from _published except select k, h from b) group by 1),
+        dups as (select k, sum(n) as n from (
+                   select k, count(*) - count(distinct h) as n from b group by 1
+                   union all select k, count(*) - count(distinct h) from _published group by 1) group by 1)
+        select w.k, coalesce(added.n, 0), coalesce(removed.n, 0), coalesce(dups.n, 0)
+        from (select unnest({_list(keys)}) as k) as w
+        left join added using (k) left join removed using (k) left join dups using (k)""").fetchall()
+    patches: dict[str, tuple[int, int]] = {}
+    whole: list[str] = []
+    for key, added, removed, dups in stats:
+        entry = old_dates[key]
+        layers = len(entry["files"]) + len(entry.get("removed", [])) + 2
+        if (dups or layers > MAX_LAYERS
+                or entry.get("patch", 0) + added + removed > PATCH_LIMIT * max(int(entry.get("base", 0)), 1)):
+            whole.append(key)
+        elif added or removed:
+            patches[key] = (int(added), int(removed))
+        else:  # same rows, same hashes, another fingerprint: cannot happen; write it whole to be sure
+            whole.append(key)
+    kept = "(" + ", ".join(_literal(k) for k in patches) + ")" if patches else "('')"
+    con.execute(f"create or replace temp table _added as select b.rid, b.h from _rows as b "
+                f"where b.k in {kept} and not exists "
+                f"(select 1 from _published as p where p.k = b.k and p.h = b.h)")
+    con.execute(f"create or replace temp table _removed as select p.v as d, p.h from _published as p "
+                f"where p.k in {kept} and not exists "
+                f"(select 1 from _rows as b where b.k = p.k and b.h = p.h)")
+    return patches, whole
+
+
+def _list(keys: list[str]) -> str:
+    return "[" + ", ".join(_literal(k) for k in keys) + "]"
+
+
+def _write_dates(con: Any, query: str, root: Path, run_id: str, name: str, date_col: str,
+                 keys: list[str], suffix: str = "") -> dict[str, list[str]]:
+    """Write the rows of ``query`` (a dated mart's columns) for the dates ``keys`` (``_date_key``
+    form), a file per date, in one scan: ``posts`` is not stored in date order, so a query per date
+    would read the whole table once per date. The files land in a hidden folder first and are
+    renamed into place, so a crash leaves no partial file where a snapshot could name it
+    (``prune_snapshots`` removes the folder). A date whose query has no rows gets no file."""
     mart_dir = root / "marts" / _safe_name(name)
-    staging = mart_dir / f".tmp-{_safe_name(run_id)}"
+    staging = mart_dir / f".tmp-{_safe_name(run_id)}{suffix}"
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
@@ -259,22 +424,20 @@ def _write_dates(con: Any, source: str, root: Path, run_id: str, name: str, date
     if "none" in keys:
         where.append(f"{col} is null")
     con.execute(
-        f"copy (select * from {source} where {' or '.join(where)}) to {_literal(str(staging))} "
+        f"copy (select * from ({query}) where {' or '.join(where)}) to {_literal(str(staging))} "
         f"(format parquet, compression zstd, partition_by ({col}), write_partition_columns true, "
         "filename_pattern 'part_{i}')")
     crash_point("publish.parquet-copied")
-    files = []
+    files: dict[str, list[str]] = {}
     for key in keys:
         folder = staging / f"{date_col}={'__HIVE_DEFAULT_PARTITION__' if key == 'none' else key}"
         parts = sorted(folder.glob("*.parquet"), key=lambda p: int(p.stem.rsplit("_", 1)[1]))
-        if not parts:
-            raise PublishError(f"publish: no {name} file was written for {date_col} {key}")
         for i, part in enumerate(parts):
-            fname = f"{_safe_name(run_id)}.parquet" if i == 0 else f"{_safe_name(run_id)}_{i}.parquet"
-            rel = f"marts/{_safe_name(name)}/{date_col}={key}/{fname}"
+            stem = _safe_name(run_id) if i == 0 else f"{_safe_name(run_id)}_{i}"
+            rel = f"marts/{_safe_name(name)}/{date_col}={key}/{stem}{suffix}.parquet"
             (root / rel).parent.mkdir(parents=True, exist_ok=True)
             os.replace(part, root / rel)
-            files.append(rel)
+            files.setdefault(key, []).append(rel)
     shutil.rmtree(staging, ignore_errors=True)
     return files
 
@@ -293,10 +456,15 @@ def write_warehouse(settings: Settings, about: dict[str, Any], out: Path) -> Non
     try:
         con.execute(f"create schema {PUBLISHED_SCHEMA}")
         for name, files in sorted(latest["marts"].items()):
-            paths = ", ".join(_literal(str((root / rel).resolve())) for rel in files)
+            def relation(rels: list[str]) -> str:
+                paths = ", ".join(_literal(str((root / rel).resolve())) for rel in rels)
+                return f"read_parquet([{paths}], hive_partitioning = false)"
+
+            gone = latest.get("removed", {}).get(name)
             target = f"{PUBLISHED_SCHEMA}.{quote_ident(name)}"
-            con.execute(
-                f"create view {target} as select * from read_parquet([{paths}], hive_partitioning = false)")
+            con.execute(f"create view {target} as "
+                        + mart_select(relation(files), relation(gone) if gone else None,
+                                      _hidden_columns(latest, name)))
             comment = latest.get("comments", {}).get(name)
             if comment:
                 con.execute(f"comment on view {target} is {_literal(comment)}")
@@ -328,7 +496,8 @@ def prune_snapshots(settings: Settings, keep: int) -> dict[str, int]:
     for snap in dropped:
         _snapshot_file(settings, snap["run_id"]).unlink(missing_ok=True)
     kept = snaps[-keep:] if keep > 0 else snaps
-    used = {str((root / rel).resolve()) for snap in kept for files in snap["marts"].values() for rel in files}
+    used = {str((root / rel).resolve()) for snap in kept
+            for group in ("marts", "removed") for files in snap.get(group, {}).values() for rel in files}
     removed = 0
     marts_dir = root / "marts"
     for path in marts_dir.rglob("*.parquet") if marts_dir.is_dir() else []:
@@ -415,7 +584,9 @@ def publish(settings: Settings, run_id: str | None = None) -> dict[str, Any]:
         "note": ("DEMO: synthetic exports, authors pseudonymised with the public demo key; not for real data"
                  if settings.is_demo else None),
     }
-    written = write_snapshot(settings, build, run_id)
+    # After a forget no published file may keep the forgotten rows, not even behind a patch.
+    forgotten = (Path(settings.home) / "state" / FORGET_PENDING).exists()
+    written = write_snapshot(settings, build, run_id, compact=forgotten)
     crash_point("publish.snapshot-written")
     staged = settings.warehouse.with_name(f".{settings.warehouse.stem}.publish{settings.warehouse.suffix}")
     try:
@@ -437,6 +608,7 @@ def publish(settings: Settings, run_id: str | None = None) -> dict[str, Any]:
         "schemas": [PUBLISHED_SCHEMA],
         "files_written": written["files_written"],
         "files_reused": written["files_reused"],
+        "dates_patched": written["dates_patched"],
         "unpublished_schemas": written["unpublished_schemas"],
         **pruned,
     }
@@ -477,10 +649,17 @@ def open_published(settings: Settings, *, as_of: str | None = None, config: dict
     con.execute("detach published")
     if as_of:
         con.execute(f"update {PUBLISHED_SCHEMA}.about set run_id = ?", [as_of])
+    snap = _snapshot(settings, run_id)
+    gone_files = snapshot_removed(settings, run_id)
     for name, files in sorted(snapshot_marts(settings, run_id).items()):
         handle = f"_published_{_safe_name(name)}"
         con.register(handle, ds.dataset([str(p) for p in files], format="parquet"))
-        con.execute(f"create view {PUBLISHED_SCHEMA}.{quote_ident(name)} as select * from {handle}")
+        gone = None
+        if gone_files.get(name):
+            gone = f"_published_{_safe_name(name)}_removed"
+            con.register(gone, ds.dataset([str(p) for p in gone_files[name]], format="parquet"))
+        con.execute(f"create view {PUBLISHED_SCHEMA}.{quote_ident(name)} as "
+                    + mart_select(handle, gone, _hidden_columns(snap, name)))
     for key, value in (config or {}).items():
         con.execute(f"set {key} = {_setting(value)}")
     return con

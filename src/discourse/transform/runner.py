@@ -89,6 +89,18 @@ def dbt_paths(settings: Any) -> dict[str, Path]:
     return {"target": base / "target", "logs": base / "logs"}
 
 
+def night_batches_file(settings: Any) -> Path:
+    """The night's new and gone batches, read by the models of an incremental build
+    (``dbt_project/macros/incremental.sql``)."""
+    return Path(settings.home) / "dbt" / "night_batches.json"
+
+
+def _last_vars_file(settings: Any) -> Path:
+    """The ``--vars`` of the last dbt build (absent: none), given to ``dbt docs generate`` too: dbt
+    parses the whole project again when the vars differ from the last invocation's."""
+    return Path(settings.home) / "dbt" / "last_vars.json"
+
+
 def dbt_env(settings: Any) -> dict[str, str]:
     """The env vars ``dbt_project/profiles.yml`` and the sources read (also for Airflow/cosmos)."""
     return {
@@ -262,6 +274,8 @@ def run_dbt(settings: Any, args: list[str], progress: NodeProgress | None = None
         finally:
             close_dbt_connections()
     seconds = time.perf_counter() - started
+    if args and args[0] == "build":
+        _record_vars(settings, args)
     results = list(getattr(res.result, "results", None) or [])
     summary = _summarise(results, seconds)
     summary["command"] = args[0]
@@ -283,6 +297,27 @@ def run_dbt(settings: Any, args: list[str], progress: NodeProgress | None = None
             summary,
         )
     return summary
+
+
+def _record_vars(settings: Any, args: list[str]) -> None:
+    path = _last_vars_file(settings)
+    value = args[args.index("--vars") + 1] if "--vars" in args[:-1] else None
+    if value is None:
+        path.unlink(missing_ok=True)
+        return
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(value)
+    os.replace(tmp, path)
+
+
+def _last_vars(settings: Any) -> list[str]:
+    """``["--vars", <the last build's vars>]``, or [] when it had none."""
+    try:
+        value = _last_vars_file(settings).read_text()
+        json.loads(value)
+    except (OSError, ValueError):
+        return []
+    return ["--vars", value]
 
 
 def build_marts(
@@ -324,7 +359,14 @@ def build_marts(
     else:
         summaries = []
         if plan.lake_changed:
-            delta = json.dumps({"delta_batches": plan.delta_batches, "gone_batches": plan.gone_batches})
+            night = night_batches_file(settings)
+            night.parent.mkdir(parents=True, exist_ok=True)
+            tmp = night.with_name(f".{night.name}.tmp")
+            tmp.write_text(json.dumps({"delta_batches": plan.delta_batches,
+                                       "gone_batches": plan.gone_batches}))
+            os.replace(tmp, night)
+            # The same vars every night (the path), so that dbt reuses the parsed project.
+            delta = json.dumps({"night_batches": str(night)})
             summaries.append(run_dbt(
                 settings,
                 [*dbt_args(settings, "build", LAKE_MODELS), "--exclude", LAKE_VIEWS, "--vars", delta, *extra],
@@ -380,7 +422,7 @@ def generate_docs(settings: Any) -> dict[str, Any]:
     if out.is_file() and stamp.is_file() and stamp.read_text().strip() == key:
         return {"path": str(out), "seconds": round(time.perf_counter() - started, 2),
                 "bytes": out.stat().st_size, "reused": True}
-    args = ["docs", *dbt_args(settings, "generate"), "--static", "--no-compile"]
+    args = ["docs", *dbt_args(settings, "generate"), "--static", "--no-compile", *_last_vars(settings)]
     summary = run_dbt(settings, args)
     built = dbt_paths(settings)["target"] / "static_index.html"
     if not built.is_file():
