@@ -16,7 +16,8 @@ which persists between nights (the incremental models keep their history there).
   two hidden columns, its hash (``_publish_hash``) and the publish sequence number that wrote it
   (``_publish_seq``); the analysts' view drops them and leaves out a row whose hash a later
   ``removed`` file names. A date is written whole again (its **base**) when it is new, when its
-  patches reach ``PATCH_LIMIT`` of its rows or ``MAX_LAYERS`` files, when the mart's columns changed,
+  patches reach about ``PATCH_LIMIT`` of its rows (``patch_limit``) or ``MAX_LAYERS``
+  files, when the mart's columns changed,
   and after a forget (no file may keep a forgotten row, even a hidden one). All the files of one
   pass come from one scan of the mart (a partitioned ``COPY`` into a hidden folder, then renamed
   into place). ``author_edges`` (one row per day x account pair x edge type, the other mart that
@@ -41,6 +42,7 @@ import json
 import os
 import re
 import shutil
+import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -60,9 +62,17 @@ SNAPSHOT_FORMAT = 2
 HASH_COL = "_publish_hash"
 SEQ_COL = "_publish_seq"
 # A date is written whole again once its patches (rows added plus rows removed since its base) reach
-# this share of its base rows, or it has this many files: the view's anti-join stays small.
+# about this share of its base rows (``patch_limit``), or it has this many files: the view's anti-join
+# and its list of files stay small.
 PATCH_LIMIT = 0.2
-MAX_LAYERS = 12
+MAX_LAYERS = 24
+
+
+def patch_limit(key: str) -> float:
+    """The patch share past which date ``key`` is written whole: between 0.5 and 1.5 times
+    ``PATCH_LIMIT``, by a hash of the date, so that dates a run of nights patches alike reach their
+    limits on different nights rather than all being written whole on one."""
+    return PATCH_LIMIT * (0.5 + (zlib.crc32(key.encode()) % 1000) / 1000)
 
 
 class PublishError(RuntimeError):
@@ -383,8 +393,8 @@ def _diff_dates(con: Any, root: Path, name: str, keys: list[str], old_dates: dic
     for key, added, removed, dups in stats:
         entry = old_dates[key]
         layers = len(entry["files"]) + len(entry.get("removed", [])) + 2
-        if (dups or layers > MAX_LAYERS
-                or entry.get("patch", 0) + added + removed > PATCH_LIMIT * max(int(entry.get("base", 0)), 1)):
+        share = (entry.get("patch", 0) + added + removed) / max(int(entry.get("base", 0)), 1)
+        if dups or layers > MAX_LAYERS or share > patch_limit(key):
             whole.append(key)
         elif added or removed:
             patches[key] = (int(added), int(removed))
