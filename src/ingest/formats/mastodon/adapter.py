@@ -227,6 +227,15 @@ def _load_document(data: bytes, name: str, max_depth: int = DEFAULT_JSON_DEPTH) 
         ) from exc
 
 
+def _table(rows: list[tuple[Any, ...]]) -> pa.Table:
+    """``rows`` (tuples in ``ADAPTER_SCHEMA``'s order) as a table, a column at a time: the same
+    table as ``Table.from_pylist`` of the rows as dicts, which looks every value up by name."""
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(ADAPTER_SCHEMA)
+    return pa.Table.from_arrays(
+        [pa.array(values, type=field.type) for values, field in zip(columns, ADAPTER_SCHEMA, strict=True)],
+        schema=ADAPTER_SCHEMA)
+
+
 class _Rows:
     """Column lists for one chunk of posts, quarantined records and skip counts."""
 
@@ -235,7 +244,7 @@ class _Rows:
         self._reset()
 
     def _reset(self) -> None:
-        self.posts: list[dict[str, Any]] = []
+        self.posts: list[tuple[Any, ...]] = []  # rows in ADAPTER_SCHEMA's column order (``_row``)
         self.quarantine: list[dict[str, Any]] = []
         self.skipped: dict[str, int] = {}
         self.deletes: list[str] = []
@@ -249,13 +258,13 @@ class _Rows:
         self.quarantine.append({"source_record": record, "raw": quarantine_raw(raw), "error": error})
         self.size += 1
 
-    def add(self, row: dict[str, Any]) -> None:
+    def add(self, row: tuple[Any, ...]) -> None:
         self.posts.append(row)
         self.size += 1
 
     def flush(self) -> AdapterChunk:
         chunk = AdapterChunk(
-            posts=pa.Table.from_pylist(self.posts, schema=ADAPTER_SCHEMA),
+            posts=_table(self.posts),
             quarantine=pa.Table.from_pylist(self.quarantine, schema=QUARANTINE_ADAPTER_SCHEMA),
             skipped=dict(self.skipped),
             deletes=list(self.deletes),
@@ -555,37 +564,39 @@ def _acct(account: dict[str, Any]) -> str | None:
 # ---------------------------------------------------------------------------------------------- shared
 
 
-def _row(*, post_id: str, created: datetime, record: int, raw: Any, lang: str | None, **cols: Any) -> dict:
-    return {
-        "post_uid": f"{PLATFORM}:{post_id}",
-        "platform": PLATFORM,
-        "post_id": post_id,
-        "created_at": created,
-        "author_id": cols["author_id"],
-        "author_handle": cols["author_handle"],
-        "text": cols["text"],
-        "lang_declared": lang,
-        "kind": cols["kind"],
-        "reply_to_id": cols["reply_to_id"],
-        "thread_id": cols["thread_id"],
-        "repost_of_id": cols["repost_of_id"],
-        "quote_of_id": None,
-        "reply_to_author_id": cols.get("reply_to_author_id"),
-        "repost_of_author_id": cols.get("repost_of_author_id"),
-        "quote_of_author_id": None,
-        "mention_targets": cols.get("mention_targets") or [],
-        "url": cols["url"],
-        "like_count": cols["like_count"],
-        "share_count": cols["share_count"],
-        "reply_count": cols["reply_count"],
-        "view_count": None,
-        "hashtags": cols["hashtags"],
-        "mentions": cols["mentions"],
-        "links": cols["links"],
-        "media_count": cols["media_count"],
-        "raw": dumps(raw),
-        "source_record": record,
-    }
+def _row(*, post_id: str, created: datetime, record: int, raw: Any, lang: str | None,
+         **cols: Any) -> tuple[Any, ...]:
+    """One post, in ``ADAPTER_SCHEMA``'s column order."""
+    return (
+        f"{PLATFORM}:{post_id}",  # post_uid
+        PLATFORM,  # platform
+        post_id,
+        created,  # created_at
+        cols["author_id"],
+        cols["author_handle"],
+        cols["text"],
+        lang,  # lang_declared
+        cols["kind"],
+        cols["reply_to_id"],
+        cols["thread_id"],
+        cols["repost_of_id"],
+        None,  # quote_of_id
+        cols.get("reply_to_author_id"),
+        cols.get("repost_of_author_id"),
+        None,  # quote_of_author_id
+        cols.get("mention_targets") or [],
+        cols["url"],
+        cols["like_count"],
+        cols["share_count"],
+        cols["reply_count"],
+        None,  # view_count
+        cols["hashtags"],
+        cols["mentions"],
+        cols["links"],
+        cols["media_count"],
+        dumps(raw),  # raw
+        record,  # source_record
+    )
 
 
 def _with_warning(summary: Any, body: str) -> str:
