@@ -329,17 +329,18 @@ def _published_rows(settings, as_of: str | None = None) -> tuple[list[tuple], li
 
 
 def test_a_changed_date_gets_a_patch_not_a_rewrite(settings):
-    """A few changed, new and removed rows on a big date: a patch of those rows and a file of the
-    removed rows' hashes; the base stays, the views show exactly the build's rows, hidden columns
-    and all, and the earlier run stays readable as of its snapshot."""
+    """A few changed, new and re-dated rows on a big date: a patch of those rows and a file of the
+    replaced rows' hashes; the base stays, the views show exactly the build's rows, hidden columns
+    and all, and the earlier run stays readable as of its snapshot. A date a post left altogether
+    (deleted, rejected, forgotten) is written whole: no file keeps the post, hidden or not."""
     from datetime import date
 
     rows = [(f"x:{i}", date(2026, 3, 1 + i % 2), f"text {i}") for i in range(200)]
     _rows_build(settings, rows)
     publish(settings, "run-1")
     first = sorted(rows, key=repr)
-    changed = [r for r in rows if r[0] not in ("x:0", "x:2", "x:4")]  # three posts of 03-01 leave
-    changed = [(u, d, t + " edited") if u in ("x:6", "x:8") else (u, d, t) for u, d, t in changed]
+    changed = [(u, d, t + " edited") if u in ("x:6", "x:8") else (u, d, t) for u, d, t in rows]
+    changed = [(u, date(2026, 3, 3), t) if u == "x:0" else (u, d, t) for u, d, t in changed]  # re-dated
     changed.append(("x:900", date(2026, 3, 1), "late post"))
     _rows_build(settings, changed)
     info = publish(settings, "run-2")
@@ -348,10 +349,11 @@ def test_a_changed_date_gets_a_patch_not_a_rewrite(settings):
     assert sorted(snap["marts"]["posts"]) == [
         "marts/posts/created_date=2026-03-01/run-1.parquet",
         "marts/posts/created_date=2026-03-01/run-2.parquet",
-        "marts/posts/created_date=2026-03-02/run-1.parquet"]
+        "marts/posts/created_date=2026-03-02/run-1.parquet",
+        "marts/posts/created_date=2026-03-03/run-2.parquet"]
     assert snap["removed"]["posts"] == ["marts/posts/created_date=2026-03-01/run-2.removed.parquet"]
-    # 3 rows added or edited, 5 removed or replaced
-    assert snap["dated"]["posts"]["2026-03-01"]["patch"] == 3 + 5
+    # 3 rows added or edited; 2 replaced and 1 re-dated, removed
+    assert snap["dated"]["posts"]["2026-03-01"]["patch"] == 3 + 3
     patch = settings.home / "published" / snap["marts"]["posts"][1]
     assert duckdb.connect().execute(f"select count(*) from '{patch}'").fetchall() == [(3,)]
     view, analyst = _published_rows(settings)
@@ -367,6 +369,18 @@ def test_a_changed_date_gets_a_patch_not_a_rewrite(settings):
         assert "ANTI" in plan and "DELIM" not in plan
     finally:
         con.close()
+    # a post deleted from 03-02: that date is written whole, the other keeps its patch
+    gone = [r for r in changed if r[0] != "x:1"]
+    _rows_build(settings, gone)
+    assert publish(settings, "run-3")["dates_patched"] == 0
+    snap = json.loads((settings.home / "published" / "snapshots" / "run-3.json").read_text())
+    assert snap["dated"]["posts"]["2026-03-02"]["files"] == [
+        "marts/posts/created_date=2026-03-02/run-3.parquet"]
+    assert len(snap["dated"]["posts"]["2026-03-01"]["files"]) == 2
+    texts = duckdb.connect().execute("select text from read_parquet(?)", [
+        [str(settings.home / "published" / rel) for rel in snap["marts"]["posts"]]]).fetchall()
+    assert ("text 1",) not in texts
+    assert _published_rows(settings)[0] == sorted(gone, key=repr)
 
 
 def test_patches_over_many_nights_equal_the_build_and_compact_past_the_limit(settings):
@@ -419,6 +433,11 @@ def test_patches_over_many_nights_equal_the_build_and_compact_past_the_limit(set
         view, analyst = _published_rows(settings)
         assert view == analyst == expected, run
         history[run] = expected
+        # no file of the snapshot keeps a post that left the mart, even hidden
+        files = [str(settings.home / "published" / rel) for rel in snap["marts"]["posts"]]
+        kept = duckdb.connect().execute(
+            "select distinct post_uid from read_parquet(?, union_by_name = true)", [files]).fetchall()
+        assert {r[0] for r in kept} == {r[0] for r in expected}, run
         for entry in snap["dated"]["posts"].values():
             assert len(entry["files"]) + len(entry["removed"]) <= MAX_LAYERS
             assert entry["patch"] <= 1.5 * PATCH_LIMIT * entry["base"]

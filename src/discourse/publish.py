@@ -17,8 +17,8 @@ which persists between nights (the incremental models keep their history there).
   (``_publish_seq``); the analysts' view drops them and leaves out a row whose hash a later
   ``removed`` file names. A date is written whole again (its **base**) when it is new, when its
   patches reach about ``PATCH_LIMIT`` of its rows (``patch_limit``) or ``MAX_LAYERS``
-  files, when the mart's columns changed,
-  and after a forget (no file may keep a forgotten row, even a hidden one). All the files of one
+  files, when the mart's columns changed, when a post left it (``DATED_KEYS``), and after a forget:
+  no file may keep a deleted or forgotten post, even a hidden one. All the files of one
   pass come from one scan of the mart (a partitioned ``COPY`` into a hidden folder, then renamed
   into place). ``author_edges`` (one row per day x account pair x edge type, the other mart that
   grows with history) is published the same way by ``day`` (``DATED_MARTS``);
@@ -56,6 +56,11 @@ FORGET_PENDING = "forget_pending.json"
 # Marts that grow with history, published a file per date (the column), rewritten only for the dates
 # whose rows changed. Every other mart is an aggregate, written whole each run.
 DATED_MARTS = {"posts": "created_date", "author_edges": "day"}
+# The column that names a dated mart's record (a post): a date from which one of them left the mart
+# (deleted by its platform, rejected, forgotten, re-dated) is written whole, so that no file keeps it,
+# even hidden behind a ``removed`` file. A mart without one (``author_edges``: counts between
+# pseudonymised accounts) keeps a replaced row hidden until its date is written whole.
+DATED_KEYS = {"posts": "post_uid"}
 # The snapshot layout: 2 = dated marts with hidden row hashes, patches and removed files. A snapshot of
 # an older layout is read as it is, but the next publish writes every date of a dated mart whole.
 SNAPSHOT_FORMAT = 2
@@ -317,7 +322,7 @@ def _write_dated(con: Any, source: str, root: Path, run_id: str, seq: int, name:
             whole.append(key)
     patches: dict[str, tuple[int, int]] = {}
     if candidates:
-        patches, more_whole = _diff_dates(con, root, name, candidates, old_dates)
+        patches, more_whole = _diff_dates(con, source, root, name, candidates, old_dates)
         whole += more_whole
     written = 0
     if whole:
@@ -360,12 +365,13 @@ def _write_dated(con: Any, source: str, root: Path, run_id: str, seq: int, name:
             "patched": len(patches)}
 
 
-def _diff_dates(con: Any, root: Path, name: str, keys: list[str], old_dates: dict[str, Any]
+def _diff_dates(con: Any, source: str, root: Path, name: str, keys: list[str], old_dates: dict[str, Any]
                 ) -> tuple[dict[str, tuple[int, int]], list[str]]:
     """Compare the build's row hashes of the dates ``keys`` with the published ones (their files less
     the rows a ``removed`` file names). Leaves ``_added`` (hashes to write) and ``_removed`` (date,
     hash) for the dates that get a patch; returns those dates' (added, removed) counts, and the dates
-    to write whole instead (past the limits, or duplicate rows, which a hash cannot tell apart)."""
+    to write whole instead: past the limits, with duplicate rows (which a hash cannot tell apart), or
+    (``DATED_KEYS``) with a record that left the mart."""
     files = [rel for k in keys for rel in old_dates[k]["files"]]
     gone = [rel for k in keys for rel in old_dates[k].get("removed", [])]
     data = f"read_parquet({_paths_sql(root, files)}, hive_partitioning = false)"
@@ -373,8 +379,16 @@ def _diff_dates(con: Any, root: Path, name: str, keys: list[str], old_dates: dic
     where = (f" anti join {removed} as r on r.{HASH_COL} = d.{HASH_COL} "
              f"and r.{SEQ_COL} > d.{SEQ_COL}") if gone else ""
     col = quote_ident(DATED_MARTS[name])
+    key_col = DATED_KEYS.get(name)
+    record = f"d.{quote_ident(key_col)}" if key_col else "null::varchar"
     con.execute(f"create or replace temp table _published as select coalesce(d.{col}::varchar, 'none') as k, "
-                f"d.{col} as v, d.{HASH_COL} as h from {data} as d{where}")
+                f"d.{col} as v, d.{HASH_COL} as h, {record} as key from {data} as d{where}")
+    left = set()
+    if key_col:  # the dates of records that are published and no longer in the mart
+        left = {r[0] for r in con.execute(
+            f"select distinct p.k from (select p.k, p.key from _published as p anti join _rows as b "
+            f"on b.k = p.k and b.h = p.h) as p anti join {source} as s on s.{quote_ident(key_col)} = p.key"
+        ).fetchall()}
     wanted = "(" + ", ".join(_literal(k) for k in keys) + ")"
     stats = con.execute(f"""
         with b as (select k, h from _rows where k in {wanted}),
@@ -394,7 +408,7 @@ def _diff_dates(con: Any, root: Path, name: str, keys: list[str], old_dates: dic
         entry = old_dates[key]
         layers = len(entry["files"]) + len(entry.get("removed", [])) + 2
         share = (entry.get("patch", 0) + added + removed) / max(int(entry.get("base", 0)), 1)
-        if dups or layers > MAX_LAYERS or share > patch_limit(key):
+        if dups or key in left or layers > MAX_LAYERS or share > patch_limit(key):
             whole.append(key)
         elif added or removed:
             patches[key] = (int(added), int(removed))
