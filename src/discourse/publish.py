@@ -385,10 +385,15 @@ def _diff_dates(con: Any, source: str, root: Path, name: str, keys: list[str], o
                 f"d.{col} as v, d.{HASH_COL} as h, {record} as key from {data} as d{where}")
     left = set()
     if key_col:  # the dates of records that are published and no longer in the mart
-        left = {r[0] for r in con.execute(
-            f"select distinct p.k from (select p.k, p.key from _published as p anti join _rows as b "
-            f"on b.k = p.k and b.h = p.h) as p anti join {source} as s on s.{quote_ident(key_col)} = p.key"
-        ).fetchall()}
+        # The mart's keys are looked up for the replaced rows only (a semi join probing the mart with
+        # a small build side), not loaded whole into a hash table.
+        mart_key = quote_ident(key_col)
+        left = {r[0] for r in con.execute(f"""
+            with replaced as (select p.k, p.key from _published as p
+                              anti join _rows as b on b.k = p.k and b.h = p.h),
+            still as (select {mart_key} as key from {source} where {mart_key} in (select key from replaced))
+            select distinct r.k from replaced as r left join still as s on s.key = r.key
+            where s.key is null""").fetchall()}
     wanted = "(" + ", ".join(_literal(k) for k in keys) + ")"
     stats = con.execute(f"""
         with b as (select k, h from _rows where k in {wanted}),
