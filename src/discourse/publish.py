@@ -188,10 +188,6 @@ def _write_parquet(con: Any, query: str, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def _date_key(value: Any) -> str:
-    return "none" if value is None else str(value)
-
-
 def write_snapshot(settings: Settings, build: Path, run_id: str, *, compact: bool = False) -> dict[str, Any]:
     """Write this run's marts as Parquet (``DATED_MARTS`` as patches of the changed dates) and its
     snapshot manifest. ``compact``: write every changed or patched date of a dated mart whole (after a
@@ -435,10 +431,10 @@ def _list(keys: list[str]) -> str:
 
 def _write_dates(con: Any, query: str, root: Path, run_id: str, name: str, date_col: str,
                  keys: list[str], suffix: str = "") -> dict[str, list[str]]:
-    """Write the rows of ``query`` (a dated mart's columns) for the dates ``keys`` (``_date_key``
-    form), a file per date, in one scan: ``posts`` is not stored in date order, so a query per date
-    would read the whole table once per date. The files land in a hidden folder first and are
-    renamed into place, so a crash leaves no partial file where a snapshot could name it
+    """Write the rows of ``query`` (a dated mart's columns) for the dates ``keys`` (each date as text,
+    ``none`` for a null date), a file per date, in one scan: ``posts`` is not stored in date order,
+    so a query per date would read the whole table once per date. The files land in a hidden folder
+    first and are renamed into place, so a crash leaves no partial file where a snapshot could name it
     (``prune_snapshots`` removes the folder). A date whose query has no rows gets no file."""
     mart_dir = root / "marts" / _safe_name(name)
     staging = mart_dir / f".tmp-{_safe_name(run_id)}{suffix}"
