@@ -283,8 +283,10 @@ def _prior(before: dict[str, Any], name: str, columns: list[str]) -> dict[str, A
             "dates": before.get("dated", {}).get(name, {})}
 
 
-def _paths_sql(root: Path, rels: list[str]) -> str:
-    return "[" + ", ".join(_literal(str(root / rel)) for rel in rels) + "]"
+def _read_parquet(root: Path, rels: list[str]) -> str:
+    """``read_parquet`` over the published files ``rels`` (relative to ``root``)."""
+    paths = ", ".join(_literal(str((root / rel).resolve())) for rel in rels)
+    return f"read_parquet([{paths}], hive_partitioning = false)"
 
 
 def _write_dated(con: Any, source: str, root: Path, run_id: str, seq: int, name: str, date_col: str,
@@ -370,8 +372,8 @@ def _diff_dates(con: Any, source: str, root: Path, name: str, keys: list[str], o
     (``DATED_KEYS``) with a record that left the mart."""
     files = [rel for k in keys for rel in old_dates[k]["files"]]
     gone = [rel for k in keys for rel in old_dates[k].get("removed", [])]
-    data = f"read_parquet({_paths_sql(root, files)}, hive_partitioning = false)"
-    removed = f"read_parquet({_paths_sql(root, gone)}, hive_partitioning = false)"
+    data = _read_parquet(root, files)
+    removed = _read_parquet(root, gone)
     where = (f" anti join {removed} as r on r.{HASH_COL} = d.{HASH_COL} "
              f"and r.{SEQ_COL} > d.{SEQ_COL}") if gone else ""
     col = quote_ident(DATED_MARTS[name])
@@ -481,14 +483,10 @@ def write_warehouse(settings: Settings, about: dict[str, Any], out: Path) -> Non
     try:
         con.execute(f"create schema {PUBLISHED_SCHEMA}")
         for name, files in sorted(latest["marts"].items()):
-            def relation(rels: list[str]) -> str:
-                paths = ", ".join(_literal(str((root / rel).resolve())) for rel in rels)
-                return f"read_parquet([{paths}], hive_partitioning = false)"
-
             gone = latest.get("removed", {}).get(name)
             target = f"{PUBLISHED_SCHEMA}.{quote_ident(name)}"
             con.execute(f"create view {target} as "
-                        + mart_select(relation(files), relation(gone) if gone else None,
+                        + mart_select(_read_parquet(root, files), _read_parquet(root, gone) if gone else None,
                                       _hidden_columns(latest, name)))
             comment = latest.get("comments", {}).get(name)
             if comment:

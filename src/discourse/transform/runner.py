@@ -23,6 +23,7 @@ from urllib.parse import unquote, urlparse
 from urllib.request import url2pathname
 
 from ingest.objectstore import S3Options
+from ingest.store import atomic_write_text
 
 # dbt's programmatic runner is not re-entrant: one invocation at a time per process.
 _DBT_LOCK = threading.Lock()
@@ -305,9 +306,7 @@ def _record_vars(settings: Any, args: list[str]) -> None:
     if value is None:
         path.unlink(missing_ok=True)
         return
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(value)
-    os.replace(tmp, path)
+    atomic_write_text(path, value)
 
 
 def _last_vars(settings: Any) -> list[str]:
@@ -360,11 +359,8 @@ def build_marts(
         summaries = []
         if plan.lake_changed:
             night = night_batches_file(settings)
-            night.parent.mkdir(parents=True, exist_ok=True)
-            tmp = night.with_name(f".{night.name}.tmp")
-            tmp.write_text(json.dumps({"delta_batches": plan.delta_batches,
-                                       "gone_batches": plan.gone_batches}))
-            os.replace(tmp, night)
+            atomic_write_text(night, json.dumps({"delta_batches": plan.delta_batches,
+                                                 "gone_batches": plan.gone_batches}))
             # The same vars every night (the path), so that dbt reuses the parsed project.
             delta = json.dumps({"night_batches": str(night)})
             summaries.append(run_dbt(
