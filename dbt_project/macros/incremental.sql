@@ -55,10 +55,26 @@
 {%- endmacro %}
 
 
-{#- The post rows a post-level model reads: the affected posts on an incremental night, all of them
-    otherwise. Models using it carry `-- depends_on: {{ ref('int_posts_delta') }}`. -#}
-{% macro posts_to_enrich() -%}
-    {%- if is_incremental() -%}
+{#- The posts a post-level model rewrites on an incremental night: every affected post
+    (`int_posts_affected`), or with `content` only those whose lake rows changed
+    (`int_posts_delta_keys`). A model of what a post says (language, tokens, sentiment, emotion,
+    topics, terms, claims, links, stated edges) passes `content=true`: a post whose coordination
+    figures alone changed (a late post joined its cluster) says what it said, and its rows stay. The
+    ref is taken while dbt parses too, so the model depends on the key relation. -#}
+{% macro night_post_keys(content=false) -%}
+    {%- set keys = ref('int_posts_delta_keys') if content else ref('int_posts_affected') -%}
+    {{- return(keys) -}}
+{%- endmacro %}
+
+
+{#- The post rows a post-level model reads: the affected posts (with `content`, those whose lake
+    rows changed) on an incremental night, all of them otherwise. Models using it carry
+    `-- depends_on: {{ ref('int_posts_delta') }}`. -#}
+{% macro posts_to_enrich(content=false) -%}
+    {%- set keys = night_post_keys(content) -%}
+    {%- if is_incremental() and content -%}
+        (select * from {{ ref('int_posts_delta') }} where post_uid in (select post_uid from {{ keys }}))
+    {%- elif is_incremental() -%}
         {{ ref('int_posts_delta') }}
     {%- else -%}
         {{ ref('stg_lake__posts') }}
@@ -66,11 +82,13 @@
 {%- endmacro %}
 
 
-{#- `where`/`and` clause keeping only affected posts of an incremental model's history input; with
-    `parts` > 1, only those of part 0 too (a model built in parts: macros/post_parts.sql). -#}
-{% macro affected_posts_only(column='post_uid', keyword='where', parts=1) -%}
+{#- `where`/`and` clause keeping only affected posts (with `content`, those whose lake rows changed)
+    of an incremental model's history input; with `parts` > 1, only those of part 0 too (a model
+    built in parts: macros/post_parts.sql). -#}
+{% macro affected_posts_only(column='post_uid', keyword='where', parts=1, content=false) -%}
+    {%- set keys = night_post_keys(content) -%}
     {%- if is_incremental() -%}
-        {{ keyword }} {{ column }} in (select post_uid from {{ ref('int_posts_affected') }})
+        {{ keyword }} {{ column }} in (select post_uid from {{ keys }})
         {{ post_part_filter(column, parts, 'and') }}
     {%- else -%}
         {{ post_part_filter(column, parts, keyword) }}
@@ -87,10 +105,11 @@
 {%- endmacro %}
 
 
-{#- Pre-hook of a post-level incremental model: remove the affected posts' rows. -#}
-{% macro delete_affected_posts(column='post_uid') -%}
+{#- Pre-hook of a post-level incremental model: remove the affected posts' rows (with `content`,
+    those of the posts whose lake rows changed). -#}
+{% macro delete_affected_posts(column='post_uid', content=false) -%}
     {%- if is_incremental() -%}
-        delete from {{ this }} where {{ column }} in (select post_uid from {{ ref('int_posts_affected') }})
+        delete from {{ this }} where {{ column }} in (select post_uid from {{ night_post_keys(content) }})
     {%- else -%}
         select 1
     {%- endif -%}

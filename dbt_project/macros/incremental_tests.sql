@@ -24,6 +24,7 @@
 {#- Model -> the predicate of the rows an incremental night rewrites; `@name` is that model's relation. -#}
 {% macro incremental_test_scopes() -%}
     {%- set by_post = "post_uid in (select post_uid from @int_posts_affected)" -%}
+    {%- set by_content_post = "post_uid in (select post_uid from @int_posts_delta_keys)" -%}
     {%- set by_date = "activity_date in (select activity_date from @int_affected_dates)" -%}
     {%- set by_direct_date = "activity_date in (select activity_date from @int_affected_dates where direct)" -%}
     {%- set by_content_date = "activity_date in (select activity_date from @int_affected_dates where content)" -%}
@@ -31,19 +32,19 @@
     {%- set baseline = var('spike_baseline_days', 7) -%}
     {{ return({
         'posts': by_post,
-        'int_posts_detected_lang': by_post,
-        'int_posts_tokenised': by_post,
-        'int_sentiment_tokens_normalised': by_post,
-        'int_posts_scored_sentiment': by_post,
-        'int_emotion_tokens_matched': by_post,
-        'int_posts_scored_emotion': by_post,
-        'int_posts_tagged_topics': by_post,
-        'int_post_terms': by_post,
-        'int_posts_matched_claims': by_post,
-        'int_post_links_parsed': by_post,
+        'int_posts_detected_lang': by_content_post,
+        'int_posts_tokenised': by_content_post,
+        'int_sentiment_tokens_normalised': by_content_post,
+        'int_posts_scored_sentiment': by_content_post,
+        'int_emotion_tokens_matched': by_content_post,
+        'int_posts_scored_emotion': by_content_post,
+        'int_posts_tagged_topics': by_content_post,
+        'int_post_terms': by_content_post,
+        'int_posts_matched_claims': by_content_post,
+        'int_post_links_parsed': by_content_post,
         'int_posts_scored_misinfo': by_post,
-        'int_posts_scored_misinfo_text': by_post,
-        'int_post_edges_stated': by_post,
+        'int_posts_scored_misinfo_text': by_content_post,
+        'int_post_edges_stated': by_content_post,
         'int_post_edges': "post_uid in (select post_uid from @int_edges_affected_posts)",
         'int_posts_fingerprinted': "post_uid in (select post_uid from @int_posts_delta_keys)",
         'int_texts': "text_hash in (select text_hash from @int_texts_changed)",
@@ -61,8 +62,8 @@
         'emerging_stories': by_date,
         'int_emerging_post_terms': "activity_date in (select distinct cast(activity_date - to_days(cast(m.k as integer)) as date)"
             ~ " from @int_affected_dates, range(0, " ~ baseline ~ " + 1) as m(k) where content)",
-        'author_edges': "day in (select created_date from @int_edges_affected_posts"
-            ~ " union select old_created_date from @int_edges_affected_posts)",
+        'author_edges': "day in (select created_date from @int_edges_affected_posts where edges_changed"
+            ~ " union select old_created_date from @int_edges_affected_posts where edges_changed)",
         'authors': "author_key in (select author_key from @int_affected_authors)",
         'domains': "coalesce(registered_domain, '') in (select registered_domain from @int_affected_domains)",
     }) }}

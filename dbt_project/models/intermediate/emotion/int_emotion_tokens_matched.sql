@@ -18,7 +18,7 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ delete_affected_posts() }}",
+    pre_hook="{{ delete_affected_posts(content=true) }}",
 ) }}
 /* depends_on: {{ ref('int_posts_affected') }} */
 /* depends_on: {{ ref('int_posts_delta') }} */
@@ -36,7 +36,7 @@ tokenised as materialized (
         coalesce(token_clauses, list_transform(tokens, lambda t: 1)) as token_clauses
     from {{ ref('int_posts_tokenised') }}
     where len(tokens) > 0
-    {{ affected_posts_only(keyword='and') }}
+    {{ affected_posts_only(keyword='and', content=true) }}
 
 ),
 

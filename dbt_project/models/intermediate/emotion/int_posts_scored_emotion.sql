@@ -35,7 +35,7 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ delete_affected_posts() }}",
+    pre_hook="{{ delete_affected_posts(content=true) }}",
 ) }}
 /* depends_on: {{ ref('int_posts_affected') }} */
 /* depends_on: {{ ref('int_posts_delta') }} */
@@ -50,7 +50,7 @@ with
 tokenised as (
 
     select post_uid, tokens, token_alts from {{ ref('int_posts_tokenised') }}
-    {{ affected_posts_only() }}
+    {{ affected_posts_only(content=true) }}
 
 ),
 
@@ -58,7 +58,7 @@ matched as (
 
     select post_key, post_uid, pos, clause, token, term, is_bigram, kind, modifier_value, position
     from {{ ref('int_emotion_tokens_matched') }}
-    {{ affected_posts_only() }}
+    {{ affected_posts_only(content=true) }}
 
 ),
 

@@ -63,7 +63,7 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ delete_affected_posts() }}",
+    pre_hook="{{ delete_affected_posts(content=true) }}",
 ) }}
 /* depends_on: {{ ref('int_posts_affected') }} */
 /* depends_on: {{ ref('int_posts_delta') }} */
@@ -80,14 +80,14 @@ with
 
 posts as (
 
-    select post_uid, lang_declared, text from {{ posts_to_enrich() }}
+    select post_uid, lang_declared, text from {{ posts_to_enrich(content=true) }}
 
 ),
 
 tokenised as (
 
     select post_uid, tokens, word_count, lang_text from {{ ref('int_posts_tokenised') }}
-    {{ affected_posts_only() }}
+    {{ affected_posts_only(content=true) }}
 
 ),
 

@@ -17,7 +17,7 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ delete_affected_posts() }}",
+    pre_hook="{{ delete_affected_posts(content=true) }}",
 ) }}
 /* depends_on: {{ ref('int_posts_affected') }} */
 /* depends_on: {{ ref('int_posts_delta') }} */
@@ -26,7 +26,7 @@ with
 
 posts as (
 
-    select post_uid, links from {{ posts_to_enrich() }}
+    select post_uid, links from {{ posts_to_enrich(content=true) }}
 
 ),
 

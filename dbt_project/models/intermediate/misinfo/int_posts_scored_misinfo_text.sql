@@ -15,7 +15,7 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ delete_affected_posts() }}",
+    pre_hook="{{ delete_affected_posts(content=true) }}",
 ) }}
 /* depends_on: {{ ref('int_posts_affected') }} */
 /* depends_on: {{ ref('int_posts_delta') }} */
@@ -25,7 +25,7 @@ with
 tokenised as (
 
     select post_uid, tokens, token_alts from {{ ref('int_posts_tokenised') }}
-    {{ affected_posts_only() }}
+    {{ affected_posts_only(content=true) }}
 
 ),
 

@@ -17,7 +17,7 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ delete_affected_posts() }}",
+    pre_hook="{{ delete_affected_posts(content=true) }}",
 ) }}
 /* depends_on: {{ ref('int_posts_affected') }} */
 /* depends_on: {{ ref('int_posts_delta') }} */
@@ -29,7 +29,7 @@ posts as (
     select
         post_uid, platform, reply_to_id, repost_of_id, quote_of_id,
         reply_to_author_key, repost_of_author_key, quote_of_author_key, mention_keys
-    from {{ posts_to_enrich() }}
+    from {{ posts_to_enrich(content=true) }}
 
 ),
 

@@ -46,7 +46,7 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ delete_affected_posts() }}",
+    pre_hook="{{ delete_affected_posts(content=true) }}",
     post_hook="{{ insert_post_parts() }}",
 ) }}
 {#- built in parts past `dbt_part_posts` posts (macros/post_parts.sql) -#}
@@ -64,7 +64,7 @@ with
 tokenised as (
 
     select post_uid, tokens, token_alts, exclamation_count from {{ ref('int_posts_tokenised') }}
-    {{ affected_posts_only(parts=parts) }}
+    {{ affected_posts_only(parts=parts, content=true) }}
 
 ),
 
@@ -88,7 +88,7 @@ tokens as (
         is_question_clause,
         is_elongated
     from {{ ref('int_sentiment_tokens_normalised') }}
-    {{ affected_posts_only(parts=parts) }}
+    {{ affected_posts_only(parts=parts, content=true) }}
 
 ),
 

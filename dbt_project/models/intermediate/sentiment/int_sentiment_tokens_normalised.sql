@@ -22,7 +22,7 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ delete_affected_posts() }}",
+    pre_hook="{{ delete_affected_posts(content=true) }}",
 ) }}
 /* depends_on: {{ ref('int_posts_affected') }} */
 /* depends_on: {{ ref('int_posts_delta') }} */
@@ -43,7 +43,7 @@ tokenised as materialized (
         coalesce(hashtags, []) as hashtags,
         word_count
     from {{ ref('int_posts_tokenised') }}
-    {{ affected_posts_only() }}
+    {{ affected_posts_only(content=true) }}
 
 ),
 

@@ -14,7 +14,7 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ delete_affected_posts() }}",
+    pre_hook="{{ delete_affected_posts(content=true) }}",
     post_hook="{{ insert_post_parts() }}",
 ) }}
 {#- built in parts past `dbt_part_posts` posts (macros/post_parts.sql) -#}
@@ -34,7 +34,7 @@ tokenised as materialized (
         -- matched as "britain got talent"
         list_transform(tokens, lambda t: case when suffix(t, '''s') then left(t, -2) else t end) as tokens
     from {{ ref('int_posts_tokenised') }}
-    {{ affected_posts_only(parts=parts) }}
+    {{ affected_posts_only(parts=parts, content=true) }}
 
 ),
 

@@ -19,7 +19,7 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ delete_affected_posts() }}",
+    pre_hook="{{ delete_affected_posts(content=true) }}",
     post_hook="{{ insert_post_parts() }}",
 ) }}
 {#- built in parts past `dbt_part_posts` posts (macros/post_parts.sql) -#}
@@ -31,7 +31,7 @@ with
 tokenised as (
 
     select post_uid, tokens from {{ ref('int_posts_tokenised') }}
-    {{ affected_posts_only(parts=parts) }}
+    {{ affected_posts_only(parts=parts, content=true) }}
 
 ),
 

@@ -5,22 +5,23 @@
     platform plus the lower-cased handle and marked `target_by_handle`. No handle is kept.
 
     Incremental: a night recomputes the days of the posts whose edges changed
-    (`int_edges_affected_posts`).
+    (`int_edges_affected_posts` where `edges_changed`): a post whose cluster alone changed keeps its
+    edges, and its day is not recounted.
 -#}
 
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where day in (select created_date from {{ ref('int_edges_affected_posts') }} union select old_created_date from {{ ref('int_edges_affected_posts') }}){% else %}select 1{% endif %}",
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where day in (select created_date from {{ ref('int_edges_affected_posts') }} where edges_changed union select old_created_date from {{ ref('int_edges_affected_posts') }} where edges_changed){% else %}select 1{% endif %}",
     post_hook="{{ insert_post_parts() }}",
 ) }}
 /* depends_on: {{ ref('int_edges_affected_posts') }} */
 {%- set affected_days -%}
     created_date in (
-        select created_date from {{ ref('int_edges_affected_posts') }}
+        select created_date from {{ ref('int_edges_affected_posts') }} where edges_changed
         union
-        select old_created_date from {{ ref('int_edges_affected_posts') }}
+        select old_created_date from {{ ref('int_edges_affected_posts') }} where edges_changed
     )
 {%- endset %}
 {#- Built in parts of whole days past `dbt_part_posts` edges (macros/post_parts.sql): every group is
