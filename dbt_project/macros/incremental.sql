@@ -67,14 +67,11 @@
 {%- endmacro %}
 
 
-{#- The post rows a post-level model reads: the affected posts (with `content`, those whose lake
-    rows changed) on an incremental night, all of them otherwise. Models using it carry
+{#- The post rows a post-level model reads: on an incremental night the posts whose lake rows
+    changed (`int_posts_delta`), all of them otherwise. Models using it carry
     `-- depends_on: {{ ref('int_posts_delta') }}`. -#}
-{% macro posts_to_enrich(content=false) -%}
-    {%- set keys = night_post_keys(content) -%}
-    {%- if is_incremental() and content -%}
-        (select * from {{ ref('int_posts_delta') }} where post_uid in (select post_uid from {{ keys }}))
-    {%- elif is_incremental() -%}
+{% macro posts_to_enrich() -%}
+    {%- if is_incremental() -%}
         {{ ref('int_posts_delta') }}
     {%- else -%}
         {{ ref('stg_lake__posts') }}
@@ -135,6 +132,26 @@
         delete from {{ this }} where {{ column }} in (
             select activity_date from {{ ref('int_affected_dates') }} {{ affected_dates_where(direct, content) }}
         )
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- Post-hook of `marts.posts`: the posts whose coordination figures alone changed (affected, their
+    lake rows not) keep their row and take their new cluster and misinformation columns from
+    `int_posts_signals`, the only ones a cluster changes (`int_posts_scored_misinfo` reads the
+    cluster; every other signal is of the post's own text and links). -#}
+{% macro update_coordination_only_posts() -%}
+    {%- if is_incremental() -%}
+        update {{ this }} as p
+        set cluster_id = g.cluster_id,
+            misinfo_risk_score = g.misinfo_risk_score,
+            misinfo_risk_level = g.misinfo_risk_level,
+            misinfo_reasons = g.misinfo_reasons
+        from {{ ref('int_posts_signals') }} as g
+        where g.post_uid = p.post_uid
+            and g.post_uid not in (select post_uid from {{ ref('int_posts_delta_keys') }})
     {%- else -%}
         select 1
     {%- endif -%}

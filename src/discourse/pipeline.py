@@ -503,10 +503,12 @@ def alert_corrupt_manifests(settings: Settings, run_id: str | None = None) -> li
 
 def staging_gate(settings: Settings, run_id: str | None = None) -> dict[str, Any]:
     """Validate the build warehouse's staged posts against the lake: dedup held, no post lost, and
-    each committed batch accounted for (manifest, lake files, staging)."""
+    each committed batch accounted for (manifest, lake files, staging). After an incremental night
+    whose predecessors passed, the posts and batches the night staged (``quality.posts_scope``)."""
     from quality.gates import run_staging_gate
 
-    return _gate(settings, run_staging_gate(settings, settings.build_warehouse, run_id=run_id), run_id)
+    return _gate(settings, run_staging_gate(settings, settings.build_warehouse, run_id=run_id, night=True),
+                 run_id)
 
 
 def marts_gate(settings: Settings, run_id: str | None = None) -> dict[str, Any]:

@@ -195,6 +195,9 @@ def staging_frames(
     relation: str,
     manifests: list[dict[str, Any]],
     files: Sequence[Path | str],
+    *,
+    keys: str | None = None,
+    counted_batches: Sequence[str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The two small frames the staging gate validates, aggregated in DuckDB.
 
@@ -211,14 +214,25 @@ def staging_frames(
       files, named ``<batch_id>.parquet``), ``staged_rows`` (staging rows taken from it),
       ``posts_lost`` (its post_uids missing from staging) and ``posts_staged_from_older_batch`` (its
       post_uids staged from a batch with an older ``ingested_at``: the newest did not win).
+
+    ``keys`` (a query of ``post_uid``s) scopes both sides to those posts: an incremental night's
+    (``quality.posts_scope``), whose ``relation`` holds only them. A batch is then listed when it
+    holds or stages one of them, or is in ``counted_batches`` (the night's batches, all of whose
+    rows are among the keys); only those have their manifest's count compared (``manifest_loaded``
+    is null for the others, whose files held more rows than the keys).
     """
     import pyarrow as pa
 
+    counted = None if counted_batches is None else set(map(str, counted_batches))
     committed = pa.table(
         {
             "batch_id": pa.array([str(m["batch_id"]) for m in manifests], pa.string()),
             "source_file": pa.array([m.get("source_file") for m in manifests], pa.string()),
-            "manifest_loaded": pa.array([m.get("loaded") for m in manifests], pa.int64()),
+            "manifest_loaded": pa.array(
+                [m.get("loaded") if counted is None or str(m["batch_id"]) in counted else None
+                 for m in manifests], pa.int64()),
+            "listed": pa.array([counted is None or str(m["batch_id"]) in counted for m in manifests],
+                               pa.bool_()),
         }
     )
     con.register(STAGING_MANIFEST_VIEW, committed)
@@ -236,6 +250,8 @@ def staging_frames(
             "select null::varchar as batch_id, null::varchar as post_uid, "
             "null::timestamptz as ingested_at where false"
         )
+    if keys is not None:
+        source = f"select * from ({source}) where post_uid in (select post_uid from ({keys}))"
     con.execute(f"create or replace temp table {STAGING_LAKE_TABLE} as {source}")
     con.execute(
         f"create or replace temp table {STAGING_ROWS_TABLE} as "
@@ -282,7 +298,7 @@ def staging_frames(
                 group by batch_id
             ),
             keys as (
-                select batch_id from {STAGING_MANIFEST_VIEW}
+                select batch_id from {STAGING_MANIFEST_VIEW} where listed
                 union
                 select batch_id from lake_counts
                 union

@@ -540,7 +540,12 @@ def _merge_marts(posts: GateResult, analyst: list[GateResult]) -> GateResult:
 
 
 def run_staging_gate(
-    settings: Settings, db_path: Path, relation: str = STAGING_RELATION, *, run_id: str | None = None
+    settings: Settings,
+    db_path: Path,
+    relation: str = STAGING_RELATION,
+    *,
+    run_id: str | None = None,
+    night: bool = False,
 ) -> GateResult:
     """Validate the staged posts (``relation`` in ``db_path``, the build warehouse) against the lake.
 
@@ -549,11 +554,35 @@ def run_staging_gate(
     lost: one row) and ``staging_batches`` (per committed batch: the manifest's count against its lake
     files, and its posts present in staging, from it or from a newer batch). The failure messages name
     the batches and a few post_uids; the notes list the failing batches, so the alert names them.
+
+    ``night``: the caller (the nightly run) accepts the night's scope: after an incremental build
+    of the build warehouse whose predecessors all passed this gate (``quality.posts_scope``), the
+    posts the night staged (``intermediate.int_posts_delta``) are reconciled with the lake rows of
+    the same posts, and the night's batches with their manifests, instead of the whole lake.
     """
     from ingest.lake import lake_manifests
 
     db_path = Path(db_path)
-    checked: dict[str, Any] = {"db_path": str(db_path), "relation": relation}
+    keys: str | None = None
+    counted: list[str] | None = None
+    scope_note: str | None = None
+    if night and _is_build_warehouse(settings, db_path):
+        scope, lake_changed, delta_batches = posts_scope.staging_scope(settings)
+        if scope == posts_scope.NIGHT:
+            relation = posts_scope.NIGHT_STAGED
+            if lake_changed:
+                keys = f"select post_uid from {posts_scope.NIGHT_KEYS}"
+            else:  # nothing staged tonight: int_posts_delta is an earlier night's
+                keys = "select cast(null as varchar) as post_uid where false"
+                relation = f"(select * from {posts_scope.NIGHT_STAGED} where false)"
+            counted = delta_batches
+            scope_note = (
+                f"incremental night: the posts it staged ({posts_scope.NIGHT_STAGED}) against the lake "
+                f"rows of the same posts, and its {len(delta_batches)} batch(es) against their "
+                "manifests; every other post was reconciled by an earlier night, its lake files unchanged"
+            )
+    checked: dict[str, Any] = {"db_path": str(db_path), "relation": relation,
+                               "scope": posts_scope.NIGHT if keys is not None else posts_scope.ALL}
     if not db_path.exists():
         return _structural_failure(
             settings, "staging", suites.STAGING_SUITE, relation, f"{db_path} does not exist", checked
@@ -567,17 +596,22 @@ def run_staging_gate(
     notes: list[str] = []
     if len(files) < len(all_files):
         notes.append(f"{len(all_files) - len(files)} lake file(s) belong to no committed batch")
+    if scope_note:
+        notes.append(scope_note)
     with connect(db_path, settings=settings) as con:
-        if not relation_exists(con, relation):
+        needed = [relation] if keys is None else [posts_scope.NIGHT_STAGED, posts_scope.NIGHT_KEYS]
+        missing = [r for r in needed if not relation_exists(con, r)]
+        if missing:
             return _structural_failure(
                 settings,
                 "staging",
                 suites.STAGING_SUITE,
                 relation,
-                f"{relation} is missing from {db_path}",
+                f"{', '.join(missing)} missing from {db_path}",
                 checked,
             )
-        batches, totals = staging_frames(con, relation, manifests, files)
+        batches, totals = staging_frames(con, relation, manifests, files, keys=keys,
+                                         counted_batches=counted)
         load_seconds = time.perf_counter() - t0
         bad = _failing_batches(batches)
         totals_row = {k: int(v) for k, v in totals.iloc[0].items()}
@@ -616,7 +650,17 @@ def run_staging_gate(
         **common,
     )
     _explain_staging_failures(posts.failures, per_batch.failures, batches, totals_row, samples)
-    return _merge_staging(posts, per_batch, notes)
+    result = _merge_staging(posts, per_batch, notes)
+    if result.success and _is_build_warehouse(settings, db_path):
+        posts_scope.mark_staging_validated(settings)
+    return result
+
+
+def _is_build_warehouse(settings: Settings, db_path: Path) -> bool:
+    try:
+        return Path(db_path).resolve() == Path(settings.build_warehouse).resolve()
+    except OSError:
+        return False
 
 
 STAGING_BATCH_FIGURES = (
@@ -690,7 +734,9 @@ def _explain_staging_failures(
                 f"batch {r['batch_id']} ({r['staged_rows']:,} staged rows)" for r in hit[:5]
             )
         elif col == "manifest_loaded,lake_rows":
-            hit = [r for r in rows if r["is_committed"] and r["manifest_loaded"] != r["lake_rows"]]
+            # manifest_loaded is NaN where it is not compared (a batch outside a night's scope)
+            hit = [r for r in rows if r["is_committed"] and r["manifest_loaded"] == r["manifest_loaded"]
+                   and r["manifest_loaded"] is not None and r["manifest_loaded"] != r["lake_rows"]]
             f["message"] = "manifest and lake disagree: " + "; ".join(
                 f"{_batch_label(r)}: manifest loaded {int(r['manifest_loaded']):,}, "
                 f"its lake files hold {r['lake_rows']:,} rows"

@@ -69,3 +69,71 @@ def mark_validated(settings: Any) -> None:
     data = _read(settings)
     if data:
         _write(settings, {**data, "validated": True})
+
+
+# ---------------------------------------------------------------- the staging gate
+
+NIGHT = "night"
+NIGHT_STAGED = "intermediate.int_posts_delta"
+NIGHT_KEYS = "intermediate.int_posts_delta_keys"
+
+
+def staging_record_path(settings: Any) -> Path:
+    return Path(settings.home) / "state" / "staging_gate.json"
+
+
+def _read_staging(settings: Any) -> dict[str, Any]:
+    try:
+        data = json.loads(staging_record_path(settings).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_staging(settings: Any, data: dict[str, Any]) -> None:
+    from ingest.store import atomic_write_text
+
+    atomic_write_text(staging_record_path(settings), json.dumps(data, sort_keys=True))
+
+
+def begin_staging(settings: Any) -> bool:
+    """Before a build: whether the staging gate passed after every build until now. The record says
+    ``all`` until ``record_staging``, so a build that stops half-way is followed by a whole check.
+
+    The staging gate reconciles the staged posts with the lake. After a full build that is every
+    post (``stg_lake__posts``, the deduplicated lake). An incremental night stages only the posts
+    whose lake rows changed (``intermediate.int_posts_delta``, read from the lake files that hold
+    them); every other post was staged and reconciled by an earlier night, and its lake files have
+    not changed since. So after an incremental night whose predecessors all passed, the gate
+    reconciles what the night staged against the lake rows of the same posts."""
+    validated = _read_staging(settings).get("validated") is True
+    _write_staging(settings, {"scope": ALL, "validated": False})
+    return validated
+
+
+def record_staging(settings: Any, *, night: bool, validated_before: bool, lake_changed: bool,
+                   delta_batches: list[str]) -> str:
+    """After a build: ``night`` when it was an incremental build of the lake's changes alone (no
+    reference refresh, no ``--select``), ``validated_before`` what ``begin_staging`` returned,
+    ``lake_changed`` whether the night staged anything (else ``int_posts_delta`` is an earlier
+    night's), ``delta_batches`` the night's new or re-mapped batches (whose manifests the gate
+    checks)."""
+    scope = NIGHT if night and validated_before else ALL
+    _write_staging(settings, {"scope": scope, "validated": False, "lake_changed": bool(lake_changed),
+                              "delta_batches": sorted(delta_batches)})
+    return scope
+
+
+def staging_scope(settings: Any) -> tuple[str, bool, list[str]]:
+    """What the staging gate reconciles after the last build: ``(NIGHT, lake_changed,
+    delta_batches)`` or ``(ALL, True, [])``."""
+    data = _read_staging(settings)
+    if data.get("scope") == NIGHT:
+        return NIGHT, data.get("lake_changed") is not False, [str(b) for b in data.get("delta_batches") or []]
+    return ALL, True, []
+
+
+def mark_staging_validated(settings: Any) -> None:
+    data = _read_staging(settings)
+    if data:
+        _write_staging(settings, {**data, "validated": True})

@@ -195,3 +195,91 @@ def test_missing_warehouse_or_relation_is_a_structural_failure(settings):
     duckdb.connect(str(settings.build_warehouse)).close()
     result = run_staging_gate(settings, settings.build_warehouse)
     assert result.blocking and STAGING_RELATION in result.failures[0]["message"]
+
+
+def stage_night(settings, *, drop: int = 0, older_wins: bool = False) -> Path:
+    """The build warehouse after an incremental night that brought batch NEW (``two_nights``): the
+    keys it staged (NEW's posts) and their rows as the night staged them (newest copy wins, unless
+    ``older_wins``; the first ``drop`` posts left out), and the record saying the night's scope."""
+    from quality import posts_scope
+
+    db = stage(settings)
+    glob = str(settings.posts_dir / "**" / "*.parquet")
+    order = "ingested_at asc, batch_id asc" if older_wins else "ingested_at desc, batch_id desc"
+    with duckdb.connect(str(db)) as con:
+        con.execute("create schema if not exists intermediate")
+        con.execute(
+            f"create or replace table {posts_scope.NIGHT_KEYS} as select distinct post_uid "
+            f"from read_parquet('{glob}', union_by_name = true, hive_partitioning = false) "
+            f"where batch_id = '{NEW}'"
+        )
+        con.execute(
+            f"create or replace table {posts_scope.NIGHT_STAGED} as "
+            f"select post_uid, batch_id, ingested_at "
+            f"from read_parquet('{glob}', union_by_name = true, hive_partitioning = false) "
+            f"where post_uid in (select post_uid from {posts_scope.NIGHT_KEYS}) "
+            f"qualify row_number() over (partition by post_uid order by {order}) = 1 "
+            f"order by post_uid offset {drop}"
+        )
+    posts_scope.record_staging(settings, night=True, validated_before=True, lake_changed=True,
+                               delta_batches=[NEW])
+    return db
+
+
+def test_a_night_reconciles_the_posts_it_staged(settings):
+    from quality import posts_scope
+
+    two_nights(settings)
+    db = stage_night(settings)
+    result = run_staging_gate(settings, db, night=True)
+    assert result.success, result.failures
+    assert result.checked["scope"] == posts_scope.NIGHT
+    # NEW's 15 posts: 10 also in OLD, 5 new; OLD is listed for the 10 it shares, NEW counted whole.
+    assert result.checked["lake_posts"] == result.checked["staging_rows"] == 15
+    assert result.checked["batches"] == 2
+    assert any("incremental night" in n for n in result.notes)
+    assert json.loads(posts_scope.staging_record_path(settings).read_text())["validated"] is True
+
+    # The caller decides: without ``night`` the gate reconciles the whole lake.
+    whole = run_staging_gate(settings, db)
+    assert whole.success and whole.checked["scope"] == posts_scope.ALL
+    assert whole.checked["lake_posts"] == whole.checked["staging_rows"] > 15
+
+
+def test_a_night_that_lost_a_post_or_kept_an_older_copy_fails_naming_its_batch(settings):
+    two_nights(settings)
+    lost = run_staging_gate(settings, stage_night(settings, drop=1), night=True)
+    assert lost.blocking
+    assert NEW in failure(lost, "posts_lost")["message"]
+
+    older = run_staging_gate(settings, stage_night(settings, older_wins=True), night=True)
+    assert older.blocking
+    assert NEW in failure(older, "posts_staged_from_older_batch")["message"]
+
+
+def test_a_night_checks_its_batches_manifests_only(settings):
+    two_nights(settings)
+    # NEW's manifest says one row more than its lake files hold: the night's batch is counted.
+    manifest = settings.manifest_dir / f"{NEW}.json"
+    data = json.loads(manifest.read_text())
+    manifest.write_text(json.dumps({**data, "loaded": data["loaded"] + 1}))
+    result = run_staging_gate(settings, stage_night(settings), night=True)
+    assert result.blocking
+    assert NEW in failure(result, "manifest_loaded,lake_rows")["message"]
+
+
+def test_the_night_scope_needs_every_earlier_gate_passed(settings):
+    from quality import posts_scope
+
+    two_nights(settings)
+    db = stage_night(settings)
+    posts_scope.record_staging(settings, night=True, validated_before=False, lake_changed=True,
+                               delta_batches=[NEW])
+    result = run_staging_gate(settings, db, night=True)
+    assert result.success and result.checked["scope"] == posts_scope.ALL
+    # A night that staged nothing (only a reference refresh, or nothing new) reconciles nothing.
+    posts_scope.record_staging(settings, night=True, validated_before=True, lake_changed=False,
+                               delta_batches=[])
+    empty = run_staging_gate(settings, db, night=True)
+    assert empty.success and empty.checked["scope"] == posts_scope.NIGHT
+    assert empty.checked["lake_posts"] == empty.checked["staging_rows"] == 0

@@ -1,16 +1,23 @@
 {#-
     One row per post: the canonical columns (raw stays in the lake) and every derived score.
-    Incremental (macros/incremental.sql): a night deletes and re-inserts the affected posts only.
+
+    Incremental (macros/incremental.sql): a night deletes and re-inserts the posts whose lake rows
+    changed (`int_posts_delta_keys`), and updates in place the cluster and misinformation columns of
+    the posts whose coordination figures alone changed (a late post joined their cluster, possibly
+    weeks away): everything else in their rows comes from their unchanged lake row and text, so the
+    night neither reads their lake files again nor rewrites what they say.
 -#}
 
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ delete_affected_posts() }}",
+    pre_hook="{{ delete_affected_posts(content=true) }}",
+    post_hook="{{ update_coordination_only_posts() }}",
 ) }}
 /* depends_on: {{ ref('int_posts_affected') }} */
 /* depends_on: {{ ref('int_posts_delta') }} */
+/* depends_on: {{ ref('int_posts_delta_keys') }} */
 /* depends_on: {{ ref('int_affected_dates') }} */
 
 with

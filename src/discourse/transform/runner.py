@@ -352,6 +352,7 @@ def build_marts(
     plan = plan_build(settings, project, full_refresh=full_refresh or select is not None)
     write_record(settings, None, clean=False)  # until this build finishes
     validated_before = posts_scope.begin_build(settings)
+    staging_before = posts_scope.begin_staging(settings)
     if plan.mode == "full":
         args = [*dbt_args(settings, "build", select), "--full-refresh", *extra]
         summary = run_dbt(settings, args, progress)
@@ -378,6 +379,11 @@ def build_marts(
     summary["marts_gate_scope"] = posts_scope.record_build(
         settings, affected_only=select is None and plan.mode != "full" and not plan.refresh,
         validated_before=validated_before)
+    # What the staging gate reconciles: the posts this night staged, or every one.
+    summary["staging_gate_scope"] = posts_scope.record_staging(
+        settings, night=select is None and plan.mode != "full" and not plan.refresh,
+        validated_before=staging_before, lake_changed=plan.lake_changed,
+        delta_batches=list(plan.delta_batches))
     summary["reference"] = reference
     summary["warehouse"] = str(settings.build_warehouse)
     summary["plan"] = plan.as_dict()
@@ -468,5 +474,6 @@ def run_unit_tests(settings: Any) -> dict[str, Any]:
     prepare_reference(settings)
     write_record(settings, None, clean=False)  # empty tables: the next night builds in full
     posts_scope.begin_build(settings)  # ... and its marts gate validates every row
+    posts_scope.begin_staging(settings)  # ... and so does its staging gate
     args = dbt_args(settings, "build", "+test_type:unit")
     return run_dbt(settings, [*args, "--exclude-resource-type", "test", "--empty"])

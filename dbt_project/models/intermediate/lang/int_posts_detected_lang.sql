@@ -80,7 +80,7 @@ with
 
 posts as (
 
-    select post_uid, lang_declared, text from {{ posts_to_enrich(content=true) }}
+    select post_uid, lang_declared, text from {{ posts_to_enrich() }}
 
 ),
 

@@ -21,12 +21,13 @@
 ) }}
 /* depends_on: {{ ref('int_posts_affected') }} */
 /* depends_on: {{ ref('int_posts_delta') }} */
+/* depends_on: {{ ref('int_posts_delta_keys') }} */
 
 with
 
 posts as (
 
-    select post_uid, links from {{ posts_to_enrich(content=true) }}
+    select post_uid, links from {{ posts_to_enrich() }}
 
 ),
 

@@ -37,11 +37,21 @@ stated as (
 
 ),
 
+-- The posts the edges need: their sources, and the targets whose author the export did not state.
+-- On a night a small share of `posts`: reading and holding every post for them cost most of the
+-- model at 10M posts.
 posts as (
 
     select post_uid, platform, created_at, created_date, author_key, primary_topic, topics, hashtags,
            link_domains, sentiment_score, misinfo_risk_score
     from {{ ref('posts') }}
+    {%- if is_incremental() %}
+    where post_uid in (
+        select post_uid from stated
+        union all
+        select target_post_uid from stated where target_author_key is null
+    )
+    {%- endif %}
 
 ),
 

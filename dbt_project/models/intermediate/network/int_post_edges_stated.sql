@@ -21,6 +21,7 @@
 ) }}
 /* depends_on: {{ ref('int_posts_affected') }} */
 /* depends_on: {{ ref('int_posts_delta') }} */
+/* depends_on: {{ ref('int_posts_delta_keys') }} */
 
 with
 
@@ -29,7 +30,7 @@ posts as (
     select
         post_uid, platform, reply_to_id, repost_of_id, quote_of_id,
         reply_to_author_key, repost_of_author_key, quote_of_author_key, mention_keys
-    from {{ posts_to_enrich(content=true) }}
+    from {{ posts_to_enrich() }}
 
 ),
 

@@ -57,54 +57,59 @@ trending as (
 
 ),
 
-vocabulary as (
+-- The post dates each trending term counts for: a term trending on day t is in the rows of the posts
+-- of t and of the `spike_baseline_days` days before it (`t` between the post's date and that many
+-- days after it). A small table, so the posts' terms meet it in one equi-join.
+trend_days as (
 
-    select distinct term, term_type from trending
+    select distinct
+        term,
+        term_type,
+        cast(activity_date - to_days(cast(k.k as integer)) as date) as created_date
+    from trending, range(0, {{ baseline_days }} + 1) as k(k)
 
 ),
 
 post_terms as materialized (
 
-    select post_uid, terms, bigrams from {{ ref('int_post_terms') }}
-    where post_uid in (select post_uid from posts)
+    select t.post_uid, p.created_date, p.is_repost, t.terms, t.bigrams
+    from {{ ref('int_post_terms') }} as t
+    inner join posts as p
+        on p.post_uid = t.post_uid
 
 ),
 
--- A post's terms and bigrams (`int_post_terms`) that are trending somewhere in the window, and its
--- hashtags; the join below keeps each to its dates.
+-- A post's terms and bigrams (`int_post_terms`) and its hashtags, with its date.
 found as (
 
-    select post_uid, term, 'term' as term_type
-    from (select post_uid, unnest(terms) as term from post_terms)
-    where term in (select term from vocabulary where term_type = 'term')
+    select post_uid, created_date, is_repost, unnest(terms) as term, 'term' as term_type
+    from post_terms
 
     union all
 
-    select post_uid, term, 'bigram'
-    from (select post_uid, unnest(bigrams) as term from post_terms)
-    where term in (select term from vocabulary where term_type = 'bigram')
+    select post_uid, created_date, is_repost, unnest(bigrams), 'bigram'
+    from post_terms
 
     union all
 
-    select post_uid, unnest({{ hashtag_terms('hashtags') }}), 'hashtag' from posts
+    select post_uid, created_date, is_repost, unnest({{ hashtag_terms('hashtags') }}), 'hashtag'
+    from posts
 
 ),
 
 final as (
 
     select distinct
-        p.created_date as activity_date,
+        f.created_date as activity_date,
         f.post_uid,
         f.term,
         f.term_type,
-        p.is_repost
+        f.is_repost
     from found as f
-    inner join posts as p
-        on p.post_uid = f.post_uid
-    inner join trending as t
-        on t.term = f.term
-        and t.term_type = f.term_type
-        and t.activity_date between p.created_date and p.created_date + interval {{ baseline_days }} day
+    inner join trend_days as d
+        on d.term = f.term
+        and d.term_type = f.term_type
+        and d.created_date = f.created_date
 
 )
 
