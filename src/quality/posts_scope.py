@@ -30,18 +30,18 @@ def record_path(settings: Any) -> Path:
     return Path(settings.home) / "state" / "marts_gate.json"
 
 
-def _read(settings: Any) -> dict[str, Any]:
+def _read(settings: Any, path: Path | None = None) -> dict[str, Any]:
     try:
-        data = json.loads(record_path(settings).read_text(encoding="utf-8"))
+        data = json.loads((path or record_path(settings)).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
 
 
-def _write(settings: Any, data: dict[str, Any]) -> None:
+def _write(settings: Any, data: dict[str, Any], path: Path | None = None) -> None:
     from ingest.store import atomic_write_text  # imports pyarrow: not when quality.gates is imported
 
-    atomic_write_text(record_path(settings), json.dumps(data, sort_keys=True))
+    atomic_write_text(path or record_path(settings), json.dumps(data, sort_keys=True))
 
 
 def begin_build(settings: Any) -> bool:
@@ -83,17 +83,11 @@ def staging_record_path(settings: Any) -> Path:
 
 
 def _read_staging(settings: Any) -> dict[str, Any]:
-    try:
-        data = json.loads(staging_record_path(settings).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+    return _read(settings, staging_record_path(settings))
 
 
 def _write_staging(settings: Any, data: dict[str, Any]) -> None:
-    from ingest.store import atomic_write_text
-
-    atomic_write_text(staging_record_path(settings), json.dumps(data, sort_keys=True))
+    _write(settings, data, staging_record_path(settings))
 
 
 def begin_staging(settings: Any) -> bool:
