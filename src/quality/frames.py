@@ -187,6 +187,7 @@ def lake_has_posts(settings: Settings) -> bool:
 
 STAGING_LAKE_TABLE = "_staging_gate_lake"
 STAGING_ROWS_TABLE = "_staging_gate_staged"
+STAGING_COUNTS_TABLE = "_staging_gate_counts"
 STAGING_MANIFEST_VIEW = "_staging_gate_manifests"
 
 
@@ -197,7 +198,6 @@ def staging_frames(
     files: Sequence[Path | str],
     *,
     keys: str | None = None,
-    counted_batches: Sequence[str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The two small frames the staging gate validates, aggregated in DuckDB.
 
@@ -215,24 +215,19 @@ def staging_frames(
       ``posts_lost`` (its post_uids missing from staging) and ``posts_staged_from_older_batch`` (its
       post_uids staged from a batch with an older ``ingested_at``: the newest did not win).
 
-    ``keys`` (a query of ``post_uid``s) scopes both sides to those posts: an incremental night's
-    (``quality.posts_scope``), whose ``relation`` holds only them. A batch is then listed when it
-    holds or stages one of them, or is in ``counted_batches`` (the night's batches, all of whose
-    rows are among the keys); only those have their manifest's count compared (``manifest_loaded``
-    is null for the others, whose files held more rows than the keys).
+    ``keys`` (a query of ``post_uid``s) scopes the posts to those: an incremental night's
+    (``quality.posts_scope``), whose ``relation`` holds only them. The lake side then reads those
+    posts' rows only, and ``lake_rows`` (every committed batch's, against its manifest) comes from
+    the files' Parquet footers, not their rows: a file that lost rows since its manifest was written
+    is still found, whichever night it belongs to.
     """
     import pyarrow as pa
 
-    counted = None if counted_batches is None else set(map(str, counted_batches))
     committed = pa.table(
         {
             "batch_id": pa.array([str(m["batch_id"]) for m in manifests], pa.string()),
             "source_file": pa.array([m.get("source_file") for m in manifests], pa.string()),
-            "manifest_loaded": pa.array(
-                [m.get("loaded") if counted is None or str(m["batch_id"]) in counted else None
-                 for m in manifests], pa.int64()),
-            "listed": pa.array([counted is None or str(m["batch_id"]) in counted for m in manifests],
-                               pa.bool_()),
+            "manifest_loaded": pa.array([m.get("loaded") for m in manifests], pa.int64()),
         }
     )
     con.register(STAGING_MANIFEST_VIEW, committed)
@@ -252,7 +247,16 @@ def staging_frames(
         )
     if keys is not None:
         source = f"select * from ({source}) where post_uid in (select post_uid from ({keys}))"
+        counts = (
+            f"select regexp_extract(file_name, '([^/]+)\\.parquet$', 1) as batch_id, "
+            f"sum(num_rows)::bigint as lake_rows "
+            f"from parquet_file_metadata([{', '.join(_lit(str(f)) for f in files)}]) group by 1"
+            if files else "select null::varchar as batch_id, 0::bigint as lake_rows where false"
+        )
+    else:
+        counts = f"select batch_id, count(*) as lake_rows from {STAGING_LAKE_TABLE} group by batch_id"
     con.execute(f"create or replace temp table {STAGING_LAKE_TABLE} as {source}")
+    con.execute(f"create or replace temp table {STAGING_COUNTS_TABLE} as {counts}")
     con.execute(
         f"create or replace temp table {STAGING_ROWS_TABLE} as "
         f"select cast(post_uid as varchar) as post_uid, cast(batch_id as varchar) as batch_id, "
@@ -272,9 +276,7 @@ def staging_frames(
         batches = con.sql(
             f"""
             with lake_counts as (
-                select batch_id, count(*) as lake_rows
-                from {STAGING_LAKE_TABLE}
-                group by batch_id
+                select batch_id, lake_rows from {STAGING_COUNTS_TABLE}
             ),
             lake_posts as (
                 select distinct batch_id, post_uid, ingested_at from {STAGING_LAKE_TABLE}
@@ -298,7 +300,7 @@ def staging_frames(
                 group by batch_id
             ),
             keys as (
-                select batch_id from {STAGING_MANIFEST_VIEW} where listed
+                select batch_id from {STAGING_MANIFEST_VIEW}
                 union
                 select batch_id from lake_counts
                 union

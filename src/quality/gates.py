@@ -558,13 +558,13 @@ def run_staging_gate(
     ``night``: the caller (the nightly run) accepts the night's scope: after an incremental build
     of the build warehouse whose predecessors all passed this gate (``quality.posts_scope``), the
     posts the night staged (``intermediate.int_posts_delta``) are reconciled with the lake rows of
-    the same posts, and the night's batches with their manifests, instead of the whole lake.
+    the same posts instead of the whole lake; every batch's manifest is still compared with its lake
+    files' row counts, read from their Parquet footers.
     """
     from ingest.lake import lake_manifests
 
     db_path = Path(db_path)
     keys: str | None = None
-    counted: list[str] | None = None
     scope_note: str | None = None
     if night and _is_build_warehouse(settings, db_path):
         scope, lake_changed, delta_batches = posts_scope.staging_scope(settings)
@@ -575,11 +575,10 @@ def run_staging_gate(
             else:  # nothing staged tonight: int_posts_delta is an earlier night's
                 keys = "select cast(null as varchar) as post_uid where false"
                 relation = f"(select * from {posts_scope.NIGHT_STAGED} where false)"
-            counted = delta_batches
             scope_note = (
-                f"incremental night: the posts it staged ({posts_scope.NIGHT_STAGED}) against the lake "
-                f"rows of the same posts, and its {len(delta_batches)} batch(es) against their "
-                "manifests; every other post was reconciled by an earlier night, its lake files unchanged"
+                f"incremental night ({len(delta_batches)} new or re-mapped batch(es)): the posts it "
+                f"staged ({posts_scope.NIGHT_STAGED}) against the lake rows of the same posts; every "
+                "batch's manifest against its lake files' row counts (Parquet footers)"
             )
     checked: dict[str, Any] = {"db_path": str(db_path), "relation": relation,
                                "scope": posts_scope.NIGHT if keys is not None else posts_scope.ALL}
@@ -610,8 +609,7 @@ def run_staging_gate(
                 f"{', '.join(missing)} missing from {db_path}",
                 checked,
             )
-        batches, totals = staging_frames(con, relation, manifests, files, keys=keys,
-                                         counted_batches=counted)
+        batches, totals = staging_frames(con, relation, manifests, files, keys=keys)
         load_seconds = time.perf_counter() - t0
         bad = _failing_batches(batches)
         totals_row = {k: int(v) for k, v in totals.iloc[0].items()}

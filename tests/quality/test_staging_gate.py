@@ -234,7 +234,7 @@ def test_a_night_reconciles_the_posts_it_staged(settings):
     result = run_staging_gate(settings, db, night=True)
     assert result.success, result.failures
     assert result.checked["scope"] == posts_scope.NIGHT
-    # NEW's 15 posts: 10 also in OLD, 5 new; OLD is listed for the 10 it shares, NEW counted whole.
+    # NEW's 15 posts: 10 also in OLD, 5 new; both batches counted against their manifests.
     assert result.checked["lake_posts"] == result.checked["staging_rows"] == 15
     assert result.checked["batches"] == 2
     assert any("incremental night" in n for n in result.notes)
@@ -257,15 +257,25 @@ def test_a_night_that_lost_a_post_or_kept_an_older_copy_fails_naming_its_batch(s
     assert NEW in failure(older, "posts_staged_from_older_batch")["message"]
 
 
-def test_a_night_checks_its_batches_manifests_only(settings):
+def test_a_night_still_counts_every_batch_against_its_manifest(settings):
     two_nights(settings)
-    # NEW's manifest says one row more than its lake files hold: the night's batch is counted.
+    # NEW's manifest says one row more than its lake files hold: the night's own batch.
     manifest = settings.manifest_dir / f"{NEW}.json"
     data = json.loads(manifest.read_text())
     manifest.write_text(json.dumps({**data, "loaded": data["loaded"] + 1}))
     result = run_staging_gate(settings, stage_night(settings), night=True)
     assert result.blocking
     assert NEW in failure(result, "manifest_loaded,lake_rows")["message"]
+    manifest.write_text(json.dumps(data))
+    # An older batch's lake file lost rows after its night: none of its posts is tonight's, and the
+    # file's footer still tells (the night's posts alone would not).
+    old_file = next(settings.posts_dir.rglob(f"{OLD}.parquet"))
+    table = pq.read_table(old_file)
+    pq.write_table(table.slice(0, table.num_rows - 2), old_file)
+    result = run_staging_gate(settings, stage_night(settings), night=True)
+    assert result.blocking and result.checked["scope"] == "night"
+    assert result.checked["failing_batches"] == [OLD]
+    assert "its lake files hold" in failure(result, "manifest_loaded,lake_rows")["message"]
 
 
 def test_the_night_scope_needs_every_earlier_gate_passed(settings):

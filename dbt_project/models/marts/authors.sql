@@ -47,7 +47,7 @@ activity as (
         min(created_at) as first_seen_at,
         max(created_at) as last_seen_at,
         round(avg(sentiment_score::decimal(18, 4)), 4) as mean_sentiment_score,
-        round(avg(misinfo_risk_score), 4) as mean_risk_score,
+        round(avg(misinfo_risk_score::decimal(18, 4)), 4) as mean_risk_score,
         count(*) filter (where misinfo_risk_level = 'high') as high_risk_posts,
         coalesce(sum(like_count), 0)::bigint as likes,
         coalesce(sum(share_count), 0)::bigint as shares,

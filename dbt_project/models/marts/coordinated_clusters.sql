@@ -48,7 +48,7 @@ per_cluster as (
         any_value(m.coordination_score) as coordination_score,
         arg_min(p.text, p.created_at) as sample_text,
         list(m.post_uid order by p.created_at, m.post_uid) as post_uids,
-        round(avg(p.misinfo_risk_score), 4) as mean_risk_score
+        round(avg(p.misinfo_risk_score::decimal(18, 4)), 4) as mean_risk_score
     from members as m
     inner join posts as p
         on p.post_uid = m.post_uid

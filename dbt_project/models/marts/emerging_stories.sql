@@ -126,8 +126,8 @@ day_figures as (
         count(distinct author_key) as authors,
         list(distinct platform order by platform) as platforms,
         list(distinct lang order by lang) filter (where lang is not null) as languages,
-        round(avg(sentiment_score), 4) as mean_sentiment,
-        round(avg(misinfo_risk_score), 4) as mean_misinfo_risk,
+        round(avg(sentiment_score::decimal(18, 4)), 4) as mean_sentiment,
+        round(avg(misinfo_risk_score::decimal(18, 4)), 4) as mean_misinfo_risk,
         round(avg(case when primary_topic is null or primary_topic = 'other' then 1 else 0 end), 4)
             as no_topic_share,
         list(post_uid order by matched_terms desc, engagement desc, post_uid)[

@@ -51,7 +51,7 @@ daily as (
         count(*) as posts,
         count(*) filter (where misinfo_risk_level = 'high') as high_risk_posts,
         count(*) filter (where misinfo_risk_level = 'medium') as medium_risk_posts,
-        round(avg(misinfo_risk_score), 4) as mean_risk_score,
+        round(avg(misinfo_risk_score::decimal(18, 4)), 4) as mean_risk_score,
         round(count(*) filter (where misinfo_risk_level = 'high') / count(*), 4) as high_risk_share
     from scored
     group by all
