@@ -15,7 +15,8 @@
 
     Without `night_batches` (var unset) the build is a full one: `--full-refresh`, every model reads
     everything. With it, post-level models delete the rows of the affected posts
-    (`int_posts_affected`) and insert them again from `int_posts_delta`; daily marts do the same for
+    (`int_posts_affected`; the models of what a post says, only those whose lake rows changed,
+    `int_posts_delta_keys`) and insert them again from `int_posts_delta`; daily marts do the same for
     the affected dates (`int_affected_dates`), and `authors` / `domains` for the affected keys.
 -#}
 
